@@ -1,0 +1,16 @@
+// `npm run bench`: prints the project's speed and memory figures. Targets are printed beside them;
+// nothing here fails a build.
+import * as path from 'node:path';
+import { benchAnalysis } from './analysis';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+async function main(): Promise<void> {
+  console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);
+  await benchAnalysis(REPO_ROOT);
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exitCode = 1;
+});

@@ -1,0 +1,40 @@
+// unknown-hook: not a hook of any release. hook-not-in-kernel: a hook of other releases only.
+import type { Finding } from '../findings';
+import type { ProgramContext } from './context';
+import { suggestHooks } from './hookSuggestions';
+import { describeReleases } from './releaseList';
+
+export function checkHookExists(ctx: ProgramContext): Finding[] {
+  const { program, target, catalog, model } = ctx;
+  if (ctx.hook || program.hook === '') return [];
+  const range = model.index.range(program.hookStart, program.hookEnd);
+  const releases = catalog.releasesWith(program.hook);
+  if (releases.length > 0) {
+    const all = catalog.releases.map((r) => r.release);
+    const first = releases[0];
+    const last = releases[releases.length - 1];
+    const lastOfAll = all[all.length - 1];
+    const history = last === lastOfAll
+      ? `it arrived in ${first} (present in ${describeReleases(releases, all)})`
+      : `it is in ${describeReleases(releases, all)} only`;
+    return [{
+      code: 'hook-not-in-kernel',
+      severity: 'error',
+      range,
+      message: `LSM hook '${program.hook}' does not exist in kernel ${target.release}: ${history}. ` +
+        `Target a kernel that has it, or use another hook.`,
+    }];
+  }
+  const names = new Set([...target.hooks.keys(), ...catalog.allHookNames()]);
+  const suggestions = suggestHooks(program.hook, names, new Set(target.hooks.keys()));
+  const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : '';
+  return [{
+    code: 'unknown-hook',
+    severity: 'error',
+    range,
+    message: `'${program.hook}' is not an LSM hook in any kernel release (${target.source}).${hint}`,
+    fixes: program.hookEditable
+      ? suggestions.map((s, i) => ({ title: `Change hook to '${s}'`, edits: [{ range, newText: s }], preferred: i === 0 }))
+      : undefined,
+  }];
+}

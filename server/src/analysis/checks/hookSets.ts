@@ -1,0 +1,72 @@
+// Checks from kernel/bpf/bpf_lsm.c and the BPF LSM feature history: disabled hooks, sleepable
+// programs on non-sleepable hooks, and sections the kernel does not support.
+import { kernelRules } from '../../hooks/catalog';
+import type { Finding } from '../findings';
+import type { ProgramContext } from './context';
+
+export function checkDisabledHook(ctx: ProgramContext): Finding[] {
+  const { program, target, model } = ctx;
+  if (!ctx.hook || !target.sets.disabled.includes(program.hook)) return [];
+  return [{
+    code: 'disabled-hook',
+    severity: 'error',
+    range: model.index.range(program.hookStart, program.hookEnd),
+    message: `BPF LSM refuses to attach to '${program.hook}' in kernel ${target.release} (bpf_lsm_disabled_hooks): ` +
+      `loading fails. Use another hook.`,
+  }];
+}
+
+export function checkSleepable(ctx: ProgramContext): Finding[] {
+  const { program, target, model } = ctx;
+  if (program.kind !== 'lsm.s' || !ctx.hook) return [];
+  const hookRange = model.index.range(program.hookStart, program.hookEnd);
+  const prefixStart = program.hookStart - 'lsm.s/'.length;
+  const fixes = program.hookEditable
+    ? [{
+      title: 'Make the program non-sleepable (lsm/)',
+      edits: [{ range: model.index.range(prefixStart, program.hookStart), newText: 'lsm/' }],
+      preferred: true,
+    }]
+    : undefined;
+  if (!kernelRules.hasSleepable(target.version)) {
+    return [{
+      code: 'not-sleepable',
+      severity: 'error',
+      range: hookRange,
+      message: `Kernel ${target.release} has no sleepable LSM programs (they arrived in 5.11); use SEC("lsm/${program.hook}").`,
+      fixes,
+    }];
+  }
+  if (target.sets.sleepable.includes(program.hook)) return [];
+  return [{
+    code: 'not-sleepable',
+    severity: 'error',
+    range: hookRange,
+    message: `'${program.hook}' is not a sleepable hook in kernel ${target.release} (sleepable_lsm_hooks), so an lsm.s/ ` +
+      `program on it is rejected at load. Use SEC("lsm/${program.hook}") and no sleepable helpers.`,
+    fixes,
+  }];
+}
+
+export function checkSectionSupported(ctx: ProgramContext): Finding[] {
+  const { program, target, model } = ctx;
+  if (program.kind !== 'lsm_cgroup') return [];
+  const range = model.index.range(program.hookStart, program.hookEnd);
+  if (!kernelRules.hasLsmCgroup(target.version)) {
+    return [{
+      code: 'unsupported-section',
+      severity: 'error',
+      range,
+      message: `Kernel ${target.release} has no lsm_cgroup programs (BPF_LSM_CGROUP arrived in 6.0).`,
+    }];
+  }
+  if (ctx.hook?.ret === 'void') {
+    return [{
+      code: 'unsupported-section',
+      severity: 'error',
+      range,
+      message: `'${program.hook}' returns void: lsm_cgroup programs attach only to hooks that return a verdict.`,
+    }];
+  }
+  return [];
+}

@@ -1,0 +1,67 @@
+// misleading-indentation: an unbraced `if` body followed by a statement indented as if it were part
+// of the body. It runs every time; when it is a `return -EPERM`, the program denies everything.
+import type { Node } from 'web-tree-sitter';
+import type { Finding } from '../findings';
+import { evalConstant } from '../constEval';
+import { bodyNodes, returnValue } from '../syntax';
+import type { ProgramContext } from './context';
+
+const BODY_FIELDS: Record<string, string> = {
+  if_statement: 'consequence',
+  while_statement: 'body',
+  for_statement: 'body',
+};
+
+export function checkMisleadingIndentation(ctx: ProgramContext): Finding[] {
+  const { program, model } = ctx;
+  if (!program.body) return [];
+  const findings: Finding[] = [];
+  for (const stmt of Object.keys(BODY_FIELDS).flatMap((kind) => bodyNodes(program.body!, kind))) {
+    const body = stmt.childForFieldName(BODY_FIELDS[stmt.type]);
+    if (!body || body.type === 'compound_statement') continue;
+    if (stmt.type === 'if_statement' && stmt.childForFieldName('alternative')) continue;
+    const next = stmt.nextNamedSibling;
+    if (!next || next.type === 'comment') continue;
+    const bodyPos = model.index.position(body.startIndex);
+    const nextPos = model.index.position(next.startIndex);
+    const headPos = model.index.position(stmt.startIndex);
+    if (bodyPos.line === headPos.line || nextPos.line === bodyPos.line) continue;
+    if (nextPos.character !== bodyPos.character || nextPos.character <= headPos.character) continue;
+    if (model.index.indentAt(next.startIndex) !== model.index.indentAt(body.startIndex)) continue;
+    const keyword = stmt.type.replace('_statement', '');
+    const denies = next.type === 'return_statement' && isDeny(returnValue(next), ctx);
+    const effect = denies
+      ? ` It returns ${returnValue(next)!.text} every time, so the program denies every ${program.hook} call.`
+      : '';
+    const indent = model.index.indentAt(stmt.startIndex);
+    findings.push({
+      code: 'misleading-indentation',
+      severity: 'warning',
+      range: model.index.range(next.startIndex, next.endIndex),
+      message: `This statement is indented as if it belonged to the unbraced '${keyword}' on line ${headPos.line + 1}, ` +
+        `but only the first statement does: it runs unconditionally.${effect} Add braces.`,
+      fixes: [{
+        title: `Put both statements in braces under the '${keyword}'`,
+        edits: [{
+          range: model.index.range(body.startIndex, next.endIndex),
+          newText: bracedBlock(model.text, body, next, model.index.indentAt(body.startIndex), indent),
+        }],
+        preferred: true,
+      }],
+    });
+  }
+  return findings;
+}
+
+function isDeny(value: Node | null, ctx: ProgramContext): boolean {
+  if (!value) return false;
+  const v = evalConstant(value, ctx.model.defines);
+  return v !== null && v !== 0;
+}
+
+/** `{ first; <comments between> second; }` laid out in the file's indentation. */
+function bracedBlock(text: string, first: Node, second: Node, inner: string, outer: string): string {
+  const between = text.slice(first.endIndex, second.startIndex).trim();
+  const middle = between ? `\n${inner}${between}` : '';
+  return `{\n${inner}${first.text}${middle}\n${inner}${second.text}\n${outer}}`;
+}

@@ -1,0 +1,17 @@
+// wrong-macro: kprobe/uprobe macros read arguments from pt_regs, which an LSM program does not get.
+import type { Finding } from '../findings';
+import type { ProgramContext } from './context';
+
+export function checkMacro(ctx: ProgramContext): Finding[] {
+  const { program, model } = ctx;
+  if (!program.macro || program.macro === 'BPF_PROG' || program.macro === 'BPF_PROG2') return [];
+  const range = model.index.range(program.macroStart, program.macroEnd);
+  return [{
+    code: 'wrong-macro',
+    severity: 'error',
+    range,
+    message: `${program.macro} is for kprobe/uprobe programs; an LSM program's arguments come from its BTF ` +
+      `context, so ${program.macro} reads garbage. Use BPF_PROG.`,
+    fixes: [{ title: `Replace ${program.macro} with BPF_PROG`, edits: [{ range, newText: 'BPF_PROG' }], preferred: true }],
+  }];
+}

@@ -1,0 +1,348 @@
+// Finds the LSM programs of a BPF C file in its tree-sitter tree: each `SEC("lsm.../<hook>")` (or
+// `__attribute__((section(...)))`, or a macro that expands to SEC) and the function it marks, and the
+// file's licence. Works on trees with errors: half-written code still yields what can be found.
+import type { Node, Tree } from 'web-tree-sitter';
+import { parseParam, type CParam } from '../hooks/cDecl';
+import type { Range } from './findings';
+import { TextIndex } from './textIndex';
+
+export type SectionKind = 'lsm' | 'lsm.s' | 'lsm_cgroup';
+
+export interface ProgramParam {
+  text: string;
+  decl: CParam;
+  start: number;
+  end: number;
+}
+
+export interface LsmProgram {
+  /** The whole section string: `lsm.s/file_open`. */
+  section: string;
+  kind: SectionKind;
+  /** `?lsm/...`: libbpf does not auto-load it. */
+  optional: boolean;
+  hook: string;
+  /** Offsets of the hook name in the file (inside the string, or the macro argument). */
+  hookStart: number;
+  hookEnd: number;
+  /** False when the section came through a macro, so edits to the hook text are not offered. */
+  hookEditable: boolean;
+  /** `BPF_PROG`, `BPF_KPROBE`...; null for a plain function with a raw context. */
+  macro: string | null;
+  macroStart: number;
+  macroEnd: number;
+  name: string;
+  /** Parameters after the program name (macro forms) or of the plain function. */
+  params: ProgramParam[];
+  /** Offsets to replace when rewriting the argument list (after the name, up to the closing paren). */
+  paramsStart: number;
+  paramsEnd: number;
+  /** A plain function taking the raw context (`unsigned long long *ctx`). */
+  rawContext: boolean;
+  /** The function body, when the program has one that parsed. */
+  body: Node | null;
+  /** The section marker (`SEC("lsm/file_open")`): where it starts and ends. */
+  start: number;
+  sectionEnd: number;
+}
+
+export interface LicenseInfo {
+  /** The licence string, or null when it is not a literal (a macro, say) and cannot be judged. */
+  value: string | null;
+  start: number;
+  end: number;
+}
+
+export interface FileModel {
+  text: string;
+  index: TextIndex;
+  programs: LsmProgram[];
+  licenses: LicenseInfo[];
+  /** Object-like `#define NAME value` of the file (for constant evaluation). */
+  defines: Map<string, string>;
+}
+
+const PROGRAM_MACROS = new Set([
+  'BPF_PROG', 'BPF_PROG2', 'BPF_KPROBE', 'BPF_KRETPROBE', 'BPF_KSYSCALL', 'BPF_KPROBE_SYSCALL', 'BPF_UPROBE',
+  'BPF_URETPROBE', 'BPF_USDT',
+]);
+
+const SECTION_RE = /^(\?)?(lsm|lsm\.s|lsm_cgroup)\/(.*)$/;
+
+interface Marker {
+  section: string;
+  /** Offset where the hook part of the section starts, or the range of a macro argument. */
+  hookStart: number;
+  hookEnd: number;
+  hookEditable: boolean;
+  start: number;
+  end: number;
+}
+
+/** A function-like macro whose body puts its parameter into a section: `#define LSM(h) SEC("lsm/" #h)`. */
+interface SectionMacro {
+  params: string[];
+  /** Pieces of the section string: literal text, or the index of a stringised parameter. */
+  pieces: (string | number)[];
+}
+
+/** Evaluates a string_literal or concatenated_string node; null when a part is not a literal. */
+function stringValue(node: Node): { value: string; contentStart: number } | null {
+  if (node.type === 'string_literal') {
+    const raw = node.text;
+    if (!raw.startsWith('"') || !raw.endsWith('"') || raw.length < 2) return null;
+    return { value: unescape(raw.slice(1, -1)), contentStart: node.startIndex + 1 };
+  }
+  if (node.type === 'concatenated_string') {
+    let value = '';
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      const part = stringValue(child);
+      if (!part) return null;
+      value += part.value;
+    }
+    // Pieces of several literals: the hook text is not one contiguous span, so it is not edited in place.
+    return { value, contentStart: -1 };
+  }
+  return null;
+}
+
+function unescape(s: string): string {
+  return s.replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', t: '\t', '\\': '\\', '"': '"' })[c] ?? c);
+}
+
+/** Reads `#define NAME(a, b) ... SEC("lsm/" #a) ...` into a SectionMacro. */
+function sectionMacro(def: Node): [string, SectionMacro] | null {
+  const name = def.childForFieldName('name')?.text;
+  const paramsNode = def.childForFieldName('parameters');
+  const value = def.childForFieldName('value')?.text ?? '';
+  if (!name || !paramsNode) return null;
+  const m = /\bSEC\s*\(((?:\s*(?:"(?:[^"\\]|\\.)*"|#\s*[A-Za-z_]\w*))+)\s*\)/.exec(value);
+  if (!m) return null;
+  const params = paramsNode.namedChildren.filter((n): n is Node => !!n).map((n) => n.text);
+  const pieces: (string | number)[] = [];
+  for (const piece of m[1].matchAll(/"((?:[^"\\]|\\.)*)"|#\s*([A-Za-z_]\w*)/g)) {
+    if (piece[1] !== undefined) pieces.push(unescape(piece[1]));
+    else {
+      const i = params.indexOf(piece[2]);
+      if (i < 0) return null;
+      pieces.push(i);
+    }
+  }
+  return [name, { params, pieces }];
+}
+
+/** Arguments of a macro use, from a call_expression or a macro_type_specifier. */
+function macroArgs(node: Node): Node[] {
+  if (node.type === 'call_expression') {
+    return node.childForFieldName('arguments')?.namedChildren.filter((n): n is Node => !!n) ?? [];
+  }
+  const type = node.childForFieldName('type');
+  return type ? [type] : [];
+}
+
+/** The marker a macro use produces, when every piece of its section can be resolved. */
+function expandSectionMacro(use: Node, macro: SectionMacro): Marker | null {
+  const args = macroArgs(use);
+  if (args.length !== macro.params.length) return null;
+  let section = '';
+  let hookStart = -1;
+  let hookEnd = -1;
+  for (const piece of macro.pieces) {
+    if (typeof piece === 'string') {
+      section += piece;
+    } else {
+      const arg = args[piece];
+      const m = SECTION_RE.exec(section);
+      if (m && m[3] === '' && hookStart < 0) {
+        hookStart = arg.startIndex;
+        hookEnd = arg.endIndex;
+      }
+      section += arg.text.trim();
+    }
+  }
+  return { section, hookStart, hookEnd, hookEditable: hookStart >= 0, start: use.startIndex, end: use.endIndex };
+}
+
+function calleeName(call: Node): string | null {
+  const fn = call.childForFieldName('function');
+  return fn?.type === 'identifier' ? fn.text : null;
+}
+
+/** The marker of a `SEC("...")` or `section("...")` call; `SEC(NAME)` resolves `#define NAME "..."`. */
+function directMarker(call: Node, defines: Map<string, string>): Marker | null {
+  const arg = call.childForFieldName('arguments')?.namedChildren[0];
+  if (!arg) return null;
+  let str = stringValue(arg);
+  if (!str && arg.type === 'identifier') {
+    const m = /^"((?:[^"\\]|\\.)*)"$/.exec(defines.get(arg.text) ?? '');
+    if (m) str = { value: unescape(m[1]), contentStart: -1 };
+  }
+  if (!str) return null;
+  const m = SECTION_RE.exec(str.value);
+  const editable = str.contentStart >= 0 && !str.value.includes('\\');
+  const prefixLength = m ? (m[1] ?? '').length + m[2].length + 1 : 0;
+  const hookStart = editable ? str.contentStart + prefixLength : arg.startIndex;
+  const hookEnd = editable ? hookStart + str.value.length - prefixLength : arg.endIndex;
+  return { section: str.value, hookStart, hookEnd, hookEditable: editable, start: call.startIndex, end: call.endIndex };
+}
+
+/** Between a marker and its function stand a return type, qualifiers, the rest of an attribute: no statement. */
+const BETWEEN_MARKER_AND_FUNCTION = /^[^;{}="]*$/;
+
+function isBetweenMarkerAndFunction(text: string): boolean {
+  return BETWEEN_MARKER_AND_FUNCTION.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' '));
+}
+
+function programParams(declarator: Node, macro: string | null): { params: ProgramParam[]; name: string; start: number; end: number } | null {
+  const list = declarator.childForFieldName('parameters');
+  if (!list) return null;
+  const nodes = list.namedChildren.filter((n): n is Node => !!n && n.type !== 'comment');
+  let name = declarator.childForFieldName('declarator')?.text ?? '';
+  let rest = nodes;
+  let start = list.startIndex + 1;
+  if (macro) {
+    const first = nodes[0];
+    if (!first) return null;
+    name = first.text;
+    rest = nodes.slice(1);
+    start = first.endIndex;
+  }
+  const params: ProgramParam[] = rest.map((n) => ({ text: n.text, decl: parseParam(n.text), start: n.startIndex, end: n.endIndex }));
+  if (macro === 'BPF_PROG2') {
+    // BPF_PROG2(name, type1, name1, type2, name2...): pair them up.
+    const paired: ProgramParam[] = [];
+    for (let i = 0; i + 1 < params.length; i += 2) {
+      const text = `${params[i].text} ${params[i + 1].text}`;
+      paired.push({ text, decl: parseParam(text), start: params[i].start, end: params[i + 1].end });
+    }
+    return { params: paired, name, start, end: list.endIndex - 1 };
+  }
+  return { params, name, start, end: list.endIndex - 1 };
+}
+
+function isRawContext(params: ProgramParam[]): boolean {
+  return params.length === 1 && params[0].decl.pointer === 1 &&
+    /^(unsigned long long|__u64|u64|void|unsigned long)$/.test(params[0].decl.base);
+}
+
+const COLLECTED = ['call_expression', 'macro_type_specifier', 'function_declarator', 'preproc_function_def', 'preproc_def'];
+const CONDITIONAL_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
+/**
+ * The nodes the finder needs, in document order. Markers and prototypes sit outside function bodies, so
+ * bodies are not searched (they hold most of a file's nodes); each search is one native traversal.
+ */
+function collect(root: Node) {
+  const lists: Record<string, Node[]> = Object.fromEntries(COLLECTED.map((k) => [k, []]));
+  const add = (nodes: (Node | null)[]) => {
+    for (const n of nodes) if (n) lists[n.type].push(n);
+  };
+  const visit = (parent: Node) => {
+    for (const child of parent.namedChildren) {
+      if (!child) continue;
+      const body = child.type === 'function_definition' ? child.childForFieldName('body') : null;
+      if (CONDITIONAL_BLOCKS.has(child.type)) visit(child);
+      else if (body) add(child.descendantsOfType(COLLECTED, child.startPosition, body.startPosition));
+      else add(child.descendantsOfType(COLLECTED));
+    }
+  };
+  visit(root);
+  return {
+    calls: lists.call_expression,
+    macroTypes: lists.macro_type_specifier,
+    declarators: lists.function_declarator,
+    functionDefs: lists.preproc_function_def,
+    defines: lists.preproc_def,
+  };
+}
+
+export function findPrograms(tree: Tree, text: string): FileModel {
+  const index = new TextIndex(text);
+  const { calls, macroTypes, declarators, functionDefs, defines } = collect(tree.rootNode);
+
+  const sectionMacros = new Map<string, SectionMacro>();
+  for (const def of functionDefs) {
+    const entry = sectionMacro(def);
+    if (entry) sectionMacros.set(entry[0], entry[1]);
+  }
+  const defineValues = new Map<string, string>();
+  for (const def of defines) {
+    const name = def.childForFieldName('name')?.text;
+    const value = def.childForFieldName('value')?.text.trim();
+    if (name && value !== undefined) defineValues.set(name, value);
+  }
+
+  const markers: Marker[] = [];
+  for (const call of calls) {
+    const callee = calleeName(call);
+    const macro = callee ? sectionMacros.get(callee) : undefined;
+    const marker = callee === 'SEC' || callee === 'section' ? directMarker(call, defineValues) : macro ? expandSectionMacro(call, macro) : null;
+    if (marker) markers.push(marker);
+  }
+  for (const use of macroTypes) {
+    const macro = sectionMacros.get(use.childForFieldName('name')?.text ?? '');
+    const marker = macro && expandSectionMacro(use, macro);
+    if (marker) markers.push(marker);
+  }
+  markers.sort((a, b) => a.start - b.start);
+
+  const licenses: LicenseInfo[] = [];
+  const programs: LsmProgram[] = [];
+  let d = 0;
+  for (let i = 0; i < markers.length; i++) {
+    const marker = markers[i];
+    if (marker.section === 'license') {
+      licenses.push(licenseAfter(marker, text));
+      continue;
+    }
+    const m = SECTION_RE.exec(marker.section);
+    if (!m) continue;
+    while (d < declarators.length && declarators[d].startIndex < marker.end) d++;
+    const declarator = declarators[d];
+    const nextMarker = markers[i + 1];
+    if (!declarator || (nextMarker && nextMarker.start < declarator.startIndex)) continue;
+    if (!isBetweenMarkerAndFunction(text.slice(marker.end, declarator.startIndex))) continue;
+    const callee = declarator.childForFieldName('declarator')?.text ?? '';
+    const macro = PROGRAM_MACROS.has(callee) ? callee : null;
+    const parsed = programParams(declarator, macro);
+    if (!parsed) continue;
+    const calleeNode = declarator.childForFieldName('declarator')!;
+    const definition = declarator.parent?.type === 'function_definition' ? declarator.parent : null;
+    programs.push({
+      section: marker.section,
+      kind: m[2] as SectionKind,
+      optional: m[1] === '?',
+      hook: m[3],
+      hookStart: marker.hookStart,
+      hookEnd: marker.hookEnd,
+      hookEditable: marker.hookEditable,
+      macro,
+      macroStart: calleeNode.startIndex,
+      macroEnd: calleeNode.endIndex,
+      name: parsed.name,
+      params: parsed.params,
+      paramsStart: parsed.start,
+      paramsEnd: parsed.end,
+      rawContext: !macro && isRawContext(parsed.params),
+      body: definition?.childForFieldName('body') ?? null,
+      start: marker.start,
+      sectionEnd: marker.end,
+    });
+  }
+  return { text, index, programs, licenses, defines: defineValues };
+}
+
+/** The string assigned after a `SEC("license")` marker: `char LICENSE[] SEC("license") = "GPL";`. */
+function licenseAfter(marker: Marker, text: string): LicenseInfo {
+  const after = text.slice(marker.end, marker.end + 400);
+  const m = /^[\s\w)]*=\s*((?:"(?:[^"\\\n]|\\.)*"\s*)+)/.exec(after);
+  if (!m) return { value: null, start: marker.start, end: marker.end };
+  const literalStart = marker.end + m[0].length - m[1].length;
+  const value = [...m[1].matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((p) => unescape(p[1])).join('');
+  return { value, start: literalStart, end: literalStart + m[1].trimEnd().length };
+}
+
+export function rangeOf(model: FileModel, start: number, end: number): Range {
+  return model.index.range(start, end);
+}

@@ -1,0 +1,157 @@
+// All bundled hook tables, and the choice of the one a file is checked against (the "target").
+import storedTables from '../../data/hook-tables.json';
+import { parseHookDefs, type HeaderError } from './hookDefsParser';
+import { unpackTables, emptySets, type StoredTables } from './tableFormat';
+import type { HookDef, HookSets, ReleaseTable } from './types';
+import { atLeast, compareVersions, parseVersion, type Version } from './versions';
+
+/** What a file is checked against: one release's hooks and bpf_lsm sets. */
+export interface KernelTarget {
+  /** The bundled release whose version-dependent rules apply (`6.12`). */
+  release: string;
+  version: Version;
+  hooks: Map<string, HookDef>;
+  /** bpf_lsm.c sets; for a release without its own, what its bundled neighbours agree on. */
+  sets: HookSets;
+  /** Where the hooks came from: `bundled v6.12` or the user's header path. */
+  source: string;
+  /** How the requested kernel was mapped, when it was not an exact match (said in the output). */
+  note?: string;
+}
+
+export class KernelSelectionError extends Error {}
+
+export class HookCatalog {
+  /** Releases, oldest first. */
+  readonly releases: ReleaseTable[];
+  private readonly versions: Map<string, Version>;
+  private readonly hookReleases = new Map<string, string[]>();
+
+  constructor(releases: ReleaseTable[]) {
+    this.releases = releases;
+    this.versions = new Map(releases.map((r) => [r.release, parseVersion(r.release)!]));
+    for (const r of releases) {
+      for (const name of r.hooks.keys()) {
+        const list = this.hookReleases.get(name) ?? [];
+        list.push(r.release);
+        this.hookReleases.set(name, list);
+      }
+    }
+  }
+
+  private static bundledCatalog: HookCatalog | undefined;
+
+  /** The tables shipped with the extension, unpacked once per process. */
+  static bundled(): HookCatalog {
+    HookCatalog.bundledCatalog ??= new HookCatalog(unpackTables(storedTables as StoredTables));
+    return HookCatalog.bundledCatalog;
+  }
+
+  get newest(): ReleaseTable {
+    return this.releases[this.releases.length - 1];
+  }
+
+  /** Every hook name any release has. */
+  allHookNames(): string[] {
+    return [...this.hookReleases.keys()];
+  }
+
+  /** Releases (oldest first) that have the hook. */
+  releasesWith(hook: string): string[] {
+    return this.hookReleases.get(hook) ?? [];
+  }
+
+  /**
+   * Picks the table for a requested kernel: an exact release; else the newest bundled release of the same
+   * major.minor series; else the newest not newer than it. No request: the newest.
+   */
+  select(requested?: string): { table: ReleaseTable; note?: string } {
+    if (!requested) return { table: this.newest };
+    const wanted = requested.trim().replace(/^v/, '');
+    const exact = this.releases.find((r) => r.release === wanted);
+    if (exact) return { table: exact };
+    const v = parseVersion(wanted);
+    if (!v) {
+      throw new KernelSelectionError(
+        `'${requested}' is not a kernel version; use a release such as 6.12 or 6.1.20 (bundled: ${this.releases.map((r) => r.release).join(', ')})`,
+      );
+    }
+    const sameSeries = this.releases.filter((r) => {
+      const rv = this.versions.get(r.release)!;
+      return rv[0] === v[0] && rv[1] === v[1];
+    });
+    if (sameSeries.length > 0) {
+      const table = sameSeries[sameSeries.length - 1];
+      return { table, note: `kernel ${requested}: using the hook table of ${table.release} (same ${v[0]}.${v[1]} series)` };
+    }
+    const older = this.releases.filter((r) => compareVersions(this.versions.get(r.release)!, v) <= 0);
+    if (older.length === 0) {
+      throw new KernelSelectionError(`kernel ${requested} predates BPF LSM (added in 5.7); bundled releases start at ${this.releases[0].release}`);
+    }
+    const table = older[older.length - 1];
+    const why = table === this.newest && compareVersions(v, this.versions.get(table.release)!) > 0
+      ? 'the newest bundled release; no bundled table is as new'
+      : 'the newest bundled release not newer than it';
+    return { table, note: `kernel ${requested}: using the hook table of ${table.release} (${why})` };
+  }
+
+  /** bpf_lsm sets of a release; a release without its own gets what its bundled neighbours agree on. */
+  setsOf(table: ReleaseTable): { sets: HookSets; derivedFrom?: string } {
+    if (table.sets) return { sets: table.sets };
+    const index = this.releases.indexOf(table);
+    const older = this.releases.slice(0, index).reverse().find((r) => r.sets);
+    const newer = this.releases.slice(index + 1).find((r) => r.sets);
+    if (!older && !newer) return { sets: emptySets(), derivedFrom: 'none' };
+    if (!older || !newer) return { sets: (older ?? newer)!.sets!, derivedFrom: (older ?? newer)!.release };
+    // Conservative: a hook counts as sleepable if either neighbour allows it, disabled only if both refuse it.
+    const merged = emptySets();
+    for (const key of Object.keys(merged) as (keyof HookSets)[]) {
+      const a = new Set(older.sets![key]);
+      const b = newer.sets![key];
+      merged[key] = key === 'sleepable'
+        ? [...new Set([...a, ...b])].sort()
+        : b.filter((h) => a.has(h)).sort();
+    }
+    return { sets: merged, derivedFrom: `${older.release} and ${newer.release}` };
+  }
+
+  /** The target for a requested kernel, optionally with hooks from the user's own header. */
+  target(options: { kernel?: string; hookDefs?: { path: string; text: string } } = {}): {
+    target: KernelTarget;
+    headerErrors: HeaderError[];
+  } {
+    const { table, note } = this.select(options.kernel);
+    const { sets, derivedFrom } = this.setsOf(table);
+    const version = this.versions.get(table.release)!;
+    const notes = [note, derivedFrom ? `bpf_lsm sets of ${table.release} derived from ${derivedFrom}` : undefined];
+    let hooks = table.hooks;
+    let source = `bundled ${table.release}`;
+    let headerErrors: HeaderError[] = [];
+    if (options.hookDefs) {
+      const parsed = parseHookDefs(options.hookDefs.text);
+      headerErrors = parsed.errors;
+      if (parsed.hooks.length > 0) {
+        hooks = new Map(parsed.hooks.map((h) => [h.name, h]));
+        source = options.hookDefs.path;
+        notes.push(`hooks from ${options.hookDefs.path} (${parsed.hooks.length}), rules of ${table.release}`);
+      } else {
+        notes.push(`${options.hookDefs.path} has no usable hooks; using the bundled table of ${table.release}`);
+      }
+    }
+    const joined = notes.filter(Boolean).join('; ');
+    return {
+      target: { release: table.release, version, hooks, sets, source, note: joined || undefined },
+      headerErrors,
+    };
+  }
+}
+
+/** Version-dependent facts of BPF LSM that the checks rely on. */
+export const kernelRules = {
+  /** Sleepable LSM programs (`lsm.s/`) arrived in 5.11. */
+  hasSleepable: (v: Version) => atLeast(v, 5, 11),
+  /** BPF_LSM_CGROUP (`lsm_cgroup/`) arrived in 6.0. */
+  hasLsmCgroup: (v: Version) => atLeast(v, 6, 0),
+  /** From 6.12 the verifier rejects LSM return values outside the hook's range at load. */
+  checksReturnRange: (v: Version) => atLeast(v, 6, 12),
+};

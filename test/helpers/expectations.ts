@@ -1,0 +1,24 @@
+// Fixture files carry their expectations: `// expect: code[, code]` on the line a finding starts, and
+// `// kernel: 6.12` near the top for the kernel to check against.
+
+export interface Expected {
+  line: number;
+  code: string;
+}
+
+export function expectedFindings(text: string): Expected[] {
+  const out: Expected[] = [];
+  text.split('\n').forEach((line, i) => {
+    const m = /\/\/ expect: ([\w, -]+)$/.exec(line);
+    if (m) for (const code of m[1].split(',')) out.push({ line: i + 1, code: code.trim() });
+  });
+  return out;
+}
+
+export function fixtureKernel(text: string): string | undefined {
+  return /^\/\/ kernel: (\S+)/m.exec(text)?.[1];
+}
+
+export function formatExpectations(list: Expected[]): string[] {
+  return list.map((e) => `${e.line}: ${e.code}`).sort();
+}

@@ -1,0 +1,23 @@
+// Where tests find the repository, its fixtures and the shared kernel data (beside the clone).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The repository root, from out/test/... or test/... alike. */
+export const REPO_ROOT = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+})();
+
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+export const KERNEL_HOOKS_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'kernel-hooks');
+export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+export function fixture(...parts: string[]): string {
+  return fs.readFileSync(path.join(FIXTURES, ...parts), 'utf8');
+}
+
+/** Real kernel headers from ../shared/kernel-hooks, or null (with the reason printed) when absent. */
+export function kernelHooksAvailable(): boolean {
+  return fs.existsSync(KERNEL_HOOKS_DIR);
+}

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Analyzer } from '../../server/src/analysis/analyze';
+import type { Finding } from '../../server/src/analysis/findings';
+import { HookCatalog } from '../../server/src/hooks/catalog';
+import { applyEdits } from '../helpers/edits';
+import { expectedFindings, fixtureKernel, formatExpectations } from '../helpers/expectations';
+import { FIXTURES, fixture } from '../helpers/paths';
+
+const catalog = HookCatalog.bundled();
+let analyzer: Analyzer;
+before(async () => {
+  analyzer = await Analyzer.create();
+});
+after(() => analyzer.dispose());
+
+function lint(text: string, kernel?: string): Finding[] {
+  return analyzer.analyze(text, catalog.target({ kernel }).target, catalog).findings;
+}
+
+function at(text: string, f: Finding): string {
+  const line = text.split('\n')[f.range.start.line];
+  return f.range.start.line === f.range.end.line ? line.slice(f.range.start.character, f.range.end.character) : '';
+}
+
+describe('lint fixtures: every finding is annotated, every annotation found', () => {
+  const dir = path.join(FIXTURES, 'lint');
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.c')).sort()) {
+    it(file, () => {
+      const text = fixture('lint', file);
+      const found = lint(text, fixtureKernel(text)).map((f) => ({ line: f.range.start.line + 1, code: f.code }));
+      assert.deepEqual(formatExpectations(found), formatExpectations(expectedFindings(text)));
+    });
+  }
+});
+
+describe('findings: ranges, messages and fixes', () => {
+  it('unknown-hook covers the hook name inside the string and suggests the exec hooks for target_exec', () => {
+    const text = fixture('lint', 'seed-target-exec.bpf.c');
+    const f = lint(text).find((x) => x.code === 'unknown-hook')!;
+    assert.equal(at(text, f), 'target_exec');
+    assert.equal(f.severity, 'error');
+    assert.match(f.message, /Did you mean 'bprm_creds_for_exec', 'bprm_check_security'/);
+    assert.deepEqual(f.fixes!.map((x) => x.edits[0].newText).slice(0, 2), ['bprm_creds_for_exec', 'bprm_check_security']);
+  });
+
+  it('unknown-hook suggests the spelling fix first for a typo', () => {
+    const text = fixture('lint', 'kernel-history.bpf.c');
+    const f = lint(text, '5.15').find((x) => x.code === 'unknown-hook')!;
+    assert.equal(f.fixes![0].edits[0].newText, 'file_open');
+  });
+
+  it('hook-not-in-kernel names the releases that have the hook', () => {
+    const text = fixture('lint', 'kernel-history.bpf.c');
+    const f = lint(text, '5.15').find((x) => x.code === 'hook-not-in-kernel')!;
+    assert.equal(at(text, f), 'file_truncate');
+    assert.match(f.message, /does not exist in kernel 5\.15\.85: it arrived in 6\.6\.46-rpi \(present in 6\.6\.46-rpi to 7\.1\.5\)/);
+    assert.deepEqual(lint(text, '6.12').filter((x) => x.code === 'hook-not-in-kernel'), []);
+  });
+
+  it('a hook removed from newer kernels says where it still is', () => {
+    const text = 'SEC("lsm/bprm_set_creds")\nint BPF_PROG(p, struct linux_binprm *bprm, int ret) { return ret; }\nchar L[] SEC("license") = "GPL";\n';
+    const f = lint(text, '6.12')[0];
+    assert.equal(f.code, 'hook-not-in-kernel');
+    assert.match(f.message, /it is in 5\.7\.14 only/);
+    assert.deepEqual(lint(text, '5.7'), []);
+  });
+
+  it('signature-mismatch points at the argument and its fix rewrites the list to the prototype', () => {
+    const text = fixture('lint', 'signature.bpf.c');
+    const findings = lint(text, '7.1.5').filter((x) => x.code === 'signature-mismatch');
+    assert.equal(at(text, findings[0]), 'struct cred *cred');
+    assert.match(findings[0].message, /previous verdict \(int ret\) for file_open/);
+    const fixed = applyEdits(text, findings[0].fixes![0].edits);
+    assert.match(fixed, /int BPF_PROG\(cred_after_file, struct file \*file, int ret\)/);
+    const setsockopt = findings.find((x) => /socket_setsockopt/.test(x.message))!;
+    assert.equal(at(text, setsockopt), 'int ret');
+    assert.match(setsockopt.message, /passes 'int level' there; the previous verdict is argument 4/);
+    assert.match(applyEdits(text, setsockopt.fixes![0].edits),
+      /BPF_PROG\(ret_too_early, struct socket \*sock, int level, int optname, int ret\)/);
+  });
+
+  it('signature-mismatch follows the chosen release when a hook gains or changes an argument', () => {
+    const program = (args: string) =>
+      `char LICENSE[] SEC("license") = "GPL";\nSEC("lsm/inode_setxattr")\nint BPF_PROG(p, ${args}, int ret)\n{ if (ret) return ret; return 0; }\n`;
+    // 5.10: no namespace argument. 6.12 added `struct mnt_idmap *idmap` in front, so `ret` reads `flags`.
+    const v510 = program('struct dentry *dentry, const char *name, const void *value, size_t size, int flags');
+    assert.deepEqual(lint(v510, '5.10').map((f) => f.code), []);
+    const on612 = lint(v510, '6.12');
+    assert.ok(on612.some((f) => /'ret' is argument 6, but in 6\.12 inode_setxattr passes 'int flags' there; the previous verdict is argument 7/.test(f.message)));
+    // 5.15 passed `struct user_namespace *`; 6.12 passes `struct mnt_idmap *` in that place.
+    const v515 = program('struct user_namespace *ns, struct dentry *dentry, const char *name, const void *value, size_t size, int flags');
+    assert.deepEqual(lint(v515, '5.15').map((f) => f.code), []);
+    assert.ok(lint(v515, '6.12').some((f) => f.code === 'signature-mismatch' && /struct user_namespace, not struct mnt_idmap/.test(f.message)));
+  });
+
+  it('missing-ret-passthrough fix adds int ret and the guard in the file\'s indentation', () => {
+    const text = fixture('lint', 'passthrough-missing.bpf.c');
+    const findings = lint(text).filter((x) => x.code === 'missing-ret-passthrough');
+    const fixed = applyEdits(text, findings[0].fixes![0].edits);
+    assert.match(fixed, /int BPF_PROG\(no_ret, struct file \*file, int ret\)[^\n]*\n\{\n    if \(ret != 0\)\n        return ret;\n\n    return 0;\n\}/);
+    const guardFix = applyEdits(text, findings[1].fixes![0].edits);
+    assert.match(guardFix, /\{\n    if \(ret != 0\)\n        return ret;\n\n    bpf_printk\("open"\);/);
+  });
+
+  it('missing-ret-passthrough keeps tabs when the file uses tabs', () => {
+    const text = 'char L[] SEC("license") = "GPL";\nSEC("lsm/file_open")\nint BPF_PROG(p, struct file *f, int ret)\n{\n\treturn 0;\n}\n';
+    const f = lint(text)[0];
+    assert.equal(applyEdits(text, f.fixes![0].edits).split('\n').slice(3, 8).join('\n'), '{\n\tif (ret != 0)\n\t\treturn ret;\n\n\treturn 0;');
+  });
+
+  it('return-out-of-range is an error from 6.12 and a warning before, with -EPERM as the fix', () => {
+    const text = fixture('lint', 'return-range-6.12.bpf.c');
+    const errors = lint(text, '6.12').filter((x) => x.code === 'return-out-of-range');
+    assert.ok(errors.every((f) => f.severity === 'error'));
+    const epermFix = errors.find((f) => at(text, f) === 'EPERM')!;
+    assert.match(epermFix.message, /EPERM is 1: did you mean -EPERM\?/);
+    assert.equal(epermFix.fixes![0].edits[0].newText, '-EPERM');
+    const on61 = lint(text, '6.1').filter((x) => x.code === 'return-out-of-range' && !/lsm_cgroup/.test(x.message));
+    assert.ok(on61.length > 0 && on61.every((f) => f.severity === 'warning'));
+    assert.match(on61[0].message, /loads it, but .* kernel WARNING and fails with EINVAL/);
+  });
+
+  it('misleading-indentation fix braces the two statements', () => {
+    const text = fixture('lint', 'seed-connect-unbraced.bpf.c');
+    const f = lint(text).find((x) => x.code === 'misleading-indentation')!;
+    assert.match(f.message, /denies every socket_connect call/);
+    const fixed = applyEdits(text, f.fixes![0].edits);
+    assert.match(fixed, /if \(dest == blockme\)\n        \{\n        bpf_printk|if \(dest == blockme\)\n        \{/);
+    assert.deepEqual(lint(fixed).map((x) => x.code), []);
+  });
+
+  it('license fix appends a GPL licence; a bad licence is replaced', () => {
+    const text = fixture('lint', 'seed-deny-open-no-license.bpf.c');
+    const f = lint(text).find((x) => x.code === 'license')!;
+    assert.equal(at(text, f), 'SEC("lsm/file_open")');
+    assert.deepEqual(lint(applyEdits(text, f.fixes![0].edits)), []);
+    const bad = fixture('lint', 'license-bad.bpf.c');
+    const g = lint(bad)[0];
+    assert.equal(at(bad, g), '"Proprietary"');
+    assert.deepEqual(lint(applyEdits(bad, g.fixes![0].edits)), []);
+  });
+
+  it('wrong-macro fix turns BPF_KPROBE into BPF_PROG', () => {
+    const text = fixture('lint', 'seed-target-exec.bpf.c');
+    const f = lint(text).find((x) => x.code === 'wrong-macro')!;
+    assert.equal(at(text, f), 'BPF_KPROBE');
+    assert.match(applyEdits(text, f.fixes![0].edits), /int BPF_PROG\(lsm_target_exec_hook/);
+  });
+
+  it('not-sleepable fix makes the section lsm/', () => {
+    const text = fixture('lint', 'kernel-sets.bpf.c');
+    const f = lint(text, '6.12').find((x) => x.code === 'not-sleepable')!;
+    assert.match(applyEdits(text, f.fixes![0].edits), /SEC\("lsm\/file_permission"\)/);
+    assert.match(lint('SEC("lsm.s/file_open")\nint BPF_PROG(p, struct file *f, int ret) { return ret; }\nchar L[] SEC("license") = "GPL";', '5.10')[0].message,
+      /no sleepable LSM programs \(they arrived in 5\.11\)/);
+  });
+
+  it('every fix of every fixture leaves a file that still parses and no longer has that finding', () => {
+    for (const file of fs.readdirSync(path.join(FIXTURES, 'lint'))) {
+      const text = fixture('lint', file);
+      const kernel = fixtureKernel(text);
+      for (const f of lint(text, kernel)) {
+        for (const fix of f.fixes ?? []) {
+          const fixed = applyEdits(text, fix.edits);
+          const after = lint(fixed, kernel);
+          const still = after.filter((g) => g.code === f.code && g.range.start.line === f.range.start.line && g.message === f.message);
+          assert.deepEqual(still, [], `${file}: '${fix.title}' did not fix: ${f.message}`);
+        }
+      }
+    }
+  });
+
+  it('reports nothing for files without LSM programs', () => {
+    assert.deepEqual(lint('#include <stdio.h>\nint main(void) { return 1; }\n'), []);
+    assert.deepEqual(lint('SEC("kprobe/do_sys_open")\nint BPF_KPROBE(k, int dfd) { return 1; }\n'), []);
+  });
+});
+
+describe('analysis robustness', () => {
+  it('never throws on half-written, unbalanced or random text', () => {
+    const base = fixture('lint', 'signature.bpf.c');
+    let seed = 7;
+    const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * n);
+    const pieces = ['{', '}', '(', ')', 'SEC("lsm/', '"', 'BPF_PROG(', 'return ', 'if (ret', ';', '\n', '#define X(h) SEC("lsm/" #h)\n', '\u00e9', '\0'];
+    for (let i = 0; i < 200; i++) {
+      let text = base;
+      for (let k = 0; k < 5; k++) {
+        const at = rand(text.length);
+        text = rand(2) ? text.slice(0, at) + pieces[rand(pieces.length)] + text.slice(at) : text.slice(0, at) + text.slice(at + rand(40));
+      }
+      assert.doesNotThrow(() => lint(text), `iteration ${i}`);
+    }
+    for (let n = 0; n < base.length; n += 97) assert.doesNotThrow(() => lint(base.slice(0, n)));
+  });
+});
