@@ -2,12 +2,14 @@
 // nothing here fails a build.
 import * as path from 'node:path';
 import { benchAnalysis } from './analysis';
+import { benchServer } from './server';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 async function main(): Promise<void> {
   console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);
   await benchAnalysis(REPO_ROOT);
+  await benchServer();
 }
 
 main().catch((err: Error) => {

@@ -23,7 +23,7 @@ export interface Fix {
   preferred?: boolean;
 }
 
-export type Severity = 'error' | 'warning' | 'information';
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
 export const CHECK_CODES = [
   'unknown-hook',

@@ -231,20 +231,42 @@ const CONDITIONAL_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else
 
 /**
  * The nodes the finder needs, in document order. Markers and prototypes sit outside function bodies, so
- * bodies are not searched (they hold most of a file's nodes); each search is one native traversal.
+ * bodies are not searched (they hold most of a file's nodes). The common top-level shapes are read
+ * directly; anything else (ERROR nodes, attributes, odd declarations) gets one native search.
  */
 function collect(root: Node) {
   const lists: Record<string, Node[]> = Object.fromEntries(COLLECTED.map((k) => [k, []]));
-  const add = (nodes: (Node | null)[]) => {
-    for (const n of nodes) if (n) lists[n.type].push(n);
+  const push = (n: Node | null) => {
+    if (n && lists[n.type]) lists[n.type].push(n);
+  };
+  const search = (n: Node, end?: Node) => {
+    for (const d of n.descendantsOfType(COLLECTED, n.startPosition, end?.startPosition)) push(d);
   };
   const visit = (parent: Node) => {
     for (const child of parent.namedChildren) {
       if (!child) continue;
-      const body = child.type === 'function_definition' ? child.childForFieldName('body') : null;
-      if (CONDITIONAL_BLOCKS.has(child.type)) visit(child);
-      else if (body) add(child.descendantsOfType(COLLECTED, child.startPosition, body.startPosition));
-      else add(child.descendantsOfType(COLLECTED));
+      if (CONDITIONAL_BLOCKS.has(child.type)) {
+        visit(child);
+      } else if (child.type === 'function_definition') {
+        const body = child.childForFieldName('body');
+        const declarator = child.childForFieldName('declarator');
+        const type = child.childForFieldName('type');
+        // `int BPF_PROG(...)`: a plain type and a function declarator, nothing else before the body.
+        if (body && declarator?.type === 'function_declarator' && child.namedChildCount === 3 && type?.type !== 'macro_type_specifier') {
+          push(declarator);
+        } else {
+          search(child, body ?? undefined);
+        }
+      } else if (child.type === 'expression_statement' && child.namedChildCount === 1 && child.firstNamedChild?.type === 'call_expression') {
+        // `SEC("lsm/file_open")` on its own line: a call with string arguments holds nothing else we need.
+        const call = child.firstNamedChild;
+        if (call.childForFieldName('arguments')?.namedChildren.every((a) => a?.type === 'string_literal' || a?.type === 'identifier')) push(call);
+        else search(child);
+      } else if (child.type === 'preproc_def' || child.type === 'preproc_function_def') {
+        push(child);
+      } else if (child.type !== 'comment' && child.type !== 'preproc_include') {
+        search(child);
+      }
     }
   };
   visit(root);

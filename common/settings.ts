@@ -1,0 +1,49 @@
+// Settings shared by the extension client and the language server: one prefix, one schema, defaults.
+// package.json's "contributes.configuration" mirrors these one to one (a unit test keeps them in step).
+
+export const SETTINGS_SECTION = 'bpfLsm';
+
+export type SeverityName = 'error' | 'warning' | 'information' | 'hint';
+
+export interface BpfLsmSettings {
+  /** Kernel release to check against; '' means the newest bundled release. */
+  kernel: string;
+  /** Path to the user's own lsm_hook_defs.h; '' means the bundled tables. */
+  hookDefsPath: string;
+  /** Severity per check code. */
+  severity: Record<string, SeverityName>;
+  /** Check codes to turn off. */
+  disabledChecks: string[];
+  /** Delay after the last change before a document is analysed. */
+  debounceMs: number;
+}
+
+export const DEFAULT_SETTINGS: BpfLsmSettings = {
+  kernel: '',
+  hookDefsPath: '',
+  severity: {},
+  disabledChecks: [],
+  debounceMs: 150,
+};
+
+const SEVERITIES = new Set<string>(['error', 'warning', 'information', 'hint']);
+
+/** Takes whatever the client sent (possibly partial or wrongly typed) and returns complete settings. */
+export function normaliseSettings(raw: unknown): BpfLsmSettings {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const str = (v: unknown, d: string) => (typeof v === 'string' ? v.trim() : d);
+  const severity: Record<string, SeverityName> = {};
+  if (r.severity && typeof r.severity === 'object') {
+    for (const [code, s] of Object.entries(r.severity as Record<string, unknown>)) {
+      if (typeof s === 'string' && SEVERITIES.has(s)) severity[code] = s as SeverityName;
+    }
+  }
+  const debounce = typeof r.debounceMs === 'number' && Number.isFinite(r.debounceMs) ? r.debounceMs : DEFAULT_SETTINGS.debounceMs;
+  return {
+    kernel: str(r.kernel, DEFAULT_SETTINGS.kernel),
+    hookDefsPath: str(r.hookDefsPath, DEFAULT_SETTINGS.hookDefsPath),
+    severity,
+    disabledChecks: Array.isArray(r.disabledChecks) ? r.disabledChecks.filter((c): c is string => typeof c === 'string') : [],
+    debounceMs: Math.min(Math.max(0, debounce), 5000),
+  };
+}

@@ -1,0 +1,29 @@
+// Analysis findings as LSP diagnostics. Each diagnostic carries its fixes in `data`, so code actions need
+// no server-side cache (the client sends the diagnostics back with their data).
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { Finding, Fix } from '../analysis/findings';
+
+export const DIAGNOSTIC_SOURCE = 'bpf-lsm';
+
+export interface DiagnosticData {
+  fixes: Fix[];
+}
+
+const SEVERITY: Record<string, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+export function toDiagnostic(finding: Finding): Diagnostic {
+  const diagnostic: Diagnostic = {
+    range: finding.range,
+    severity: SEVERITY[finding.severity] ?? DiagnosticSeverity.Warning,
+    code: finding.code,
+    source: DIAGNOSTIC_SOURCE,
+    message: finding.message,
+  };
+  if (finding.fixes?.length) diagnostic.data = { fixes: finding.fixes } satisfies DiagnosticData;
+  return diagnostic;
+}

@@ -1,0 +1,296 @@
+// The real language server (dist/server.js) through the protocol: diagnostics, hover, completion,
+// quick fixes, settings, robustness.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Diagnostic } from 'vscode-languageserver-protocol';
+import { createCParser, parseC } from '../../server/src/analysis/cParser';
+import { applyEdits } from '../helpers/edits';
+import { FIXTURES, fixture } from '../helpers/paths';
+import { LspTestClient } from './lspClient';
+
+const uriOf = (name: string) => `file:///work/${name}`;
+
+function textAt(text: string, d: Diagnostic): string {
+  const line = text.split('\n')[d.range.start.line];
+  return line.slice(d.range.start.character, d.range.end.character);
+}
+
+/** LSP 3.18 allows markup in diagnostic messages; ours are plain strings. */
+function messageOf(d: Diagnostic): string {
+  return typeof d.message === 'string' ? d.message : d.message.value;
+}
+
+async function errorNodes(text: string): Promise<number> {
+  const parser = await createCParser();
+  const tree = parseC(parser, text)!;
+  const count = tree.rootNode.descendantsOfType(['ERROR']).length + (tree.rootNode.hasError ? 1 : 0);
+  tree.delete();
+  parser.delete();
+  return count;
+}
+
+describe('language server over the protocol', () => {
+  let lsp: LspTestClient;
+  before(async () => {
+    lsp = await LspTestClient.start();
+  });
+  after(async () => {
+    await lsp.stop();
+  });
+
+  it('announces incremental sync, hover, completion and quick fixes', () => {
+    const caps = lsp.capabilities!.capabilities;
+    assert.deepEqual(caps.textDocumentSync, { openClose: true, change: 2 });
+    assert.equal(caps.hoverProvider, true);
+    assert.deepEqual(caps.completionProvider?.triggerCharacters, ['/', '(', ',']);
+    assert.deepEqual(caps.codeActionProvider, { codeActionKinds: ['quickfix'] });
+  });
+
+  it('publishes diagnostics with codes and exact ranges when a BPF file opens', async () => {
+    const text = fixture('lint', 'seed-target-exec.bpf.c');
+    const uri = uriOf('exec.bpf.c');
+    const next = lsp.nextDiagnostics(uri);
+    await lsp.open(uri, text);
+    const { diagnostics, version } = await next;
+    assert.equal(version, 1);
+    assert.deepEqual(diagnostics.map((d) => [d.code, textAt(text, d), d.severity, d.source]), [
+      ['unknown-hook', 'target_exec', 1, 'bpf-lsm'],
+      ['wrong-macro', 'BPF_KPROBE', 1, 'bpf-lsm'],
+    ]);
+  });
+
+  it('stays quiet on plain C files', async () => {
+    await lsp.open(uriOf('plain.c'), '#include <stdio.h>\nint main(void) { return 1; }\n');
+    const marker = uriOf('marker.bpf.c');
+    const next = lsp.nextDiagnostics(marker);
+    await lsp.open(marker, 'SEC("lsm/nope_hook") int BPF_PROG(p, int ret) { return ret; }\n');
+    await next;
+    assert.equal(lsp.published.filter((p) => p.uri === uriOf('plain.c')).length, 0);
+  });
+
+  it('follows incremental edits: a typo appears, then its fix clears the diagnostics', async () => {
+    const text = fixture('lint', 'seed-connect-braced.bpf.c');
+    const uri = uriOf('connect.bpf.c');
+    await lsp.open(uri, text);
+    const line = text.split('\n').findIndex((l) => l.includes('lsm/socket_connect'));
+    const col = text.split('\n')[line].indexOf('socket_connect');
+    // Type "x" inside the hook name: socket_connect -> socket_xconnect.
+    let v = await lsp.change(uri, [{ range: { start: { line, character: col + 7 }, end: { line, character: col + 7 } }, text: 'x' }]);
+    let d = await lsp.nextDiagnostics(uri, v);
+    assert.deepEqual(d.diagnostics.map((x) => x.code), ['unknown-hook']);
+    assert.deepEqual(d.diagnostics[0].range, { start: { line, character: col }, end: { line, character: col + 15 } });
+    assert.match(messageOf(d.diagnostics[0]), /Did you mean 'socket_connect'/);
+    v = await lsp.change(uri, [{ range: { start: { line, character: col + 7 }, end: { line, character: col + 8 } }, text: '' }]);
+    d = await lsp.nextDiagnostics(uri, v);
+    assert.deepEqual(d.diagnostics, []);
+    // A multi-line paste and a whole-document replacement go through the same path.
+    v = await lsp.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '/* a\n * b\n */\n' }]);
+    assert.deepEqual((await lsp.nextDiagnostics(uri, v)).diagnostics, []);
+    v = await lsp.change(uri, [{ text: fixture('lint', 'license-bad.bpf.c') }]);
+    assert.deepEqual((await lsp.nextDiagnostics(uri, v)).diagnostics.map((x) => x.code), ['license']);
+  });
+
+  it('clears diagnostics when a document closes', async () => {
+    const uri = uriOf('closing.bpf.c');
+    const opened = lsp.nextDiagnostics(uri);
+    await lsp.open(uri, fixture('lint', 'seed-target-exec.bpf.c'));
+    assert.equal((await opened).diagnostics.length, 2);
+    const cleared = lsp.nextDiagnostics(uri);
+    await lsp.close(uri);
+    assert.deepEqual((await cleared).diagnostics, []);
+  });
+
+  it('hovers on a hook name with its prototype, semantics and releases', async () => {
+    const text = fixture('lint', 'seed-connect-braced.bpf.c');
+    const uri = uriOf('hover.bpf.c');
+    await lsp.open(uri, text);
+    const line = text.split('\n').findIndex((l) => l.includes('lsm/socket_connect'));
+    const h = await lsp.hover(uri, line, text.split('\n')[line].indexOf('socket_connect') + 3);
+    const value = (h!.contents as { value: string }).value;
+    assert.deepEqual(h!.range, { start: { line, character: 9 }, end: { line, character: 23 } });
+    assert.match(value, /\*\*socket_connect\*\*: LSM hook \(kernel 7\.1\.5, bundled hook table\)/);
+    assert.match(value, /int socket_connect\(struct socket \*sock, struct sockaddr \*address, int addrlen\)/);
+    assert.match(value, /BPF_PROG\(restrict_connect, struct socket \*sock, struct sockaddr \*address, int addrlen, int ret\)/);
+    assert.match(value, /Returns int: return 0 to allow, a negative errno/);
+    assert.match(value, /Sleepable \(`lsm\.s\/`\): yes/);
+    assert.match(value, /`lsm_cgroup\/`: yes/);
+    assert.match(value, /Releases: 5\.7\.14 to 7\.1\.5 \(first in 5\.7\.14\)/);
+    assert.match(value, /Built with: `CONFIG_SECURITY_NETWORK`/);
+    const onMacro = await lsp.hover(uri, line + 1, text.split('\n')[line + 1].indexOf('BPF_PROG') + 2);
+    assert.match((onMacro!.contents as { value: string }).value, /socket_connect/);
+    assert.equal(await lsp.hover(uri, 0, 0), null);
+  });
+
+  it('hover lists prototype changes across releases', async () => {
+    const uri = uriOf('setxattr.bpf.c');
+    await lsp.open(uri, 'SEC("lsm/inode_setxattr")\nint BPF_PROG(p, struct mnt_idmap *idmap, int ret) { return ret; }\n');
+    const value = ((await lsp.hover(uri, 0, 12))!.contents as { value: string }).value;
+    assert.match(value, /Prototype changes:\n  - 5\.7\.14 to 5\.10\.13: int inode_setxattr\(struct dentry \*dentry/);
+    assert.match(value, /: int inode_setxattr\(struct mnt_idmap \*idmap, struct dentry \*dentry/);
+  });
+
+  it('completes hook names after SEC("lsm/, only sleepable hooks after lsm.s/, only verdict hooks after lsm_cgroup/', async () => {
+    const uri = uriOf('complete.bpf.c');
+    const text = 'SEC("lsm/fi\nSEC("lsm.s/\nSEC("lsm_cgroup/\n';
+    await lsp.open(uri, text);
+    const plain = await lsp.completion(uri, 0, 12);
+    const fileOpen = plain.find((i) => i.label === 'file_open')!;
+    assert.equal(fileOpen.detail, 'int file_open(struct file *file)');
+    assert.deepEqual(fileOpen.textEdit, { range: { start: { line: 0, character: 10 }, end: { line: 0, character: 12 } }, newText: 'file_open' });
+    assert.ok(plain.some((i) => i.label === 'bprm_committed_creds'));
+    assert.ok(!plain.some((i) => i.label === 'vm_enough_memory'), 'disabled hooks are not offered');
+    const sleepable = (await lsp.completion(uri, 1, 12)).map((i) => i.label);
+    assert.ok(sleepable.includes('bprm_check_security'));
+    assert.ok(!sleepable.includes('file_permission'));
+    const cgroup = (await lsp.completion(uri, 2, 16)).map((i) => i.label);
+    assert.ok(cgroup.includes('socket_bind'));
+    assert.ok(!cgroup.includes('bprm_committed_creds'), 'void hooks cannot take lsm_cgroup programs');
+  });
+
+  it('completes the whole BPF_PROG argument list, with int ret, as a snippet', async () => {
+    const uri = uriOf('args.bpf.c');
+    await lsp.open(uri, 'SEC("lsm/file_mprotect")\nint BPF_PROG(guard\n');
+    const [item] = await lsp.completion(uri, 1, 18);
+    assert.equal(item.label, 'struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot, int ret');
+    assert.equal(item.insertTextFormat, 2);
+    assert.deepEqual(item.textEdit, {
+      range: { start: { line: 1, character: 18 }, end: { line: 1, character: 18 } },
+      newText: ', ${1:struct vm_area_struct *vma}, ${2:unsigned long reqprot}, ${3:unsigned long prot}, ${4:int ret}',
+    });
+  });
+
+  it('every quick fix of every fixture fixes its diagnostic and leaves the file parsing as before', async () => {
+    const dir = path.join(FIXTURES, 'lint');
+    let applied = 0;
+    for (const file of fs.readdirSync(dir).sort()) {
+      const text = fixture('lint', file);
+      const kernel = /^\/\/ kernel: (\S+)/m.exec(text)?.[1] ?? '';
+      await lsp.setSettings({ debounceMs: 0, kernel });
+      const uri = uriOf(`fix-${file}`);
+      const opened = lsp.nextDiagnostics(uri);
+      await lsp.open(uri, text);
+      const { diagnostics } = await opened;
+      for (const d of diagnostics) {
+        const actions = await lsp.codeActions(uri, d);
+        for (const action of actions) {
+          const fixed = applyEdits(text, action.edit!.changes![uri]);
+          const checkUri = uriOf(`fixed-${applied}-${file}`);
+          const after = lsp.nextDiagnostics(checkUri);
+          await lsp.open(checkUri, fixed);
+          const remaining = (await after).diagnostics;
+          await lsp.close(checkUri);
+          assert.ok(!remaining.some((r) => r.code === d.code && messageOf(r) === messageOf(d)), `${file}: '${action.title}' left: ${messageOf(d)}`);
+          assert.ok(await errorNodes(fixed) <= await errorNodes(text), `${file}: '${action.title}' broke the syntax`);
+          applied++;
+        }
+      }
+      await lsp.close(uri);
+    }
+    await lsp.setSettings({ debounceMs: 0 });
+    assert.ok(applied >= 20, `only ${applied} fixes applied`);
+  });
+});
+
+describe('language server settings', () => {
+  let lsp: LspTestClient;
+  before(async () => {
+    lsp = await LspTestClient.start({ debounceMs: 0, kernel: '5.15' });
+  });
+  after(async () => {
+    await lsp.stop();
+  });
+
+  it('applies kernel, severity and disabled checks when they change, without a restart', async () => {
+    const text = fixture('lint', 'kernel-history.bpf.c');
+    const uri = uriOf('settings.bpf.c');
+    const first = lsp.nextDiagnostics(uri);
+    await lsp.open(uri, text);
+    assert.deepEqual((await first).diagnostics.map((d) => d.code), ['hook-not-in-kernel', 'unsupported-section', 'unknown-hook']);
+    let next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, kernel: '6.12' });
+    assert.deepEqual((await next).diagnostics.map((d) => d.code), ['unknown-hook']);
+    next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, kernel: '6.12', severity: { 'unknown-hook': 'warning' } });
+    assert.deepEqual((await next).diagnostics.map((d) => d.severity), [2]);
+    next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, kernel: '6.12', disabledChecks: ['unknown-hook'] });
+    assert.deepEqual((await next).diagnostics, []);
+  });
+
+  it('reports a broken or missing header once and keeps working on the bundled tables', async () => {
+    const uri = uriOf('header.bpf.c');
+    await lsp.setSettings({ debounceMs: 0 });
+    await lsp.openAndWait(uri, fixture('lint', 'seed-target-exec.bpf.c'));
+    const missing = path.join(os.tmpdir(), 'no-such-lsm_hook_defs.h');
+    let next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, hookDefsPath: missing });
+    assert.deepEqual((await next).diagnostics.map((d) => d.code), ['unknown-hook', 'wrong-macro']);
+    next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, hookDefsPath: missing, disabledChecks: ['license'] });
+    await next;
+    const aboutMissing = lsp.messages.filter((m) => m.message.includes('no-such-lsm_hook_defs.h'));
+    assert.equal(aboutMissing.length, 1);
+    assert.equal(aboutMissing[0].type, 1);
+    assert.match(aboutMissing[0].message, /cannot read .* \(no such file\); using the bundled hook tables/);
+
+    next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, hookDefsPath: path.join(FIXTURES, 'headers', 'broken.h') });
+    await next;
+    assert.ok(lsp.messages.some((m) => /broken\.h has 6 problem\(s\): line 3: LSM_HOOK needs at least/.test(m.message)));
+  });
+
+  it('takes a bad kernel setting with a message and the newest release', async () => {
+    const uri = uriOf('badkernel.bpf.c');
+    await lsp.openAndWait(uri, fixture('lint', 'kernel-history.bpf.c'));
+    const next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, kernel: 'latest' });
+    assert.deepEqual((await next).diagnostics.map((d) => d.code), ['unknown-hook']);
+    assert.ok(lsp.messages.some((m) => /bpfLsm\.kernel: 'latest' is not a kernel version/.test(m.message)));
+  });
+});
+
+describe('language server robustness', () => {
+  let lsp: LspTestClient;
+  before(async () => {
+    lsp = await LspTestClient.start();
+  });
+  after(async () => {
+    await lsp.stop();
+  });
+
+  it('answers a 10 MB file with a notice instead of stalling', async () => {
+    const uri = uriOf('huge.bpf.c');
+    const unit = fixture('lint', 'signature.bpf.c');
+    const big = unit.repeat(Math.ceil((10 * 1024 * 1024) / unit.length));
+    const next = lsp.nextDiagnostics(uri);
+    await lsp.open(uri, big);
+    const d = await next;
+    assert.equal(d.diagnostics.length, 1);
+    assert.match(messageOf(d.diagnostics[0]), /too large for BPF LSM analysis \(10\.\d MB; the limit is 4 MB\)/);
+    await lsp.close(uri);
+  });
+
+  it('survives binary content, NUL bytes, unbalanced braces and half-written programs', async () => {
+    const inputs = [
+      '\0\x01\x02SEC("lsm/\0")\uFFFD\uD800',
+      'SEC("lsm/file_open")\nint BPF_PROG(p, struct file *f, int ret) {{{{ if (ret',
+      'SEC("lsm/file_open"\nint BPF_PROG(',
+      '}}}}}))))SEC(',
+      Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)).toString('latin1') + 'SEC(',
+    ];
+    for (const [i, text] of inputs.entries()) {
+      const uri = uriOf(`odd-${i}.bpf.c`);
+      await lsp.open(uri, text);
+      await lsp.hover(uri, 0, 3);
+      await lsp.completion(uri, 0, 5);
+    }
+    const uri = uriOf('alive.bpf.c');
+    const next = lsp.nextDiagnostics(uri);
+    await lsp.open(uri, fixture('lint', 'seed-target-exec.bpf.c'));
+    assert.equal((await next).diagnostics.length, 2);
+    assert.ok(lsp.alive);
+  });
+});

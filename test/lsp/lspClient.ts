@@ -1,0 +1,183 @@
+// A protocol-level client for tests and benchmarks: starts the real bundled server (dist/server.js) as a
+// child process over stdio and talks LSP to it with vscode-jsonrpc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import type {
+  CodeAction,
+  CompletionItem,
+  CompletionList,
+  Diagnostic,
+  Hover,
+  InitializeResult,
+  PublishDiagnosticsParams,
+  TextDocumentContentChangeEvent,
+} from 'vscode-languageserver-protocol';
+import { REPO_ROOT } from '../helpers/paths';
+
+export const SERVER = path.join(REPO_ROOT, 'dist', 'server.js');
+
+interface Waiter {
+  uri: string;
+  minVersion: number;
+  resolve: (p: PublishDiagnosticsParams) => void;
+}
+
+export class LspTestClient {
+  readonly published: PublishDiagnosticsParams[] = [];
+  readonly messages: { type: number; message: string }[] = [];
+  readonly logs: string[] = [];
+  settings: Record<string, unknown>;
+  private waiters: Waiter[] = [];
+  private versions = new Map<string, number>();
+
+  private constructor(readonly process: ChildProcess, readonly connection: MessageConnection, settings: Record<string, unknown>) {
+    this.settings = settings;
+    connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      this.published.push(p);
+      const ready = this.waiters.filter((w) => w.uri === p.uri && (p.version ?? Infinity) >= w.minVersion);
+      this.waiters = this.waiters.filter((w) => !ready.includes(w));
+      for (const w of ready) w.resolve(p);
+    });
+    connection.onNotification('window/showMessage', (m: { type: number; message: string }) => {
+      this.messages.push(m);
+    });
+    connection.onNotification('window/logMessage', (m: { message: string }) => {
+      this.logs.push(m.message);
+    });
+    connection.onRequest('window/showMessageRequest', (m: { type: number; message: string }) => {
+      this.messages.push(m);
+      return null;
+    });
+    connection.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
+      p.items.map((i) => (i.section === 'bpfLsm' ? this.settings : null)));
+    connection.onRequest('client/registerCapability', () => null);
+  }
+
+  static async start(settings: Record<string, unknown> = { debounceMs: 0 }): Promise<LspTestClient> {
+    const child = spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const client = new LspTestClient(child, connection, settings);
+    child.stderr!.on('data', (d: Buffer) => client.logs.push(d.toString()));
+    connection.listen();
+    await client.initialize();
+    return client;
+  }
+
+  private async initialize(): Promise<InitializeResult> {
+    const result = await this.connection.sendRequest<InitializeResult>('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {
+        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: false } },
+        textDocument: {
+          publishDiagnostics: { versionSupport: true },
+          codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
+          completion: { completionItem: { snippetSupport: true } },
+          hover: { contentFormat: ['markdown', 'plaintext'] },
+        },
+      },
+      initializationOptions: { settings: this.settings },
+    });
+    await this.connection.sendNotification('initialized', {});
+    this.capabilities = result;
+    return result;
+  }
+
+  capabilities: InitializeResult | undefined;
+
+  /** Resolves with the next diagnostics for `uri` of at least `minVersion`. */
+  nextDiagnostics(uri: string, minVersion = 0, timeoutMs = 10_000): Promise<PublishDiagnosticsParams> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${minVersion} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ uri, minVersion, resolve: (p) => { clearTimeout(timer); resolve(p); } });
+    });
+  }
+
+  async open(uri: string, text: string, languageId = 'c'): Promise<void> {
+    this.versions.set(uri, 1);
+    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: 1, text } });
+  }
+
+  /** Opens a document and waits for its first diagnostics. */
+  async openAndWait(uri: string, text: string): Promise<PublishDiagnosticsParams> {
+    const next = this.nextDiagnostics(uri);
+    await this.open(uri, text);
+    return next;
+  }
+
+  /** Sends changes; returns the new version. */
+  async change(uri: string, changes: TextDocumentContentChangeEvent[]): Promise<number> {
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: changes });
+    return version;
+  }
+
+  async close(uri: string): Promise<void> {
+    await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  /**
+   * Changes the settings and returns once the server has applied them: it then republishes every open
+   * document, including a small sentinel document this client keeps open for the purpose.
+   */
+  async setSettings(settings: Record<string, unknown>): Promise<void> {
+    if (JSON.stringify(settings) === JSON.stringify(this.settings)) return;
+    const sentinel = 'file:///work/.settings-sentinel.bpf.c';
+    if (!this.versions.has(sentinel)) await this.openAndWait(sentinel, 'SEC("lsm/file_open")\nint BPF_PROG(s, struct file *f, int ret) { return ret; }\n');
+    const applied = this.nextDiagnostics(sentinel);
+    this.settings = settings;
+    await this.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    await applied;
+  }
+
+  hover(uri: string, line: number, character: number): Promise<Hover | null> {
+    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } });
+  }
+
+  async completion(uri: string, line: number, character: number): Promise<CompletionItem[]> {
+    const r = await this.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
+      textDocument: { uri }, position: { line, character },
+    });
+    return Array.isArray(r) ? r : r?.items ?? [];
+  }
+
+  codeActions(uri: string, diagnostic: Diagnostic): Promise<CodeAction[]> {
+    return this.connection.sendRequest('textDocument/codeAction', {
+      textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic], only: ['quickfix'] },
+    });
+  }
+
+  /** The server's resident memory (Linux), in MiB. */
+  rssMiB(): number {
+    const status = fs.readFileSync(`/proc/${this.process.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  }
+
+  get alive(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      if (this.alive) {
+        await Promise.race([this.connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
+        const exited = new Promise((r) => this.process.once('exit', r));
+        await this.connection.sendNotification('exit');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      }
+    } catch {
+      // The server may already be gone; it is killed below either way.
+    } finally {
+      this.connection.dispose();
+      if (this.alive) this.process.kill('SIGKILL');
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// Incremental parsing: trees kept across edits must equal a fresh parse of the same text.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Parser } from 'web-tree-sitter';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createCParser, parseC } from '../../server/src/analysis/cParser';
+import { DocumentStore, isBpfDocument } from '../../server/src/lsp/documentStore';
+import { fixture } from '../helpers/paths';
+
+let parser: Parser;
+let fresh: Parser;
+before(async () => {
+  parser = await createCParser();
+  fresh = await createCParser();
+});
+after(() => {
+  parser.delete();
+  fresh.delete();
+});
+
+function freshTree(text: string): string {
+  const tree = parseC(fresh, text)!;
+  const s = tree.rootNode.toString();
+  tree.delete();
+  return s;
+}
+
+describe('DocumentStore', () => {
+  it('keeps the tree equal to a fresh parse through random edits (ASCII, UTF-16 pairs, newlines)', () => {
+    const store = new DocumentStore(parser);
+    const uri = 'file:///t.bpf.c';
+    let entry = store.open(uri, 'c', 1, fixture('lint', 'signature.bpf.c'));
+    store.tree(entry);
+    let seed = 11;
+    const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * n);
+    const pieces = ['{', '}', 'x', '\n', 'SEC("lsm/file_open")\n', 'int ret', '\u00e9\u{1F600}', '/* c */', ''];
+    let reused = 0;
+    for (let version = 2; version < 300; version++) {
+      const doc = entry.doc;
+      const a = rand(doc.getText().length + 1);
+      const b = Math.min(doc.getText().length, a + rand(30));
+      const change = { range: { start: doc.positionAt(a), end: doc.positionAt(b) }, text: pieces[rand(pieces.length)] };
+      // update() changes the document it is given: apply to a copy.
+      const expected = TextDocument.update(TextDocument.create(uri, 'c', doc.version, doc.getText()), [change], version).getText();
+      const before = entry.tree;
+      entry = store.change(uri, version, [change])!;
+      if (before && entry.tree === before) reused++;
+      if (version % 3 === 0) {
+        const tree = store.tree(entry)!;
+        assert.equal(entry.doc.getText(), expected);
+        assert.equal(tree.rootNode.toString(), freshTree(expected), `version ${version}`);
+      }
+    }
+    assert.ok(reused > 250, 'edits were applied to the kept tree');
+    store.dispose();
+  });
+
+  it('an edit that is not applied to the kept tree gives a different tree (the check above can fail)', () => {
+    const text = 'int a(void) { return 1; }\n';
+    const tree = parseC(parser, text)!;
+    const changed = 'int abc(void) { return 22222; }\n';
+    const wrong = parseC(parser, changed, tree)!;
+    assert.notEqual(wrong.rootNode.toString() + wrong.rootNode.child(0)!.text, freshTree(changed) + 'int abc(void) { return 22222; }');
+    tree.delete();
+    wrong.delete();
+  });
+
+  it('recognises BPF documents and leaves plain C alone', () => {
+    assert.ok(isBpfDocument('file:///x/prog.bpf.c', ''));
+    assert.ok(isBpfDocument('file:///x/prog.c', 'SEC("lsm/file_open")'));
+    assert.ok(isBpfDocument('file:///x/prog.c', '#include "vmlinux.h"\n'));
+    assert.ok(isBpfDocument('file:///x/prog.c', '#include <bpf/bpf_helpers.h>\n'));
+    assert.ok(!isBpfDocument('file:///x/main.c', '#include <stdio.h>\nint main(void) { return 0; }\n'));
+  });
+});
