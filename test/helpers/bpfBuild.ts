@@ -1,0 +1,39 @@
+// Real BPF builds for tests: vmlinux.h from this machine's kernel BTF (bpftool), objects by clang.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+let headerDir: string | undefined;
+
+/** A folder holding vmlinux.h generated from /sys/kernel/btf/vmlinux, made once per process. */
+export function vmlinuxHeaderDir(): string {
+  if (headerDir) return headerDir;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-vmlinux-'));
+  const header = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 * 1024 * 1024 });
+  fs.writeFileSync(path.join(dir, 'vmlinux.h'), header);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  headerDir = dir;
+  return dir;
+}
+
+export function bpfArch(): string {
+  return ({ x64: 'x86', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+/** Compiles a BPF C file with clang -target bpf; returns clang's status and messages. */
+export function compileBpf(source: string, output: string): { status: number | null; stderr: string } {
+  const r = spawnSync('clang', [
+    '-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${bpfArch()}`, '-I', vmlinuxHeaderDir(), '-Wall', '-Werror',
+    '-c', source, '-o', output,
+  ], { encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
+}
+
+/** The snippet body with each placeholder replaced by its default text, as VS Code inserts it. */
+export function expandSnippet(body: string[]): string {
+  return body.join('\n')
+    .replace(/\$\{\d+\|([^,|]*)[^}]*\|\}/g, '$1')
+    .replace(/\$\{\d+:([^}]*)\}/g, '$1')
+    .replace(/\$\d+/g, '');
+}
