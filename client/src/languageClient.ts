@@ -1,0 +1,34 @@
+// Starts the BPF LSM language server (dist/server.js) and offers a restart command.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { SETTINGS_SECTION } from '../../common/settings';
+
+export async function activateLanguageClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<LanguageClient> {
+  const module = context.asAbsolutePath(path.join('dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    // The server decides which C files are BPF (SEC(), vmlinux.h, *.bpf.c) and stays quiet on the rest.
+    documentSelector: [
+      { scheme: 'file', language: 'c' },
+      { scheme: 'untitled', language: 'c' },
+    ],
+    synchronize: { configurationSection: SETTINGS_SECTION },
+    initializationOptions: { settings: vscode.workspace.getConfiguration(SETTINGS_SECTION) },
+    outputChannel: log,
+  };
+  const client = new LanguageClient('bpfLsm', 'BPF LSM Studio', serverOptions, clientOptions);
+  context.subscriptions.push(
+    client,
+    vscode.commands.registerCommand('bpfLsm.restartServer', async () => {
+      log.info('restarting the language server');
+      await client.restart();
+    }),
+  );
+  await client.start();
+  log.info('language server started');
+  return client;
+}
