@@ -2,6 +2,7 @@
 // nothing here fails a build.
 import * as path from 'node:path';
 import { benchAnalysis } from './analysis';
+import { benchBtf } from './btf';
 import { benchServer } from './server';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);
   await benchAnalysis(REPO_ROOT);
   await benchServer();
+  benchBtf();
 }
 
 main().catch((err: Error) => {

@@ -10,6 +10,8 @@ export interface BpfLsmSettings {
   kernel: string;
   /** Path to the user's own lsm_hook_defs.h; '' means the bundled tables. */
   hookDefsPath: string;
+  /** Path to a kernel BTF file (a copy of the target's /sys/kernel/btf/vmlinux); takes precedence. */
+  btfPath: string;
   /** Severity per check code. */
   severity: Record<string, SeverityName>;
   /** Check codes to turn off. */
@@ -21,6 +23,7 @@ export interface BpfLsmSettings {
 export const DEFAULT_SETTINGS: BpfLsmSettings = {
   kernel: '',
   hookDefsPath: '',
+  btfPath: '',
   severity: {},
   disabledChecks: [],
   debounceMs: 150,
@@ -42,6 +45,7 @@ export function normaliseSettings(raw: unknown): BpfLsmSettings {
   return {
     kernel: str(r.kernel, DEFAULT_SETTINGS.kernel),
     hookDefsPath: str(r.hookDefsPath, DEFAULT_SETTINGS.hookDefsPath),
+    btfPath: str(r.btfPath, DEFAULT_SETTINGS.btfPath),
     severity,
     disabledChecks: Array.isArray(r.disabledChecks) ? r.disabledChecks.filter((c): c is string => typeof c === 'string') : [],
     debounceMs: Math.min(Math.max(0, debounce), 5000),

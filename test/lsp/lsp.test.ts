@@ -242,6 +242,27 @@ describe('language server settings', () => {
     assert.ok(lsp.messages.some((m) => /broken\.h has 6 problem\(s\): line 3: LSM_HOOK needs at least/.test(m.message)));
   });
 
+  it('reads the hook table from a kernel BTF file, and falls back with a message on a corrupt one', { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' }, async () => {
+    const uri = uriOf('btf.bpf.c');
+    const text = fixture('lint', 'seed-connect-braced.bpf.c');
+    await lsp.setSettings({ debounceMs: 0 });
+    await lsp.openAndWait(uri, text);
+    const line = text.split('\n').findIndex((l) => l.includes('lsm/socket_connect'));
+    await lsp.setSettings({ debounceMs: 0, btfPath: '/sys/kernel/btf/vmlinux' });
+    const hover = ((await lsp.hover(uri, line, 12))!.contents as { value: string }).value;
+    assert.match(hover, /LSM hook \(kernel 7\.1\.5, BTF of \/sys\/kernel\/btf\/vmlinux\)/);
+    const corrupt = path.join(os.tmpdir(), `corrupt-${process.pid}.btf`);
+    fs.writeFileSync(corrupt, Buffer.from('not btf at all, but long enough for a header'));
+    try {
+      await lsp.setSettings({ debounceMs: 0, btfPath: corrupt });
+      assert.ok(lsp.messages.some((m) => m.type === 1 && m.message.includes(`bpfLsm.btfPath: ${corrupt}: not BTF: magic`)));
+      const fallback = ((await lsp.hover(uri, line, 12))!.contents as { value: string }).value;
+      assert.match(fallback, /bundled hook table/);
+    } finally {
+      fs.rmSync(corrupt, { force: true });
+    }
+  });
+
   it('takes a bad kernel setting with a message and the newest release', async () => {
     const uri = uriOf('badkernel.bpf.c');
     await lsp.openAndWait(uri, fixture('lint', 'kernel-history.bpf.c'));

@@ -88,6 +88,15 @@ describe('bpf-lsm-lint', () => {
     }
   });
 
+  it('checks against a kernel\'s BTF with --btf, and refuses a file that is not BTF', { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' }, () => {
+    const ok = lint('--btf', '/sys/kernel/btf/vmlinux', '--kernel', '6.12', lintFixture('seed-connect-braced.bpf.c'));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stderr, /hooks from BTF of \/sys\/kernel\/btf\/vmlinux \(\d+\), rules of 6\.12/);
+    const bad = lint('--btf', lintFixture('seed-connect-braced.bpf.c'), lintFixture('seed-connect-braced.bpf.c'));
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--btf .*: not BTF: magic 0x2f2f, expected 0xeb9f/);
+  });
+
   it('warns about a broken header with line numbers, and refuses one with no hooks', () => {
     const broken = lint('--hook-defs', path.join(FIXTURES, 'headers', 'broken.h'), lintFixture('seed-connect-braced.bpf.c'));
     assert.match(broken.stderr, /broken\.h:3: warning: LSM_HOOK needs at least RET, DEFAULT and NAME/);

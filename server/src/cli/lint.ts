@@ -4,12 +4,15 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Analyzer } from '../analysis/analyze';
 import { CHECK_CODES, type CheckCode, type Finding } from '../analysis/findings';
+import { btfHookTableFromFile } from '../btf/btfCache';
 import { HookCatalog, KernelSelectionError } from '../hooks/catalog';
+import type { HookDef } from '../hooks/types';
 
-const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE] [--format text|json] [--disable CODE]... FILE...
+const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE] [--format text|json] [--disable CODE]... FILE...
 
   --kernel VERSION   kernel release to check against (e.g. 6.12, 6.1.20, 6.10); default: the newest bundled
   --hook-defs FILE   your own include/linux/lsm_hook_defs.h instead of the bundled hook table
+  --btf FILE         a kernel's BTF (its /sys/kernel/btf/vmlinux): the hooks that kernel really has
   --format FORMAT    text (file:line:col: severity: message [code]) or json
   --disable CODE     skip a check (repeatable): ${CHECK_CODES.join(', ')}
   --list-kernels     print the bundled kernel releases and exit`;
@@ -66,6 +69,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       options: {
         kernel: { type: 'string' },
         'hook-defs': { type: 'string' },
+        btf: { type: 'string' },
         format: { type: 'string', default: 'text' },
         disable: { type: 'string', multiple: true, default: [] },
         'list-kernels': { type: 'boolean', default: false },
@@ -109,9 +113,19 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     }
     hookDefs = { path: values['hook-defs'], text: read.text };
   }
+  let btf: { source: string; hooks: HookDef[] } | undefined;
+  if (values.btf) {
+    try {
+      btf = { source: `BTF of ${values.btf}`, hooks: btfHookTableFromFile(values.btf).hooks };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      err.write(`bpf-lsm-lint: --btf ${values.btf}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+      return 2;
+    }
+  }
   let selected;
   try {
-    selected = catalog.target({ kernel: values.kernel, hookDefs });
+    selected = catalog.target({ kernel: values.kernel, hookDefs, btf });
   } catch (e) {
     if (e instanceof KernelSelectionError) {
       err.write(`bpf-lsm-lint: ${e.message}\n`);
@@ -121,7 +135,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   }
   const { target, headerErrors } = selected;
   for (const h of headerErrors) err.write(`${hookDefs!.path}:${h.line}: warning: ${h.message}\n`);
-  if (hookDefs && target.source !== hookDefs.path) {
+  if (hookDefs && !btf && target.source !== hookDefs.path) {
     err.write(`bpf-lsm-lint: ${hookDefs.path} has no LSM_HOOK entries that parse\n`);
     return 2;
   }

@@ -46,7 +46,8 @@ export function parseParam(text: string): CParam {
   if (lastIsName) name = words.pop()!;
   // A name written between `*` and an array suffix (`char *argv[]`) was counted above; nothing to undo.
   const baseWords = words.filter((w) => !QUALIFIERS.has(w));
-  const base = baseWords.join(' ');
+  // `unsigned` alone is `unsigned int` (BTF and headers spell it both ways).
+  const base = baseWords.join(' ') === 'unsigned' ? 'unsigned int' : baseWords.join(' ');
   const stars = '*'.repeat(pointer);
   const type = stars ? `${words.join(' ')} ${stars}` : words.join(' ');
   return { base, pointer, name, type };

@@ -115,8 +115,12 @@ export class HookCatalog {
     return { sets: merged, derivedFrom: `${older.release} and ${newer.release}` };
   }
 
-  /** The target for a requested kernel, optionally with hooks from the user's own header. */
-  target(options: { kernel?: string; hookDefs?: { path: string; text: string } } = {}): {
+  /**
+   * The target for a requested kernel, optionally with hooks from the kernel's own BTF or the user's own
+   * header (BTF first: it is what the running kernel has). The bpf_lsm sets and version rules always come
+   * from the chosen bundled release.
+   */
+  target(options: { kernel?: string; hookDefs?: { path: string; text: string }; btf?: { source: string; hooks: HookDef[] } } = {}): {
     target: KernelTarget;
     headerErrors: HeaderError[];
   } {
@@ -127,7 +131,11 @@ export class HookCatalog {
     let hooks = table.hooks;
     let source = `bundled ${table.release}`;
     let headerErrors: HeaderError[] = [];
-    if (options.hookDefs) {
+    if (options.btf && options.btf.hooks.length > 0) {
+      hooks = new Map(options.btf.hooks.map((h) => [h.name, h]));
+      source = options.btf.source;
+      notes.push(`hooks from ${options.btf.source} (${options.btf.hooks.length}), rules of ${table.release}`);
+    } else if (options.hookDefs) {
       const parsed = parseHookDefs(options.hookDefs.text);
       headerErrors = parsed.errors;
       if (parsed.hooks.length > 0) {

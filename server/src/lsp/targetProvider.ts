@@ -2,7 +2,10 @@
 // a broken user header is reported once (per distinct problem), and the bundled tables are used instead.
 import * as fs from 'node:fs';
 import type { BpfLsmSettings } from '../../../common/settings';
+import { BtfError } from '../btf/btfReader';
+import { btfHookTableFromFile } from '../btf/btfCache';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
+import type { HookDef } from '../hooks/types';
 
 export interface TargetProblem {
   /** The same text is shown to the user once. */
@@ -31,6 +34,17 @@ export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog): R
       });
     }
   }
+  let btf: { source: string; hooks: HookDef[] } | undefined;
+  if (settings.btfPath) {
+    try {
+      const table = btfHookTableFromFile(settings.btfPath);
+      btf = { source: `BTF of ${settings.btfPath}`, hooks: table.hooks };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'no such file' : e instanceof BtfError ? e.message : `cannot read it (${e.message})`;
+      problems.push({ severity: 'error', message: `bpfLsm.btfPath: ${settings.btfPath}: ${why}; using ${hookDefs ? settings.hookDefsPath : 'the bundled hook tables'} instead.` });
+    }
+  }
   let kernel: string | undefined = settings.kernel || undefined;
   try {
     catalog.select(kernel);
@@ -38,8 +52,8 @@ export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog): R
     problems.push({ severity: 'error', message: `bpfLsm.kernel: ${(err as Error).message}. Using the newest bundled release.` });
     kernel = undefined;
   }
-  const { target, headerErrors } = catalog.target({ kernel, hookDefs });
-  if (hookDefs && headerErrors.length > 0) {
+  const { target, headerErrors } = catalog.target({ kernel, hookDefs, btf });
+  if (hookDefs && !btf && headerErrors.length > 0) {
     const shown = headerErrors.slice(0, 5).map((e) => `line ${e.line}: ${e.message}`).join('; ');
     const more = headerErrors.length > 5 ? ` (and ${headerErrors.length - 5} more)` : '';
     const fallback = target.source === hookDefs.path ? 'the entries that parsed are used' : 'using the bundled hook tables instead';

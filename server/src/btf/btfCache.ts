@@ -1,0 +1,25 @@
+// Hook tables read from BTF, kept per kernel build (the BTF's SHA-256), so a BTF is parsed once.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { hooksFromBtf, type BtfHookTable } from './btfHooks';
+
+const byChecksum = new Map<string, BtfHookTable & { checksum: string }>();
+
+export function btfChecksum(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The hook table of a BTF blob; throws BtfError on a corrupt one. */
+export function btfHookTable(data: Uint8Array): BtfHookTable & { checksum: string } {
+  const checksum = btfChecksum(data);
+  let table = byChecksum.get(checksum);
+  if (!table) {
+    table = { ...hooksFromBtf(data), checksum };
+    byChecksum.set(checksum, table);
+  }
+  return table;
+}
+
+export function btfHookTableFromFile(path: string): BtfHookTable & { checksum: string } {
+  return btfHookTable(fs.readFileSync(path));
+}

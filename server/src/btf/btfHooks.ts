@@ -1,0 +1,48 @@
+// LSM hooks as the running kernel has them: every `bpf_lsm_<hook>` function of its BTF, with the
+// parameters rendered as C. BPF LSM appends the trailing `int ret` itself, so BTF does not list it.
+import type { HookDef } from '../hooks/types';
+import { Kind, parseBtf, renderType } from './btfReader';
+
+/**
+ * Functions of kernel/bpf/bpf_lsm.c named bpf_lsm_* that are BPF LSM's own helpers, not hooks. BTF cannot
+ * tell them apart, so they are listed (from bpf_lsm.c of 5.7 to 7.1).
+ */
+const NOT_HOOKS = new Set([
+  'verify_prog', 'find_cgroup_shim', 'is_sleepable_hook', 'is_trusted', 'get_retval_range', 'func_proto',
+  'has_d_inode_locked', 'hook_returns_errno', 'init',
+]);
+
+export interface BtfHookTable {
+  hooks: HookDef[];
+  /** bpf_lsm_* functions left out as BPF LSM internals. */
+  skipped: string[];
+}
+
+export function hooksFromBtf(data: Uint8Array): BtfHookTable {
+  const btf = parseBtf(data);
+  const hooks: HookDef[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<string>();
+  for (let id = 1; id < btf.count; id++) {
+    if (btf.kind(id) !== Kind.Func || !btf.nameStartsWith(id, 'bpf_lsm_')) continue;
+    const name = btf.name(id).slice('bpf_lsm_'.length);
+    const proto = btf.ref(id);
+    if (NOT_HOOKS.has(name) || btf.kind(proto) !== Kind.FuncProto) {
+      skipped.push(name);
+      continue;
+    }
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const params = btf.params(proto);
+    const isVoidList = params.length === 1 && params[0].type === 0;
+    hooks.push({
+      name,
+      ret: renderType(btf, btf.ref(proto)),
+      defaultValue: '',
+      args: isVoidList ? [] : params.map((p) => ({ type: renderType(btf, p.type), name: p.name })),
+      condition: null,
+    });
+  }
+  hooks.sort((a, b) => a.name.localeCompare(b.name));
+  return { hooks, skipped };
+}
