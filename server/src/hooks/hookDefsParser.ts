@@ -1,6 +1,7 @@
 // Parses the kernel's include/linux/lsm_hook_defs.h: `LSM_HOOK(RET, DEFAULT, NAME, args...)` entries,
 // with the #if condition each one sits under. Never throws: a malformed entry becomes an error with
 // its line, and every entry that did parse is kept.
+import { TextIndex } from '../analysis/textIndex';
 import { parseParam } from './cDecl';
 import type { HookArg, HookDef } from './types';
 
@@ -19,23 +20,6 @@ const HOOK_NAME = /^[a-z_][a-z0-9_]*$/;
 /** Replaces comments and string contents with spaces, keeping every newline so offsets map to lines. */
 function blankComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?(\*\/|$)|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
-}
-
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  return starts;
-}
-
-function lineOf(starts: number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo + 1;
 }
 
 /** `defined(CONFIG_A) && defined (CONFIG_B)` -> `CONFIG_A && CONFIG_B`. */
@@ -160,7 +144,8 @@ export function parseHookDefs(source: string): ParsedHeader {
     return { hooks, errors: [{ line: 1, message: 'not a text file (contains NUL bytes)' }] };
   }
   const text = blankComments(source);
-  const starts = lineStarts(text);
+  const index = new TextIndex(text);
+  const lineOf = (offset: number) => index.position(offset).line + 1;
   const conditions = new ConditionStack(errors);
   const seen = new Map<string, number>();
   const directive = /^[ \t]*#[^\n]*(?:\\\n[^\n]*)*/gm;
@@ -175,12 +160,12 @@ export function parseHookDefs(source: string): ParsedHeader {
     const e = entry.exec(text);
     if (!d && !e) break;
     if (d && (!e || d.index <= e.index)) {
-      conditions.apply(d[0].replace(/\\\n/g, ' '), lineOf(starts, d.index));
+      conditions.apply(d[0].replace(/\\\n/g, ' '), lineOf(d.index));
       pos = d.index + Math.max(d[0].length, 1);
       continue;
     }
     const m = e!;
-    const line = lineOf(starts, m.index);
+    const line = lineOf(m.index);
     const open = m.index + m[0].length - 1;
     const close = closingParen(text, open);
     // An entry that runs into the next one was never closed.
@@ -202,7 +187,7 @@ export function parseHookDefs(source: string): ParsedHeader {
     }
     pos = close + 1;
   }
-  const lastLine = source.endsWith('\n') ? starts.length - 1 : starts.length;
+  const lastLine = source.endsWith('\n') ? index.lineCount - 1 : index.lineCount;
   if (conditions.depth > 0) errors.push({ line: lastLine, message: `${conditions.depth} #if block(s) not closed by #endif` });
   if (hooks.length === 0 && errors.length === 0) errors.push({ line: 1, message: 'no LSM_HOOK entries found' });
   return { hooks, errors };

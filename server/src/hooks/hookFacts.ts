@@ -1,7 +1,7 @@
 // What is known about one hook across the bundled releases and in the target: for hovers and completion.
 import { formatParam } from './cDecl';
 import { kernelRules, type HookCatalog, type KernelTarget } from './catalog';
-import { describeReleases } from '../analysis/checks/releaseList';
+import { describeReleases } from './releaseList';
 import type { HookDef } from './types';
 
 export type Returns = 'int' | 'void' | 'bool';

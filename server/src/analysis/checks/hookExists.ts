@@ -2,7 +2,7 @@
 import type { Finding } from '../findings';
 import type { ProgramContext } from './context';
 import { suggestHooks } from './hookSuggestions';
-import { describeReleases } from './releaseList';
+import { describeReleases } from '../../hooks/releaseList';
 
 export function checkHookExists(ctx: ProgramContext): Finding[] {
   const { program, target, catalog, model } = ctx;

@@ -1,7 +1,8 @@
 // missing-ret-passthrough: an int-hook program must give back a non-zero `ret` (the verdict of the
 // program before it on the hook); returning anything else then overrides a denial.
 import type { Node } from 'web-tree-sitter';
-import { formatParam, isIntegerScalar } from '../../hooks/cDecl';
+import { isIntegerScalar } from '../../hooks/cDecl';
+import { programArgs } from '../../hooks/hookFacts';
 import type { Finding } from '../findings';
 import { branch, children, labels, returnValue, unparen } from '../syntax';
 import { hasTypedArgs, takesRetSlot, type ProgramContext } from './context';
@@ -118,13 +119,12 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
     const edits = [rewriteArgsEdit(model, program, hook, true)];
     const guard = insertPassthroughEdit(model, program);
     if (guard) edits.push(guard);
-    const hookArgs = hook.args.map((a) => formatParam(a.type, a.name)).join(', ');
     return [{
       code: 'missing-ret-passthrough',
       severity: 'warning',
       range: model.index.range(program.macroStart, program.paramsEnd + 1),
       message: `${program.name} does not take 'int ret', the verdict of the program before it on ${hook.name}, so it ` +
-        `cannot pass a denial on. Declare BPF_PROG(${program.name}, ${hookArgs}, int ret) and start with ` +
+        `cannot pass a denial on. Declare BPF_PROG(${[program.name, ...programArgs(hook, 'int')].join(', ')}) and start with ` +
         `'if (ret != 0) return ret;'.`,
       fixes: [{ title: "Add 'int ret' and return it when non-zero", edits, preferred: true }],
     }];

@@ -1,6 +1,7 @@
 // signature-mismatch: BPF_PROG arguments against the hook's prototype in the target release.
 // BPF LSM passes the hook's arguments, then (for hooks that return int) the previous verdict `ret`.
 import { formatParam, isIntegerScalar, parseParam } from '../../hooks/cDecl';
+import { prototypeOf } from '../../hooks/hookFacts';
 import type { Finding } from '../findings';
 import { argumentProblem } from './argumentMatch';
 import { hasTypedArgs, type ProgramContext } from './context';
@@ -11,7 +12,7 @@ export function checkSignature(ctx: ProgramContext): Finding[] {
   if (!hook || !hasTypedArgs(program)) return [];
   const retSlot = hook.ret === 'void' ? -1 : hook.args.length;
   const maxArgs = hook.args.length + (retSlot >= 0 ? 1 : 0);
-  const prototype = `${hook.ret} ${hook.name}(${hook.args.map((a) => formatParam(a.type, a.name)).join(', ') || 'void'})`;
+  const prototype = prototypeOf(hook);
   const fix = {
     title: `Rewrite the arguments to ${hook.name}'s prototype (${target.release})`,
     edits: [rewriteArgsEdit(model, program, hook, retSlot >= 0)],

@@ -1,7 +1,7 @@
 // Hover on a hook name (in the SEC string) or on BPF_PROG: the hook's prototype in the target kernel,
 // what its verdict means, whether it is sleepable, disabled or cgroup-capable, and its release history.
 import { MarkupKind, type Hover, type HoverParams } from 'vscode-languageserver';
-import { describeReleases } from '../../analysis/checks/releaseList';
+import { describeReleases } from '../../hooks/releaseList';
 import type { LsmProgram } from '../../analysis/programs';
 import { describePrototypeHistory, hookFacts, programArgs, prototypeOf, type HookFacts } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
