@@ -12,7 +12,7 @@ SEC("lsm/file_open")
 int BPF_PROG(deny_secret_open, struct file *file, int ret)
 {
     const char want[] = "lsm-secret";
-    char name[sizeof(want)] = {};
+    char name[sizeof(want) + 1] = {};	/* one more: a longer name must not match its prefix */
 
     if (ret != 0)
         return ret;

@@ -12,7 +12,7 @@ SEC("lsm/file_open")
 int BPF_PROG({{name}}_file_open, struct file *file, int ret)
 {
 	const char target[] = "lsm-secret";
-	char name[sizeof(target)] = {};
+	char name[sizeof(target) + 1] = {};	/* one more: a longer name must not match its prefix */
 
 	/* An earlier program denied already: keep its verdict. */
 	if (ret != 0)

@@ -2,14 +2,26 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { activateLanguageClient } from './languageClient';
+import { registerTargetCommands } from './targetCommands';
+import { TargetController } from './targetController';
 import { registerTemplatesCommand } from './templatesCommand';
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+let controller: TargetController | undefined;
+
+/** What the extension offers other extensions and its end-to-end tests. */
+export interface BpfLsmApi {
+  target: TargetController;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<BpfLsmApi> {
   const log = vscode.window.createOutputChannel('BPF LSM Studio', { log: true });
   context.subscriptions.push(log, vscode.commands.registerCommand('bpfLsm.showOutput', () => log.show()));
   registerTemplatesCommand(context, log);
+  controller = new TargetController(context, log, () => client);
+  context.subscriptions.push(controller);
+  registerTargetCommands(context, controller, log);
   try {
     client = await activateLanguageClient(context, log);
   } catch (err) {
@@ -18,9 +30,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     void vscode.window.showErrorMessage(`BPF LSM Studio could not start its language server: ${e.message}`, 'Show Output')
       .then((choice) => choice && log.show());
   }
+  return { target: controller };
 }
 
 export async function deactivate(): Promise<void> {
+  // Session-held programs are detached and the trace reader stopped before the window goes.
+  await controller?.shutdown();
   await client?.stop();
   client = undefined;
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_SETTINGS, normaliseSettings, SETTINGS_SECTION } from '../../common/settings';
+import { DEFAULT_TARGET_SETTINGS, TARGET_SECTION } from '../../common/targetSettings';
 import { CHECK_CODES } from '../../server/src/analysis/findings';
 import { REPO_ROOT } from '../helpers/paths';
 
@@ -14,8 +15,16 @@ describe('settings', () => {
     for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
       assert.deepEqual(properties[`${SETTINGS_SECTION}.${key}`]?.default, value, key);
     }
-    const ours = Object.keys(properties).filter((k) => k !== `${SETTINGS_SECTION}.trace.server`);
+    const ours = Object.keys(properties).filter((k) => k !== `${SETTINGS_SECTION}.trace.server` && !k.startsWith(`${TARGET_SECTION}.`));
     assert.deepEqual(ours.sort(), Object.keys(DEFAULT_SETTINGS).map((k) => `${SETTINGS_SECTION}.${k}`).sort());
+  });
+
+  it('package.json declares every run-on-target setting with the shared default', () => {
+    for (const [key, value] of Object.entries(DEFAULT_TARGET_SETTINGS)) {
+      assert.deepEqual(properties[`${TARGET_SECTION}.${key}`]?.default, value, key);
+    }
+    assert.deepEqual(Object.keys(properties).filter((k) => k.startsWith(`${TARGET_SECTION}.`)).sort(),
+      Object.keys(DEFAULT_TARGET_SETTINGS).map((k) => `${TARGET_SECTION}.${k}`).sort());
   });
 
   it('package.json lists every check code for disabledChecks and severity', () => {

@@ -6,6 +6,7 @@ import {
   type InitializeParams,
   type InitializeResult,
 } from 'vscode-languageserver';
+import { TARGET_KERNEL_NOTIFICATION, type TargetKernelParams } from '../../../common/protocol';
 import { normaliseSettings, SETTINGS_SECTION, type BpfLsmSettings } from '../../../common/settings';
 import { createCParser } from '../analysis/cParser';
 import { HookCatalog } from '../hooks/catalog';
@@ -43,6 +44,10 @@ export class BpfLspServer {
       this.ctx.forget(textDocument.uri);
       this.diagnostics.clear(textDocument.uri);
     }));
+    c.onNotification(TARGET_KERNEL_NOTIFICATION, (params: TargetKernelParams) => this.guard('targetKernel', () => {
+      this.targetKernel = params.btfPath ? params : undefined;
+      this.apply(this.requested, true);
+    }));
     c.onHover((params) => this.guard('hover', () => hover(this.ctx, params), null));
     c.onCompletion((params) => this.guard('completion', () => complete(this.ctx, params), []));
     c.onCodeAction((params) => this.guard('codeAction', () => codeActions(params), []));
@@ -57,6 +62,7 @@ export class BpfLspServer {
     const catalog = HookCatalog.bundled();
     const settings = normaliseSettings(params.initializationOptions?.settings);
     const { target, problems } = resolveTarget(settings, catalog);
+    this.requested = settings;
     this.ctx = new ServerContext(this.connection, new DocumentStore(await createCParser()), catalog, settings, target);
     this.diagnostics = new DiagnosticsFeature(this.ctx);
     this.pendingProblems = problems;
@@ -74,6 +80,9 @@ export class BpfLspServer {
   }
 
   private pendingProblems: { message: string; severity: 'error' | 'warning' }[] = [];
+  /** Settings as the user gave them (before the target's kernel fills gaps). */
+  private requested!: BpfLsmSettings;
+  private targetKernel: TargetKernelParams | undefined;
 
   private async onInitialized(): Promise<void> {
     this.report(this.pendingProblems);
@@ -94,10 +103,24 @@ export class BpfLspServer {
     }
   }
 
-  private apply(settings: BpfLsmSettings): void {
-    if (JSON.stringify(settings) === JSON.stringify(this.ctx.settings)) return;
-    const { target, problems } = resolveTarget(settings, this.ctx.catalog);
-    this.ctx.configure(settings, target);
+  /**
+   * The user's settings, with the configured target's kernel filling what they leave empty: its BTF for
+   * the hook table and its release for the rules. Explicit settings always win.
+   */
+  private effective(settings: BpfLsmSettings): BpfLsmSettings {
+    const k = this.targetKernel;
+    if (!k) return settings;
+    return { ...settings, btfPath: settings.btfPath || k.btfPath, kernel: settings.kernel || k.release };
+  }
+
+  private apply(settings: BpfLsmSettings, force = false): void {
+    this.requested = settings;
+    const effective = this.effective(settings);
+    if (!force && JSON.stringify(effective) === JSON.stringify(this.ctx.settings)) return;
+    const { target, problems } = resolveTarget(effective, this.ctx.catalog);
+    const k = this.targetKernel;
+    if (k && !settings.btfPath && target.source === `BTF of ${k.btfPath}`) target.source = `BTF of ${k.label} (${k.release})`;
+    this.ctx.configure(effective, target);
     this.report(problems);
     this.connection.console.info(`checking against ${target.source}${target.note ? ` (${target.note})` : ''}`);
     this.diagnostics.scheduleAll();

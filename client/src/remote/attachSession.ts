@@ -1,0 +1,106 @@
+// An attachment on the target: `lsm-loader OBJ` runs over its own ssh session and holds the links, so
+// the programs stay attached exactly as long as that session (a closed window or a dropped connection
+// detaches them). With a pin directory the links outlive the session until the pins are removed.
+import type { ResultPromise } from 'execa' with { 'resolution-mode': 'import' };
+import type { SshConnection } from './sshConnection';
+
+export interface AttachedProgram {
+  name: string;
+  section: string;
+}
+
+export interface VerifierFailure {
+  /** The program libbpf named, if any. */
+  program?: string;
+  /** The verifier's (or libbpf's) first error line. */
+  firstError: string;
+  /** Everything the loader printed. */
+  log: string;
+}
+
+export class AttachError extends Error {
+  constructor(message: string, readonly failure: VerifierFailure) {
+    super(message);
+  }
+}
+
+/** Finds the line that says why the kernel refused a program in libbpf's output. */
+export function parseLoadFailure(log: string): VerifierFailure {
+  const program = /libbpf: prog '([^']+)': (?:BPF program load failed|failed to load)/.exec(log)?.[1];
+  const verifier = /-- BEGIN PROG LOAD LOG --\n([\s\S]*?)\n-- END PROG LOAD LOG --/.exec(log)?.[1];
+  if (verifier) {
+    const lines = verifier.split('\n').map((l) => l.trim()).filter(Boolean);
+    const processed = lines.findIndex((l) => /^processed \d+ insns/.test(l));
+    // The verifier states its reason just before its statistics line; without one, the last line.
+    const reason = processed > 0 ? lines[processed - 1] : lines[lines.length - 1];
+    if (reason) return { program, firstError: reason, log };
+  }
+  const libbpf = log.split('\n').find((l) => /libbpf: .*(failed|error|invalid|not supported|-E[A-Z]+)/i.test(l));
+  return { program, firstError: (libbpf ?? log.trim().split('\n').pop() ?? 'the loader failed').replace(/^libbpf: /, ''), log };
+}
+
+export class AttachSession {
+  private stdout = '';
+  private stderr = '';
+  private readonly exited: Promise<number | undefined>;
+  private exitListeners: ((code: number | undefined) => void)[] = [];
+  closed = false;
+
+  private constructor(private readonly child: ResultPromise, readonly remoteObject: string, readonly pinned: boolean) {
+    child.stdout!.on('data', (d: Buffer | string) => (this.stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer | string) => (this.stderr += d.toString()));
+    child.stdin!.on('error', () => undefined);
+    this.exited = child.then((r) => r.exitCode, () => undefined).then((code) => {
+      this.closed = true;
+      for (const l of this.exitListeners) l(code);
+      return code;
+    });
+  }
+
+  /** Loads and attaches every program of an object already on the target. */
+  static async start(conn: SshConnection, loader: string, remoteObject: string, options: { pinDir?: string; timeoutMs?: number } = {}): Promise<AttachSession> {
+    const argv = options.pinDir ? [loader, '--pin', options.pinDir, remoteObject] : [loader, remoteObject];
+    const session = new AttachSession((await conn.spawn(argv, { privileged: true })).subprocess, remoteObject, !!options.pinDir);
+    const outcome = await Promise.race([
+      new Promise<'ready'>((resolve) => {
+        const check = () => /^ready$/m.test(session.stdout) && resolve('ready');
+        session.child.stdout!.on('data', check);
+        check();
+      }),
+      session.exited.then(() => 'exited' as const),
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), options.timeoutMs ?? 120_000).unref()),
+    ]);
+    if (outcome === 'ready') return session;
+    session.child.kill('SIGKILL');
+    await session.exited;
+    const failure = parseLoadFailure(session.output);
+    throw new AttachError(outcome === 'timeout' ? 'the loader did not report back in time' : `the kernel refused ${failure.program ?? 'the object'}: ${failure.firstError}`, failure);
+  }
+
+  get attached(): AttachedProgram[] {
+    return [...this.stdout.matchAll(/^attached (\S+) (\S+)$/gm)].map((m) => ({ name: m[1], section: m[2] }));
+  }
+
+  get output(): string {
+    return this.stdout + this.stderr;
+  }
+
+  onExit(listener: (code: number | undefined) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** Drops the ssh session without a goodbye, as a lost connection would. */
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  /** Ends the session: the loader sees EOF, destroys its links and exits. */
+  async detach(timeoutMs = 30_000): Promise<number | undefined> {
+    if (this.closed) return this.exited;
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}

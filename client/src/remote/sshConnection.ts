@@ -1,0 +1,181 @@
+// Runs commands on a target with the system `ssh`, so ~/.ssh/config, agents and ProxyJump apply. One
+// master connection (OpenSSH ControlMaster, socket in a private folder) carries every command, so repeated
+// steps pay no new handshake. Host keys are always checked: an unknown key is reported for the user to
+// accept (then ssh records it with accept-new); a changed key is an error.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ResultPromise } from 'execa' with { 'resolution-mode': 'import' };
+import { shellJoin } from './shellQuote';
+import type { SshTarget } from './sshTarget';
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | undefined;
+  signal: string | undefined;
+}
+
+export class SshError extends Error {
+  constructor(message: string, readonly kind: 'unknown-host-key' | 'changed-host-key' | 'unreachable' | 'auth' | 'command', readonly result?: RunResult) {
+    super(message);
+  }
+}
+
+const SSH_FAILURE = 255;
+
+async function execaModule() {
+  return import('execa');
+}
+
+export class SshConnection {
+  readonly controlDir: string;
+  private acceptNewHostKey = false;
+
+  constructor(readonly target: SshTarget) {
+    // A short private path: unix socket paths are limited to ~100 bytes.
+    this.controlDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpflsm-'));
+    fs.chmodSync(this.controlDir, 0o700);
+  }
+
+  /** ssh options shared by every invocation. Commands never become the master themselves (see ensureMaster). */
+  baseArgs(extra: string[] = [], master = false): string[] {
+    const t = this.target;
+    return [
+      ...(t.configFile ? ['-F', t.configFile] : []),
+      '-o', 'BatchMode=yes',
+      '-o', `ControlMaster=${master ? 'yes' : 'no'}`,
+      '-o', `ControlPath=${this.controlDir}/%C`,
+      '-o', 'ControlPersist=120',
+      '-o', 'ConnectTimeout=10',
+      '-o', 'ServerAliveInterval=5',
+      '-o', 'ServerAliveCountMax=3',
+      ...(this.acceptNewHostKey ? ['-o', 'StrictHostKeyChecking=accept-new'] : []),
+      ...(t.identityFile ? ['-i', t.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
+      ...(t.port ? ['-p', String(t.port)] : []),
+      ...extra,
+      t.host,
+    ];
+  }
+
+  /** The remote command line: argv quoted for the remote shell, with `sudo -n` when configured. */
+  remoteCommand(argv: readonly string[], privileged = false): string {
+    const command = shellJoin(argv);
+    return privileged && this.target.sudo ? `sudo -n sh -c ${shellJoin([command])}` : command;
+  }
+
+  private get socketPresent(): boolean {
+    return fs.readdirSync(this.controlDir).some((f) => !f.endsWith('.log'));
+  }
+
+  /**
+   * Starts the master connection once. It runs detached (-f) with its messages in a log file (-E) and no
+   * stdio of ours: a master that inherited a command's pipes would keep that command from ever ending.
+   */
+  async ensureMaster(): Promise<void> {
+    if (this.socketPresent) return;
+    const { execa } = await execaModule();
+    const log = path.join(this.controlDir, 'master.log');
+    fs.rmSync(log, { force: true });
+    const r = await execa('ssh', ['-E', log, '-f', '-N', ...this.baseArgs([], true)], { reject: false, stdio: 'ignore', timeout: 60_000 });
+    if (r.exitCode !== 0) {
+      const stderr = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+      throw this.classify({ stdout: '', stderr: stderr || `ssh exited with ${r.exitCode ?? r.signal}`, exitCode: r.exitCode, signal: r.signal });
+    }
+  }
+
+  /** Runs argv on the target; rejects with SshError when ssh itself fails (exit 255). */
+  async run(argv: readonly string[], options: { input?: string | Buffer; privileged?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
+    await this.ensureMaster();
+    const { execa } = await execaModule();
+    const r = await execa('ssh', [...this.baseArgs(), '--', this.remoteCommand(argv, options.privileged)], {
+      input: options.input,
+      reject: false,
+      timeout: options.timeoutMs,
+      cancelSignal: options.signal,
+      stripFinalNewline: false,
+      encoding: 'utf8',
+    });
+    const result: RunResult = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode, signal: r.signal };
+    if (r.exitCode === SSH_FAILURE) throw this.classify(result);
+    if (r.timedOut) throw new SshError(`'${argv.join(' ')}' on ${this.target.label} timed out after ${options.timeoutMs} ms`, 'command', result);
+    return result;
+  }
+
+  /** Like run, but the command must succeed; returns its stdout. */
+  async check(argv: readonly string[], options: Parameters<SshConnection['run']>[1] = {}): Promise<string> {
+    const r = await this.run(argv, options);
+    if (r.exitCode !== 0) {
+      const status = r.exitCode === undefined ? `signal ${r.signal}` : `exit ${r.exitCode}`;
+      throw new SshError(`'${argv.join(' ')}' failed on ${this.target.label} (${status}): ${r.stderr.trim() || r.stdout.trim()}`, 'command', r);
+    }
+    return r.stdout;
+  }
+
+  /** Copies a local file to the target through the ssh channel (no scp or sftp needed there). */
+  async copyTo(localFile: string, remoteFile: string, privileged = false): Promise<void> {
+    await this.check(['sh', '-c', `cat > ${shellJoin([remoteFile])}`], { input: fs.readFileSync(localFile), privileged });
+  }
+
+  /**
+   * A long-running remote command whose output streams back. With `tty`, ssh -tt gives the remote
+   * command a terminal, so it gets SIGHUP when the connection drops or the local side is killed.
+   */
+  async spawn(argv: readonly string[], options: { tty?: boolean; privileged?: boolean } = {}): Promise<{ subprocess: ResultPromise }> {
+    await this.ensureMaster();
+    const { execa } = await execaModule();
+    const extra = options.tty ? ['-tt'] : ['-T'];
+    // Wrapped in an object: a subprocess is a thenable, and returning it would await its end.
+    const subprocess = execa('ssh', [...this.baseArgs(extra), '--', this.remoteCommand(argv, options.privileged)], {
+      reject: false,
+      buffer: false,
+      stdin: 'pipe',
+    });
+    return { subprocess };
+  }
+
+  /** After the user accepted the host key shown to them: let ssh record a new (never a changed) key. */
+  acceptNewHostKeys(): void {
+    this.acceptNewHostKey = true;
+  }
+
+  /** The host's keys and fingerprints, to show before accepting (ssh-keyscan on the resolved host). */
+  async scanHostKeys(): Promise<string> {
+    const { execa } = await execaModule();
+    const resolved = await execa('ssh', ['-G', ...this.baseArgs()], { reject: false, stdin: 'ignore' });
+    const get = (key: string) => new RegExp(`^${key} (.+)$`, 'm').exec(resolved.stdout as string)?.[1];
+    const hostname = get('hostname') ?? this.target.host.replace(/^.*@/, '');
+    const port = get('port') ?? '22';
+    // Three key types only: small servers (dropbear) limit unauthenticated connections per address.
+    let scan = await execa('ssh-keyscan', ['-p', port, '-T', '15', '-t', 'ed25519,ecdsa,rsa', hostname], { reject: false });
+    for (let attempt = 1; !scan.stdout && attempt < 3; attempt++) {
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+      scan = await execa('ssh-keyscan', ['-p', port, '-T', '15', '-t', 'ed25519,ecdsa,rsa', hostname], { reject: false });
+    }
+    if (!scan.stdout) return `no host key could be read from ${hostname}:${port}`;
+    const fp = await execa('ssh-keygen', ['-l', '-f', '-'], { input: scan.stdout as string, reject: false });
+    return (fp.stdout as string).trim();
+  }
+
+  /** Ends the master connection and removes its private folder. */
+  async close(): Promise<void> {
+    const { execa } = await execaModule();
+    if (this.socketPresent) await execa('ssh', ['-O', 'exit', ...this.baseArgs()], { reject: false, timeout: 5000, stdio: 'ignore' });
+    fs.rmSync(this.controlDir, { recursive: true, force: true });
+  }
+
+  private classify(r: RunResult): SshError {
+    const err = r.stderr;
+    const where = this.target.label;
+    if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(err)) {
+      return new SshError(`The host key of ${where} has changed: this may be an attack or a reinstalled machine. Check it and update known_hosts yourself; nothing was run.`, 'changed-host-key', r);
+    }
+    if (/Host key verification failed|No \S+ host key is known/.test(err)) {
+      return new SshError(`The host key of ${where} is not known yet.`, 'unknown-host-key', r);
+    }
+    if (/Permission denied|Too many authentication failures/.test(err)) {
+      return new SshError(`ssh could not log in to ${where}: ${err.trim()}`, 'auth', r);
+    }
+    return new SshError(`ssh could not reach ${where}: ${err.trim() || 'connection failed'}`, 'unreachable', r);
+  }
+}

@@ -1,0 +1,90 @@
+// trace_pipe of the target, streamed over a persistent ssh session. The remote reader must not outlive the
+// session (trace_pipe admits one reader), and a hangup signal is not delivered the same way by every ssh
+// server, so a small script ties the reader to the session's stdin: when the session ends for any reason,
+// stdin reaches EOF and the reader is killed. A reader that dies ends the session, which reconnects.
+import type { ResultPromise } from 'execa' with { 'resolution-mode': 'import' };
+import type { SshConnection } from './sshConnection';
+
+export interface TraceEvents {
+  line(text: string): void;
+  status(text: string): void;
+}
+
+/** Runs `cat $1` until the session's stdin closes; if the reader dies first, ends the session. */
+const READER = [
+  'cat "$1" & r=$!',
+  '{ while kill -0 $r 2>/dev/null; do sleep 1; done; kill $$; } </dev/null >/dev/null 2>&1 & w=$!',
+  'cat >/dev/null 2>&1',
+  'kill $r $w 2>/dev/null',
+].join('\n');
+
+export class TraceStream {
+  private child: ResultPromise | undefined;
+  private stopped = false;
+  private retryDelayMs = 500;
+  private partial = '';
+  private firstLine: Promise<void>;
+  private resolveFirstLine!: () => void;
+
+  constructor(private readonly conn: SshConnection, private readonly tracefs: string, private readonly events: TraceEvents) {
+    this.firstLine = new Promise((r) => (this.resolveFirstLine = r));
+  }
+
+  /** Clears lines left from earlier runs, then starts streaming. */
+  async start(): Promise<void> {
+    await this.conn.run(['sh', '-c', `echo > ${this.tracefs}/trace`], { privileged: true });
+    await this.connect();
+  }
+
+  /** Resolves when the first trace line arrives. */
+  get firstLineSeen(): Promise<void> {
+    return this.firstLine;
+  }
+
+  get running(): boolean {
+    return !!this.child && !this.stopped;
+  }
+
+  /** Ends the session: closing its stdin makes the remote script stop the reader. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    this.child = undefined;
+    if (child) {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGTERM'), 5000);
+      await child.catch(() => undefined);
+      clearTimeout(timer);
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const { subprocess: child } = await this.conn.spawn(['sh', '-c', READER, 'trace-reader', `${this.tracefs}/trace_pipe`], { privileged: true });
+    this.child = child;
+    this.events.status(`streaming ${this.tracefs}/trace_pipe from ${this.conn.target.label}`);
+    child.stdout!.on('data', (chunk: Buffer | string) => {
+      this.retryDelayMs = 500;
+      const text = this.partial + chunk.toString().replace(/\r/g, '');
+      const lines = text.split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const l of lines) {
+        if (!l) continue;
+        this.events.line(l);
+        this.resolveFirstLine();
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer | string) => {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) this.events.status(`reader: ${l.trim()}`);
+    });
+    void child.then(() => this.onClosed(child), () => this.onClosed(child));
+  }
+
+  private onClosed(child: ResultPromise): void {
+    if (this.stopped || this.child !== child) return;
+    this.child = undefined;
+    this.events.status(`connection to ${this.conn.target.label} lost; reconnecting in ${this.retryDelayMs} ms`);
+    setTimeout(() => void this.connect().catch((e: Error) => this.events.status(`reconnect failed: ${e.message}`)), this.retryDelayMs).unref();
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 10_000);
+  }
+}

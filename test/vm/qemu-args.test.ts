@@ -1,0 +1,51 @@
+// Fast checks (no VM) of what the manager hands QEMU and the kernel: the network stays on
+// loopback and isolated, and option values cannot smuggle in extra kernel parameters.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseAccel } from '../../vm/src/accel';
+import { ImageManifest } from '../../vm/src/image';
+import { parseKernel, parseLsm } from '../../vm/src/kernels';
+import { kernelCommandLine, qemuArgs, QemuOptions } from '../../vm/src/qemu';
+
+const image: ImageManifest = {
+  series: '6.12',
+  release: '6.12.0-test',
+  package: 'linux-image-test',
+  vmlinuz: '/cache/vmlinuz',
+  initrd: '/cache/initramfs.cpio.gz',
+  hostKeyPub: 'ssh-ed25519 AAAA',
+  clientKey: '/cache/keys/client_ed25519',
+};
+const opts: QemuOptions = {
+  name: 'unit', image, accel: 'tcg', sshPort: 40022, lsm: 'lockdown,yama,bpf', memoryMb: 1024, cpus: 2,
+  lifetimeSeconds: 0, serialLog: '/x/serial.log', pidFile: '/x/qemu.pid', qemuLog: '/x/qemu.log',
+};
+
+function arg(args: string[], flag: string): string[] {
+  return args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
+}
+
+test('the only network is restricted user-mode with SSH forwarded from 127.0.0.1', () => {
+  const args = qemuArgs(opts);
+  assert.deepEqual(arg(args, '-netdev'), ['user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22']);
+  assert.deepEqual(arg(args, '-device'), ['e1000,netdev=n0,romfile=']);
+  assert.ok(!args.includes('-nic') && !args.includes('-net'));
+});
+
+test('the kernel gets the requested lsm= list and, when asked, a lifetime', () => {
+  assert.equal(kernelCommandLine({ lsm: 'lockdown,yama', lifetimeSeconds: 0 }), 'console=ttyS0 lsm=lockdown,yama panic=-1');
+  assert.match(kernelCommandLine({ lsm: 'bpf', lifetimeSeconds: 600 }), / bpflsmvm\.lifetime=600$/);
+  assert.deepEqual(arg(qemuArgs({ ...opts, accel: 'tcg' }), '-accel'), ['tcg,thread=multi']);
+  assert.deepEqual(arg(qemuArgs({ ...opts, accel: 'kvm' }), '-accel'), ['kvm']);
+});
+
+test('option parsing accepts the documented values and rejects the rest', () => {
+  assert.equal(parseKernel(undefined), '6.12');
+  assert.equal(parseKernel('6.1'), '6.1');
+  assert.throws(() => parseKernel('5.15'), /unknown kernel/);
+  assert.equal(parseLsm('lockdown,yama'), 'lockdown,yama');
+  assert.throws(() => parseLsm('bpf init=/bin/sh'), /invalid --lsm/);
+  assert.throws(() => parseLsm(''), /invalid --lsm/);
+  assert.equal(parseAccel(undefined), 'auto');
+  assert.throws(() => parseAccel('hvf'), /unknown --accel/);
+});

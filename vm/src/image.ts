@@ -1,0 +1,40 @@
+// Makes sure a bootable image exists for a kernel series (vm/setup.sh does the work, cached) and
+// reads the manifest that the build wrote.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KernelSeries } from './kernels';
+import { cacheDir, VM_DIR } from './paths';
+import { run } from './process';
+
+export interface ImageManifest {
+  series: KernelSeries;
+  /** uname -r of the guest, e.g. 6.12.117+deb12-amd64. */
+  release: string;
+  /** The Debian package the kernel came from. */
+  package: string;
+  vmlinuz: string;
+  initrd: string;
+  /** "ssh-ed25519 AAAA..." of the guest's dropbear host key. */
+  hostKeyPub: string;
+  /** Private ed25519 key authorized for root in the guest. */
+  clientKey: string;
+}
+
+export function manifestPath(series: KernelSeries): string {
+  return path.join(cacheDir(), 'images', series, 'manifest.json');
+}
+
+export function readManifest(series: KernelSeries): ImageManifest {
+  const m = JSON.parse(fs.readFileSync(manifestPath(series), 'utf8')) as ImageManifest;
+  return { ...m, hostKeyPub: fs.readFileSync(m.hostKeyPub, 'utf8').trim() };
+}
+
+/** Runs vm/setup.sh for the series (quick when everything is cached), then returns the manifest. */
+export async function ensureImage(series: KernelSeries): Promise<ImageManifest> {
+  const r = await run('bash', [path.join(VM_DIR, 'setup.sh'), series], {
+    inheritStderr: true,
+    env: { ...process.env, BPF_LSM_VM_CACHE: cacheDir() },
+  });
+  if (r.code !== 0) throw new Error(`vm/setup.sh ${series} failed (exit ${r.code}); see its output above`);
+  return readManifest(series);
+}

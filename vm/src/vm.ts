@@ -1,0 +1,103 @@
+// Command line for the BPF LSM test VM:
+//   vm start [--kernel 6.1|6.12] [--lsm LIST] [--accel auto|kvm|tcg] [--name N] [--memory MB] [--lifetime S]
+//   vm stop [--name N]
+//   vm status [--name N]          exit 0 running and answering, 1 running but not answering, 3 stopped
+//   vm ssh [--name N] -- CMD...   run a command in the VM (stdin/stdout passed through)
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { parseAccel } from './accel';
+import { parseKernel, parseLsm } from './kernels';
+import { connect, DEFAULT_NAME, startVm, stopVm, vmStatus } from './manager';
+import { SSH_HOST } from './ssh';
+
+const USAGE = `usage: vm start [--kernel 6.1|6.12] [--lsm LIST] [--accel auto|kvm|tcg] [--name NAME]
+                [--memory MB] [--lifetime SECONDS]
+       vm stop [--name NAME]
+       vm status [--name NAME]
+       vm ssh [--name NAME] -- COMMAND...`;
+
+function positiveInt(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what} must be a whole number, got '${value}'`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      kernel: { type: 'string' },
+      lsm: { type: 'string' },
+      accel: { type: 'string' },
+      name: { type: 'string', default: DEFAULT_NAME },
+      memory: { type: 'string' },
+      lifetime: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  const name = values.name!;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+
+  switch (command) {
+    case 'start': {
+      const { state, ssh } = await startVm({
+        name,
+        kernel: parseKernel(values.kernel),
+        lsm: parseLsm(values.lsm),
+        accel: parseAccel(values.accel),
+        memoryMb: positiveInt(values.memory, '--memory'),
+        lifetimeSeconds: positiveInt(values.lifetime, '--lifetime'),
+        log: (line) => console.error(`[vm] ${line}`),
+      });
+      const t = Date.now();
+      await ssh.check('true');
+      console.log(`VM '${name}' running: kernel ${state.release}, lsm=${state.lsm}, ${state.accel}, pid ${state.pid}`);
+      console.log(`boot to SSH ready: ${state.bootSeconds.toFixed(1)} s; ssh round trip: ${((Date.now() - t) / 1000).toFixed(2)} s`);
+      console.log(`port: ${state.port}`);
+      console.log(`ssh:  ${ssh.commandLine}`);
+      return 0;
+    }
+    case 'stop': {
+      const was = await stopVm(name);
+      console.log(was ? `VM '${name}' stopped` : `VM '${name}' was not running`);
+      return 0;
+    }
+    case 'status': {
+      const s = await vmStatus(name);
+      if (!s.running) {
+        console.log(`VM '${name}' is not running`);
+        return 3;
+      }
+      const st = s.state!;
+      console.log(
+        `VM '${name}' running (pid ${st.pid}, kernel ${st.release}, lsm=${st.lsm}, ${st.accel}, port ${st.port}): ` +
+          (s.responsive ? `ssh answers in ${s.sshSeconds!.toFixed(2)} s` : 'NOT answering over ssh'),
+      );
+      console.log(`ssh:  ssh -F ${st.sshConfig} ${SSH_HOST}`);
+      return s.responsive ? 0 : 1;
+    }
+    case 'ssh': {
+      if (rest.length === 0) throw new Error('vm ssh needs a command (interactive shells: use the printed ssh line)');
+      const ssh = connect(name);
+      const r = spawnSync('ssh', ['-F', ssh.configPath, SSH_HOST, rest.join(' ')], { stdio: 'inherit' });
+      return r.status ?? 1;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`vm: ${err.message}`);
+    process.exit(1);
+  },
+);
