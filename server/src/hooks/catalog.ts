@@ -21,6 +21,18 @@ export interface KernelTarget {
 
 export class KernelSelectionError extends Error {}
 
+/**
+ * Hooks whose refusal reached stable kernels older than the release that lists it: the disabled-hook list
+ * (6.12) was backported to stable series, and so was the later xfrm_decode_session entry (7.1.5's list).
+ * Seen on real kernels: Debian's 6.1.0-56 (6.1.192) and 6.12.117 refuse all of them.
+ */
+const STABLE_BACKPORTED_DISABLED = ['xfrm_decode_session'];
+
+/** The release whose disabled list stable kernels received (the first bundled release with one). */
+function firstDisabledList(releases: ReleaseTable[]): string[] {
+  return releases.find((r) => r.sets && r.sets.disabled.length > 0)?.sets?.disabled ?? [];
+}
+
 export class HookCatalog {
   /** Releases, oldest first. */
   readonly releases: ReleaseTable[];
@@ -95,8 +107,25 @@ export class HookCatalog {
     return { table, note: `kernel ${requested}: using the hook table of ${table.release} (${why})` };
   }
 
-  /** bpf_lsm sets of a release; a release without its own gets what its bundled neighbours agree on. */
+  /**
+   * bpf_lsm sets of a release; a release without its own gets what its bundled neighbours agree on. The
+   * disabled list also holds what stable kernels of that series refuse (see STABLE_BACKPORTED_DISABLED).
+   */
   setsOf(table: ReleaseTable): { sets: HookSets; derivedFrom?: string } {
+    const own = this.ownSetsOf(table);
+    // Seen from 6.1 on; whether 5.x stable series have it is not known here, so nothing is claimed there.
+    const stable = atLeast(this.versions.get(table.release)!, 6, 1);
+    const backported = stable ? [...firstDisabledList(this.releases), ...STABLE_BACKPORTED_DISABLED].filter((h) => table.hooks.has(h)) : [];
+    const disabled = [...new Set([...own.sets.disabled, ...backported])].sort();
+    return { ...own, sets: { ...own.sets, disabled } };
+  }
+
+  /** Whether the release's own bpf_lsm.c lists the hook as disabled (not only a stable backport). */
+  disabledUpstream(table: ReleaseTable, hook: string): boolean {
+    return this.ownSetsOf(table).sets.disabled.includes(hook);
+  }
+
+  private ownSetsOf(table: ReleaseTable): { sets: HookSets; derivedFrom?: string } {
     if (table.sets) return { sets: table.sets };
     const index = this.releases.indexOf(table);
     const older = this.releases.slice(0, index).reverse().find((r) => r.sets);

@@ -14,9 +14,10 @@ export function checkHookExists(ctx: ProgramContext): Finding[] {
     const first = releases[0];
     const last = releases[releases.length - 1];
     const lastOfAll = all[all.length - 1];
+    // Bundled tables are a sample of releases: name them, never claim when a hook first appeared upstream.
     const history = last === lastOfAll
-      ? `it arrived in ${first} (present in ${describeReleases(releases, all)})`
-      : `it is in ${describeReleases(releases, all)} only`;
+      ? `the bundled tables have it from ${first} on (${describeReleases(releases, all)})`
+      : `of the bundled tables only ${describeReleases(releases, all)} have it`;
     return [{
       code: 'hook-not-in-kernel',
       severity: 'error',

@@ -5,14 +5,18 @@ import type { Finding } from '../findings';
 import type { ProgramContext } from './context';
 
 export function checkDisabledHook(ctx: ProgramContext): Finding[] {
-  const { program, target, model } = ctx;
+  const { program, target, model, catalog } = ctx;
   if (!ctx.hook || !target.sets.disabled.includes(program.hook)) return [];
+  const table = catalog.releases.find((r) => r.release === target.release);
+  const upstream = !table || catalog.disabledUpstream(table, program.hook);
+  const where = upstream
+    ? `in kernel ${target.release} (bpf_lsm_disabled_hooks)`
+    : `in ${target.release} stable kernels that received the disabled-hook list (Debian's do), though ${target.release} itself loaded it`;
   return [{
     code: 'disabled-hook',
     severity: 'error',
     range: model.index.range(program.hookStart, program.hookEnd),
-    message: `BPF LSM refuses to attach to '${program.hook}' in kernel ${target.release} (bpf_lsm_disabled_hooks): ` +
-      `loading fails. Use another hook.`,
+    message: `BPF LSM refuses to attach to '${program.hook}' ${where}: loading fails ("points to disabled hook"). Use another hook.`,
   }];
 }
 

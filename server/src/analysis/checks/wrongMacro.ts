@@ -10,8 +10,8 @@ export function checkMacro(ctx: ProgramContext): Finding[] {
     code: 'wrong-macro',
     severity: 'error',
     range,
-    message: `${program.macro} is for kprobe/uprobe programs; an LSM program's arguments come from its BTF ` +
-      `context, so ${program.macro} reads garbage. Use BPF_PROG.`,
+    message: `${program.macro} is for kprobe/uprobe programs: it reads arguments from pt_regs offsets, past an LSM ` +
+      `hook's arguments, so the verifier rejects the program at load (invalid bpf_context access). Use BPF_PROG.`,
     fixes: [{ title: `Replace ${program.macro} with BPF_PROG`, edits: [{ range, newText: 'BPF_PROG' }], preferred: true }],
   }];
 }
