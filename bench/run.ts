@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
+import { benchRemote } from './remote';
 import { benchServer } from './server';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -12,6 +13,8 @@ async function main(): Promise<void> {
   await benchAnalysis(REPO_ROOT);
   await benchServer();
   benchBtf();
+  if (process.env.BENCH_SKIP_VM) console.log('\n== Run on target ==\nskipped: BENCH_SKIP_VM is set');
+  else await benchRemote();
 }
 
 main().catch((err: Error) => {

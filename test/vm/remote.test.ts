@@ -150,6 +150,13 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
       await trace.stop();
     }
     assert.equal((await conn.check(['cat', `${WORK}/${secret}`])).trim(), 's', 'the file opens again after detach');
+    // The remote trace reader ends with its session (trace_pipe admits one reader at a time).
+    let readers = 1;
+    for (let i = 0; i < 25 && readers > 0; i++) {
+      readers = Number((await conn.check(['sh', '-c', 'ps | grep -c "[c]at /sys/kernel/tracing/trace_pipe" || true'])).trim());
+      if (readers > 0) await sleep(200);
+    }
+    assert.equal(readers, 0, 'the trace reader outlived its session');
   });
 
   it('detaches a session-held program when the connection drops', async () => {

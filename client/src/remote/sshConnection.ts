@@ -24,6 +24,13 @@ export class SshError extends Error {
 
 const SSH_FAILURE = 255;
 
+/** What ssh itself prints when it fails; a remote command may also exit 255, with its own stderr. */
+const SSH_MESSAGE = /^ssh: |Host key verification failed|No \S+ host key is known|REMOTE HOST IDENTIFICATION|Permission denied \(|Too many authentication failures|Connection (refused|closed|timed out|reset)|Could not resolve hostname|kex_exchange_identification|Control socket|mux_client|Broken pipe|Timeout, server/m;
+
+function isSshFailure(r: RunResult): boolean {
+  return r.exitCode === SSH_FAILURE && (r.stderr.trim() === '' || SSH_MESSAGE.test(r.stderr));
+}
+
 async function execaModule() {
   return import('execa');
 }
@@ -38,14 +45,17 @@ export class SshConnection {
     fs.chmodSync(this.controlDir, 0o700);
   }
 
-  /** ssh options shared by every invocation. Commands never become the master themselves (see ensureMaster). */
-  baseArgs(extra: string[] = [], master = false): string[] {
+  /**
+   * ssh options shared by every invocation. Commands never become the master themselves (see ensureMaster);
+   * a `dedicated` session has its own connection instead of the shared one.
+   */
+  baseArgs(extra: string[] = [], master = false, dedicated = false): string[] {
     const t = this.target;
     return [
       ...(t.configFile ? ['-F', t.configFile] : []),
       '-o', 'BatchMode=yes',
       '-o', `ControlMaster=${master ? 'yes' : 'no'}`,
-      '-o', `ControlPath=${this.controlDir}/%C`,
+      '-o', `ControlPath=${dedicated ? 'none' : `${this.controlDir}/%C`}`,
       '-o', 'ControlPersist=120',
       '-o', 'ConnectTimeout=10',
       '-o', 'ServerAliveInterval=5',
@@ -84,8 +94,20 @@ export class SshConnection {
     }
   }
 
-  /** Runs argv on the target; rejects with SshError when ssh itself fails (exit 255). */
+  /**
+   * Runs argv on the target; rejects with SshError when ssh itself fails. A master connection that went
+   * away under the command (a dropped link) is re-established and the command tried once more.
+   */
   async run(argv: readonly string[], options: { input?: string | Buffer; privileged?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
+    try {
+      return await this.runOnce(argv, options);
+    } catch (err) {
+      if (!(err instanceof SshError) || err.kind !== 'unreachable' || err.result?.stderr.trim() || this.socketPresent) throw err;
+      return this.runOnce(argv, options);
+    }
+  }
+
+  private async runOnce(argv: readonly string[], options: Parameters<SshConnection['run']>[1] = {}): Promise<RunResult> {
     await this.ensureMaster();
     const { execa } = await execaModule();
     const r = await execa('ssh', [...this.baseArgs(), '--', this.remoteCommand(argv, options.privileged)], {
@@ -97,7 +119,7 @@ export class SshConnection {
       encoding: 'utf8',
     });
     const result: RunResult = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode, signal: r.signal };
-    if (r.exitCode === SSH_FAILURE) throw this.classify(result);
+    if (isSshFailure(result)) throw this.classify(result);
     if (r.timedOut) throw new SshError(`'${argv.join(' ')}' on ${this.target.label} timed out after ${options.timeoutMs} ms`, 'command', result);
     return result;
   }
@@ -119,14 +141,17 @@ export class SshConnection {
 
   /**
    * A long-running remote command whose output streams back. With `tty`, ssh -tt gives the remote
-   * command a terminal, so it gets SIGHUP when the connection drops or the local side is killed.
+   * command a terminal, so it gets SIGHUP when the connection drops or the local side is killed. A
+   * `dedicated` session gets its own connection: a stream that must not stop when other commands come and
+   * go (through an OpenSSH master, a dropbear server was seen ending a streaming session when another
+   * session on the same connection closed).
    */
-  async spawn(argv: readonly string[], options: { tty?: boolean; privileged?: boolean } = {}): Promise<{ subprocess: ResultPromise }> {
-    await this.ensureMaster();
+  async spawn(argv: readonly string[], options: { tty?: boolean; privileged?: boolean; dedicated?: boolean } = {}): Promise<{ subprocess: ResultPromise }> {
+    if (!options.dedicated) await this.ensureMaster();
     const { execa } = await execaModule();
     const extra = options.tty ? ['-tt'] : ['-T'];
     // Wrapped in an object: a subprocess is a thenable, and returning it would await its end.
-    const subprocess = execa('ssh', [...this.baseArgs(extra), '--', this.remoteCommand(argv, options.privileged)], {
+    const subprocess = execa('ssh', [...this.baseArgs(extra, false, options.dedicated), '--', this.remoteCommand(argv, options.privileged)], {
       reject: false,
       buffer: false,
       stdin: 'pipe',

@@ -1,7 +1,7 @@
-// trace_pipe of the target, streamed over a persistent ssh session. The remote reader must not outlive the
-// session (trace_pipe admits one reader), and a hangup signal is not delivered the same way by every ssh
-// server, so a small script ties the reader to the session's stdin: when the session ends for any reason,
-// stdin reaches EOF and the reader is killed. A reader that dies ends the session, which reconnects.
+// trace_pipe of the target, streamed over a persistent ssh session of its own. The remote reader must not
+// outlive the session (trace_pipe admits one reader): it runs on a terminal (ssh -tt), so when the
+// session ends for any reason the terminal hangs up and the reader gets SIGHUP. The session has its own
+// connection, not the shared master, whose channels can outlive the local client. A drop reconnects.
 import type { ResultPromise } from 'execa' with { 'resolution-mode': 'import' };
 import type { SshConnection } from './sshConnection';
 
@@ -9,14 +9,6 @@ export interface TraceEvents {
   line(text: string): void;
   status(text: string): void;
 }
-
-/** Runs `cat $1` until the session's stdin closes; if the reader dies first, ends the session. */
-const READER = [
-  'cat "$1" & r=$!',
-  '{ while kill -0 $r 2>/dev/null; do sleep 1; done; kill $$; } </dev/null >/dev/null 2>&1 & w=$!',
-  'cat >/dev/null 2>&1',
-  'kill $r $w 2>/dev/null',
-].join('\n');
 
 export class TraceStream {
   private child: ResultPromise | undefined;
@@ -45,22 +37,20 @@ export class TraceStream {
     return !!this.child && !this.stopped;
   }
 
-  /** Ends the session: closing its stdin makes the remote script stop the reader. */
+  /** Ends the session: its connection closes, the remote terminal hangs up and the reader ends. */
   async stop(): Promise<void> {
     this.stopped = true;
     const child = this.child;
     this.child = undefined;
     if (child) {
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill('SIGTERM'), 5000);
+      child.kill('SIGTERM');
       await child.catch(() => undefined);
-      clearTimeout(timer);
     }
   }
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const { subprocess: child } = await this.conn.spawn(['sh', '-c', READER, 'trace-reader', `${this.tracefs}/trace_pipe`], { privileged: true });
+    const { subprocess: child } = await this.conn.spawn(['cat', `${this.tracefs}/trace_pipe`], { privileged: true, dedicated: true, tty: true });
     this.child = child;
     this.events.status(`streaming ${this.tracefs}/trace_pipe from ${this.conn.target.label}`);
     child.stdout!.on('data', (chunk: Buffer | string) => {
