@@ -16,6 +16,9 @@ import { KernelSeries, parseKernel } from '../../vm/src/kernels';
 import { killVmNow, RunningVm, startVm, stopVm } from '../../vm/src/manager';
 import { runChecked, sleep } from '../../vm/src/process';
 import { Ssh } from '../../vm/src/ssh';
+import { preflight } from '../../client/src/remote/preflight';
+import { SshConnection } from '../../client/src/remote/sshConnection';
+import { parseTarget } from '../../client/src/remote/sshTarget';
 import { REPO_ROOT } from '../helpers/paths';
 
 const PROGRAM = path.join(REPO_ROOT, 'test', 'vm', 'fixtures', 'deny-open.bpf.c');
@@ -194,6 +197,22 @@ describe('a boot with an lsm= list that lacks bpf', () => {
     const lsm = (await vm!.ssh.check('cat /sys/kernel/security/lsm')).trim();
     assert.ok(lsm.split(',').includes('lockdown'), `expected the requested LSMs, got: ${lsm}`);
     assert.ok(!lsm.split(',').includes('bpf'), `bpf listed although lsm= left it out: ${lsm}`);
+  });
+
+  test('Run on Target\'s preflight warns before attaching, with the exact lsm= line to boot with', async () => {
+    const conn = new SshConnection(parseTarget({ destination: 'bpf-lsm-vm', configFile: vm!.state.sshConfig }));
+    try {
+      const report = await preflight(conn);
+      const active = (await vm!.ssh.check('cat /sys/kernel/security/lsm')).trim();
+      // The target's own list, in its order, without the implicit capability, plus bpf (6.12 adds ima,evm).
+      const expected = `lsm=${active.split(',').filter((l) => l !== 'capability').join(',')},bpf`;
+      assert.equal(report.bpfActive, false);
+      assert.deepEqual(report.blockers, []);
+      assert.equal(report.suggestedLsmParameter, expected);
+      assert.ok(report.warnings[0].startsWith(`bpf is not an active LSM on this target (${active}): programs will attach but enforce nothing. Boot the target with ${expected}`), report.warnings[0]);
+    } finally {
+      await conn.close();
+    }
   });
 
   test('ssh checks the guest against the pinned host key', async () => {
