@@ -1,12 +1,11 @@
 // `npm run bench`: prints the project's speed and memory figures. Targets are printed beside them;
 // nothing here fails a build.
-import * as path from 'node:path';
+import { REPO_ROOT } from '../scripts/repoRoot';
 import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 async function main(): Promise<void> {
   console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);

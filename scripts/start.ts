@@ -3,8 +3,8 @@
 import * as path from 'node:path';
 import { openVsCode } from '../test/e2e/runVsCode';
 import { killVmNow, startVm, stopVm } from '../vm/src/manager';
+import { REPO_ROOT } from './repoRoot';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const VM_NAME = 'studio';
 
 async function main(): Promise<void> {

