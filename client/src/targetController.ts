@@ -58,7 +58,10 @@ export class TargetController implements vscode.Disposable {
   async onSettingsChanged(): Promise<void> {
     this.panel.setMaxLines(this.settings().traceMaxLines);
     const s = this.settings();
-    if (this.connection && this.connection.target.destination === s.destination && (this.connection.target.configFile ?? '') === s.sshConfigFile) return;
+    const t = this.connection?.target;
+    const same = t && t.destination === s.destination && (t.configFile ?? '') === s.sshConfigFile &&
+      (t.identityFile ?? '') === s.identityFile && !!t.sudo === s.sudo;
+    if (same) return;
     await this.disconnect();
     this.updateStatus();
   }
@@ -219,9 +222,8 @@ export class TargetController implements vscode.Disposable {
       if (!session) continue;
       this.sessions.delete(key);
       await session.detach();
-      if (session.pinned && this.connection) {
-        await this.connection.run(['sh', '-c', `rm -rf ${PIN_ROOT}/*`], { privileged: true });
-      }
+      // Only this session's pins: other programs pinned on the target are not ours to remove.
+      if (session.pinDir && this.connection) await this.connection.check(['rm', '-rf', session.pinDir], { privileged: true });
       count += session.attached.length;
     }
     this.updateStatus();

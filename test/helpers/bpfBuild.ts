@@ -1,5 +1,6 @@
-// Real BPF builds for tests: vmlinux.h from this machine's kernel BTF (bpftool), objects by clang.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Real BPF builds for tests: vmlinux.h from this machine's kernel BTF (bpftool); objects are built by the
+// product's own compileProgram (client/src/remote/buildBpf.ts).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,19 +16,6 @@ export function vmlinuxHeaderDir(): string {
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   headerDir = dir;
   return dir;
-}
-
-export function bpfArch(): string {
-  return ({ x64: 'x86', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
-}
-
-/** Compiles a BPF C file with clang -target bpf; returns clang's status and messages. */
-export function compileBpf(source: string, output: string): { status: number | null; stderr: string } {
-  const r = spawnSync('clang', [
-    '-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${bpfArch()}`, '-I', vmlinuxHeaderDir(), '-Wall', '-Werror',
-    '-c', source, '-o', output,
-  ], { encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr };
 }
 
 /** The snippet body with each placeholder replaced by its default text, as VS Code inserts it. */

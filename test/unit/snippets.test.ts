@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
 import { HookCatalog } from '../../server/src/hooks/catalog';
-import { compileBpf, expandSnippet } from '../helpers/bpfBuild';
+import { compileProgram } from '../../client/src/remote/buildBpf';
+import { expandSnippet, vmlinuxHeaderDir } from '../helpers/bpfBuild';
 import { REPO_ROOT } from '../helpers/paths';
 
 type Snippets = Record<string, { prefix: string[]; body: string[]; description: string }>;
@@ -36,15 +37,16 @@ describe('snippets', () => {
 
   for (const [name, snippet] of Object.entries(snippets)) {
     if (!snippet.body.some((l) => l.includes('BPF_PROG'))) continue;
-    it(`${name}: lints clean for the newest kernel and compiles with clang`, () => {
+    it(`${name}: lints clean for the newest kernel and compiles with clang without a warning`, async () => {
       const source = `${includes}\n${expandSnippet(snippet.body)}\n`;
       const catalog = HookCatalog.bundled();
       const findings = analyzer.analyze(source, catalog.target().target, catalog).findings;
       assert.deepEqual(findings.map((f) => `${f.code}: ${f.message}`), []);
       const file = path.join(dir, `${snippet.prefix[0]}.bpf.c`);
       fs.writeFileSync(file, source);
-      const built = compileBpf(file, file.replace(/\.c$/, '.o'));
-      assert.equal(built.status, 0, built.stderr);
+      const built = await compileProgram(file, file.replace(/\.c$/, '.o'), vmlinuxHeaderDir(), os.arch() === 'arm64' ? 'aarch64' : 'x86_64');
+      assert.ok(built.ok, built.output);
+      assert.deepEqual(built.messages, []);
     });
   }
 });

@@ -174,6 +174,7 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
   it('keeps a pinned program attached after its session, until the pin is removed', async () => {
     const pin = '/sys/fs/bpf/remote-test';
     const session = await AttachSession.start(conn, 'lsm-loader', `${WORK}/deny.bpf.o`, { pinDir: pin });
+    assert.equal(session.pinDir, pin);
     try {
       await session.detach();
       assert.notEqual((await conn.run(['cat', `${WORK}/${secret}`])).exitCode, 0, 'a pinned program must outlive its session');

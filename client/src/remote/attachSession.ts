@@ -46,7 +46,8 @@ export class AttachSession {
   private exitListeners: ((code: number | undefined) => void)[] = [];
   closed = false;
 
-  private constructor(private readonly child: ResultPromise, readonly remoteObject: string, readonly pinned: boolean) {
+  /** `pinDir`: where the links are pinned (they outlive the session until it is removed), or undefined. */
+  private constructor(private readonly child: ResultPromise, readonly remoteObject: string, readonly pinDir: string | undefined) {
     child.stdout!.on('data', (d: Buffer | string) => (this.stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer | string) => (this.stderr += d.toString()));
     child.stdin!.on('error', () => undefined);
@@ -60,7 +61,7 @@ export class AttachSession {
   /** Loads and attaches every program of an object already on the target. */
   static async start(conn: SshConnection, loader: string, remoteObject: string, options: { pinDir?: string; timeoutMs?: number } = {}): Promise<AttachSession> {
     const argv = options.pinDir ? [loader, '--pin', options.pinDir, remoteObject] : [loader, remoteObject];
-    const session = new AttachSession((await conn.spawn(argv, { privileged: true })).subprocess, remoteObject, !!options.pinDir);
+    const session = new AttachSession((await conn.spawn(argv, { privileged: true })).subprocess, remoteObject, options.pinDir);
     const outcome = await Promise.race([
       new Promise<'ready'>((resolve) => {
         const check = () => /^ready$/m.test(session.stdout) && resolve('ready');
@@ -75,6 +76,10 @@ export class AttachSession {
     await session.exited;
     const failure = parseLoadFailure(session.output);
     throw new AttachError(outcome === 'timeout' ? 'the loader did not report back in time' : `the kernel refused ${failure.program ?? 'the object'}: ${failure.firstError}`, failure);
+  }
+
+  get pinned(): boolean {
+    return this.pinDir !== undefined;
   }
 
   get attached(): AttachedProgram[] {

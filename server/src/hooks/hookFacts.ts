@@ -6,7 +6,8 @@ import type { HookDef } from './types';
 
 export type Returns = 'int' | 'void' | 'bool';
 
-export interface HookFacts {
+/** What the target says about a hook: cheap enough to compute for every hook on each completion. */
+export interface HookStatus {
   name: string;
   /** The hook in the target, if the target has it. */
   def: HookDef | undefined;
@@ -15,6 +16,10 @@ export interface HookFacts {
   disabled: boolean;
   /** lsm_cgroup programs attach to hooks that return a verdict, from 6.0. */
   cgroupCapable: boolean;
+}
+
+/** A hook's status plus its history across the bundled releases (for hovers). */
+export interface HookFacts extends HookStatus {
   /** Releases (oldest first) with the hook. */
   releases: string[];
   /** Each distinct prototype and the releases that have it, oldest first. */
@@ -33,10 +38,20 @@ export function programArgs(hook: HookDef, returns: Returns): string[] {
   return args;
 }
 
-export function hookFacts(name: string, target: KernelTarget, catalog: HookCatalog): HookFacts {
+export function hookStatus(name: string, target: KernelTarget): HookStatus {
   const def = target.hooks.get(name);
   const isBool = target.sets.bool.includes(name);
-  const returns: Returns | undefined = def ? (def.ret === 'void' ? 'void' : isBool ? 'bool' : 'int') : undefined;
+  return {
+    name,
+    def,
+    returns: def ? (def.ret === 'void' ? 'void' : isBool ? 'bool' : 'int') : undefined,
+    sleepable: kernelRules.hasSleepable(target.version) && target.sets.sleepable.includes(name),
+    disabled: target.sets.disabled.includes(name),
+    cgroupCapable: kernelRules.hasLsmCgroup(target.version) && !!def && def.ret !== 'void',
+  };
+}
+
+export function hookFacts(name: string, target: KernelTarget, catalog: HookCatalog): HookFacts {
   const prototypes: { prototype: string; releases: string[] }[] = [];
   for (const release of catalog.releases) {
     const h = release.hooks.get(name);
@@ -46,16 +61,7 @@ export function hookFacts(name: string, target: KernelTarget, catalog: HookCatal
     if (last && last.prototype === p) last.releases.push(release.release);
     else prototypes.push({ prototype: p, releases: [release.release] });
   }
-  return {
-    name,
-    def,
-    returns,
-    sleepable: kernelRules.hasSleepable(target.version) && target.sets.sleepable.includes(name),
-    disabled: target.sets.disabled.includes(name),
-    cgroupCapable: kernelRules.hasLsmCgroup(target.version) && !!def && def.ret !== 'void',
-    releases: catalog.releasesWith(name),
-    prototypes,
-  };
+  return { ...hookStatus(name, target), releases: catalog.releasesWith(name), prototypes };
 }
 
 /** One line per prototype change: "6.3 to 7.1.5: int inode_setxattr(...)". */

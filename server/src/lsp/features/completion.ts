@@ -7,7 +7,7 @@ import {
   type CompletionItem,
   type CompletionParams,
 } from 'vscode-languageserver';
-import { hookFacts, programArgs, prototypeOf } from '../../hooks/hookFacts';
+import { hookStatus, programArgs, prototypeOf } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
 
 export const COMPLETION_TRIGGERS = ['/', '(', ','];
@@ -47,7 +47,7 @@ function hookItems(ctx: ServerContext, kind: string, position: { line: number; c
   const range = { start: { line: position.line, character: position.character - typed }, end: position };
   const items: CompletionItem[] = [];
   for (const [name, def] of target.hooks) {
-    const facts = hookFacts(name, target, catalog);
+    const facts = hookStatus(name, target);
     if (facts.disabled) continue;
     if (kind === 'lsm.s' && !facts.sleepable) continue;
     if (kind === 'lsm_cgroup' && !facts.cgroupCapable) continue;
@@ -57,7 +57,7 @@ function hookItems(ctx: ServerContext, kind: string, position: { line: number; c
       detail: prototypeOf(def),
       documentation: {
         kind: MarkupKind.Markdown,
-        value: `Returns ${facts.returns}; ${facts.sleepable ? 'sleepable' : 'not sleepable'}; in ${facts.releases[0]} and later bundled releases that have it (kernel ${target.release}).`,
+        value: `Returns ${facts.returns}; ${facts.sleepable ? 'sleepable' : 'not sleepable'} in kernel ${target.release}; first bundled release with it: ${catalog.releasesWith(name)[0]}.`,
       },
       textEdit: { range, newText: name },
     });
@@ -71,7 +71,7 @@ function argumentItems(
   hook: string,
   range: { start: { line: number; character: number }; end: { line: number; character: number } },
 ): CompletionItem[] {
-  const facts = hookFacts(hook, ctx.target, ctx.catalog);
+  const facts = hookStatus(hook, ctx.target);
   if (!facts.def || !facts.returns) return [];
   // lsm_cgroup programs are not chained by verdict: no trailing ret.
   const args = programArgs(facts.def, kind === 'lsm_cgroup' ? 'void' : facts.returns);
