@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as util from 'node:util';
 import { OUTPUT_TAG, SCREENSHOT_MARKER, STARTED_MARKER, TAG_ENV, parseResult } from './hostProtocol';
 import { checkTools } from './paths';
-import { startServer, type VsCodeServer } from './vscodeServer';
+import { startServer, type ServerOptions, type VsCodeServer } from './vscodeServer';
 import { launchBrowser, waitForWorkbench, workbenchUrl, type Browser } from './workbench';
 
 export interface RunOptions {
@@ -28,6 +28,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Also print the server's and the workbench's own logs (otherwise only their errors, on failure). */
   verbose?: boolean;
+  /** Server options: an extensions folder installed beforehand, workspace trust on, environment. */
+  server?: Pick<ServerOptions, 'extensionsDir' | 'workspaceTrust' | 'env'>;
   /** Where output goes; default stdout. */
   log?: (line: string) => void;
 }
@@ -116,9 +118,10 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
   let timer: NodeJS.Timeout | undefined;
   try {
     server = await startServer({
+      ...opts.server,
       dataDir: path.join(tmp, 'server'),
       settings: opts.settings,
-      env: { [TAG_ENV]: '1' },
+      env: { ...opts.server?.env, [TAG_ENV]: '1' },
       onLine: (line) => { if (opts.verbose) log(`[server] ${line}`); },
     });
     result.timings.server = since();

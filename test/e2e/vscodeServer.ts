@@ -1,7 +1,8 @@
 // Starts the VS Code server (code-server's lib/vscode/out/server-main.js on Node 24) on loopback, in a
 // process group of its own, so that stopping it also ends the extension host, pty host and file
-// watchers it forks. Every folder it writes to is under the given data folder.
-import { spawn } from 'node:child_process';
+// watchers it forks. Every folder it writes to is under the given data folder (or is one it is given,
+// such as an extensions folder that installExtension filled with its CLI).
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NODE24, SERVER_MAIN } from './paths';
@@ -18,6 +19,13 @@ export interface ServerOptions {
   /** Each line the server (and the extension host through it) prints. */
   onLine?: (line: string) => void;
   startTimeoutMs?: number;
+  /** Extensions folder, such as one that installExtension filled; default: a fresh one in dataDir. */
+  extensionsDir?: string;
+  /**
+   * Workspace trust on, without its startup prompt: a folder not trusted before (any folder, with a
+   * fresh data folder) opens in Restricted Mode. Default off (`--disable-workspace-trust`).
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface VsCodeServer {
@@ -59,35 +67,24 @@ export async function startServer(opts: ServerOptions): Promise<VsCodeServer> {
   };
   const userSettings = path.join(dir('user-data'), 'User', 'settings.json');
   fs.mkdirSync(path.dirname(userSettings), { recursive: true });
-  fs.writeFileSync(userSettings, JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2));
+  const trust = opts.workspaceTrust ? { 'security.workspace.trust.startupPrompt': 'never' } : {};
+  fs.writeFileSync(userSettings, JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...opts.settings }, null, 2));
   const args = [
     SERVER_MAIN,
     '--host', '127.0.0.1',
     '--port', String(opts.port ?? 0),
     '--without-connection-token',
     '--accept-server-license-terms',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--telemetry-level', 'off',
     '--user-data-dir', dir('user-data'),
     '--server-data-dir', dir('server-data'),
-    '--extensions-dir', dir('extensions'),
+    '--extensions-dir', opts.extensionsDir ?? dir('extensions'),
     // A built workbench reads the URL payload (extensionDevelopmentPath, extensionTestsPath) only with
     // the smoke-test driver on; it also reports the test exit code to window.codeAutomationExit.
     '--enable-smoke-test-driver',
   ];
-  const env = {
-    ...process.env,
-    // Nothing in the home folder (VS Code's device id goes to the XDG cache, for one).
-    XDG_CONFIG_HOME: dir('xdg/config'),
-    XDG_CACHE_HOME: dir('xdg/cache'),
-    XDG_DATA_HOME: dir('xdg/data'),
-    XDG_STATE_HOME: dir('xdg/state'),
-    // The server's IPC sockets then go into the data folder and are removed with it.
-    TMPDIR: dir('tmp'),
-    // code-server's build otherwise queries open-vsx.org for the running extensions: no gallery at all.
-    EXTENSIONS_GALLERY: '{}',
-    ...opts.env,
-  };
+  const env = { ...isolatedEnv(dir), ...opts.env };
   // detached: the child calls setsid(), so its pid is also the id of a new process group.
   const child = spawn(NODE24, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
@@ -130,6 +127,50 @@ export async function startServer(opts: ServerOptions): Promise<VsCodeServer> {
     origin: `http://127.0.0.1:${port}`,
     lines,
     stop,
+  };
+}
+
+/**
+ * Installs a .vsix into extensionsDir with the server's own command line (`--install-extension`), as a
+ * person would with `code --install-extension`; offline. Its user data and logs go to dataDir.
+ * Rejects with the CLI's output when it fails.
+ */
+export function installExtension(vsix: string, extensionsDir: string, dataDir: string): Promise<string> {
+  const dir = (name: string) => {
+    const p = path.join(dataDir, name);
+    fs.mkdirSync(p, { recursive: true });
+    return p;
+  };
+  const args = [
+    SERVER_MAIN,
+    '--accept-server-license-terms',
+    '--user-data-dir', dir('user-data'),
+    '--server-data-dir', dir('server-data'),
+    '--extensions-dir', extensionsDir,
+    '--install-extension', path.resolve(vsix),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(NODE24, args, { env: isolatedEnv(dir), timeout: 60_000 }, (error, stdout, stderr) => {
+      const output = `${stdout}${stderr}`.trim();
+      if (error) reject(new Error(`installing ${vsix} failed (${error.code ?? error.signal}):\n${output}`));
+      else resolve(output);
+    });
+  });
+}
+
+/** The environment of the server and its CLI: everything they write goes below the data folder. */
+function isolatedEnv(dir: (name: string) => string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // Nothing in the home folder (VS Code's device id goes to the XDG cache, for one).
+    XDG_CONFIG_HOME: dir('xdg/config'),
+    XDG_CACHE_HOME: dir('xdg/cache'),
+    XDG_DATA_HOME: dir('xdg/data'),
+    XDG_STATE_HOME: dir('xdg/state'),
+    // The server's IPC sockets then go into the data folder and are removed with it.
+    TMPDIR: dir('tmp'),
+    // code-server's build otherwise queries open-vsx.org for the running extensions: no gallery at all.
+    EXTENSIONS_GALLERY: '{}',
   };
 }
 
