@@ -1,17 +1,11 @@
 // Run-on-target figures against the local test VM, measured side by side in one run: compile + attach
-// through the extension's code path vs the same steps as plain shell commands; trace panel throughput
-// and first-line latency; VM boot to SSH ready.
+// through the remote engine (TargetSession, the extension's code path) vs the same steps as plain shell
+// commands; trace panel throughput and first-line latency; VM boot to SSH ready.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AttachSession } from '../client/src/remote/attachSession';
-import { compileProgram, fetchTargetBtf } from '../client/src/remote/buildBpf';
-import { preflight } from '../client/src/remote/preflight';
-import { SshConnection } from '../client/src/remote/sshConnection';
-import { parseTarget } from '../client/src/remote/sshTarget';
-import { TraceStream } from '../client/src/remote/traceStream';
 import { killVmNow, startVm, stopVm } from '../vm/src/manager';
 import { summarise } from './stats';
 
@@ -34,29 +28,26 @@ export async function benchRemote(): Promise<void> {
   process.once('exit', () => killVmNow(NAME, { forget: true }));
   const vm = await startVm({ name: NAME, kernel: '6.12', lifetimeSeconds: 900, bootTimeoutMs: 240_000 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-remote-'));
-  const conn = new SshConnection(parseTarget({ destination: 'bpf-lsm-vm', configFile: vm.state.sshConfig }));
+  const target = vm.session;
   try {
     console.log(`${'VM boot to SSH ready'.padEnd(58)} ${vm.state.bootSeconds.toFixed(1)} s`);
     const secret = `bench-${randomBytes(4).toString('hex')}`;
     const source = program(dir, secret);
-    const report = await preflight(conn);
-    const btf = await fetchTargetBtf(conn, path.join(dir, 'btf'));
+    await target.requireRunnable();
+    const btf = await target.btf();
 
-    // Trace: first-line latency and throughput through TraceStream.
-    await conn.check(['sh', '-c', `mkdir -p /tmp/bench && echo x > /tmp/bench/${secret}`]);
-    const object = path.join(dir, 'ours.o');
-    if (!(await compileProgram(source, object, btf.dir, report.machine)).ok) throw new Error('compile failed');
-    await conn.check(['mkdir', '-p', '/tmp/bench']);
-    await conn.copyTo(object, '/tmp/bench/ours.o');
+    // Trace: first-line latency and throughput through the engine's trace stream.
+    await target.check(['sh', '-c', `mkdir -p /tmp/bench && echo x > /tmp/bench/${secret}`]);
+    const object = await target.deploy((await target.compile(source, { output: path.join(dir, 'ours.o') })).object, '/tmp/bench/ours.o');
     const arrivals: number[] = [];
-    const trace = new TraceStream(conn, report.tracefs ?? '/sys/kernel/tracing', { line: (l) => { if (l.includes('bench: denied')) arrivals.push(performance.now()); }, status: () => undefined });
-    await trace.start();
-    const session = await AttachSession.start(conn, 'lsm-loader', '/tmp/bench/ours.o');
+    const trace = await target.startTrace({ line: (l) => { if (l.includes('bench: denied')) arrivals.push(performance.now()); }, status: () => undefined });
+    if (!trace) throw new Error('the VM has no tracefs');
+    const session = await target.attach(object);
     const latencies: number[] = [];
     for (let i = 0; i < 10; i++) {
       const before = arrivals.length;
       const t0 = performance.now();
-      await conn.run(['sh', '-c', `cat /tmp/bench/${secret} 2>/dev/null; true`]);
+      await target.shell(`cat /tmp/bench/${secret} 2>/dev/null; true`);
       while (arrivals.length === before && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 2));
       if (arrivals.length === before) throw new Error('no trace line arrived within 10 s');
       latencies.push(arrivals[arrivals.length - 1] - t0);
@@ -66,24 +57,21 @@ export async function benchRemote(): Promise<void> {
     const N = 3000;
     const before = arrivals.length;
     const t0 = performance.now();
-    await conn.run(['sh', '-c', `i=0; while [ $i -lt ${N} ]; do cat /tmp/bench/${secret} 2>/dev/null; i=$((i+1)); done; true`], { timeoutMs: 300_000 });
+    await target.shell(`i=0; while [ $i -lt ${N} ]; do cat /tmp/bench/${secret} 2>/dev/null; i=$((i+1)); done; true`, { timeoutMs: 300_000 });
     while (arrivals.length - before < N && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
     const seconds = (arrivals[arrivals.length - 1] - t0) / 1000;
     console.log(`${'trace throughput (lines received / s, target-bound)'.padEnd(58)} ${((arrivals.length - before) / seconds).toFixed(0)} lines/s (${arrivals.length - before} of ${N} lines)`);
     await session.detach();
-    await trace.stop();
-    // Ours: what Run on Target does after its once-per-target preflight and BTF fetch.
+    await target.stopTrace();
+    // Ours: what Run on Target does after its once-per-target preflight and BTF fetch (both cached by the
+    // session): compile, copy, attach.
     const ours: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
-      const object = path.join(dir, 'ours.o');
-      const built = await compileProgram(source, object, btf.dir, report.machine);
-      if (!built.ok) throw new Error(built.output);
-      await conn.check(['mkdir', '-p', '/tmp/bench']);
-      await conn.copyTo(object, '/tmp/bench/ours.o');
-      const session = await AttachSession.start(conn, 'lsm-loader', '/tmp/bench/ours.o');
+      const compiled = await target.compile(source, { output: path.join(dir, 'ours.o') });
+      await target.attachObject(compiled.object, { key: 'bench' });
       ours.push(performance.now() - t0);
-      await session.detach();
+      await target.detach('bench');
     }
 
     // Plain: clang, ssh copy, ssh load, each ssh a new connection, as a person would type them.
@@ -112,12 +100,12 @@ export async function benchRemote(): Promise<void> {
     console.log(`${'overhead of ours vs plain'.padEnd(58)} ${(((a - b) / b) * 100).toFixed(1)} %  target <= 10 %`);
 
   } catch (e) {
-    const mlog = path.join(conn.controlDir, 'master.log');
-    console.log(`master log: ${fs.existsSync(mlog) ? fs.readFileSync(mlog, 'utf8') : '(none)'}; sockets: ${fs.readdirSync(conn.controlDir).join(',')}`);
+    const controlDir = target.connection?.controlDir;
+    const mlog = controlDir ? path.join(controlDir, 'master.log') : '';
+    console.log(`master log: ${mlog && fs.existsSync(mlog) ? fs.readFileSync(mlog, 'utf8') : '(none)'}; sockets: ${controlDir && fs.existsSync(controlDir) ? fs.readdirSync(controlDir).join(',') : '(none)'}`);
     console.log(`serial console of the VM (last lines):\n${fs.readFileSync(vm.state.serialLog, 'utf8').split('\n').slice(-25).join('\n')}`);
     throw e;
   } finally {
-    await conn.close();
     await stopVm(NAME, { forget: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,9 @@ async function main(): Promise<void> {
   console.log('Booting the local test VM (Debian 6.12 kernel under QEMU)...');
   const vm = await startVm({ name: VM_NAME, kernel: '6.12', bootTimeoutMs: 240_000, log: (l) => console.log(`  ${l}`) });
   console.log(`Test VM ${vm.state.release} ready in ${vm.state.bootSeconds.toFixed(1)} s (ssh -F ${vm.state.sshConfig} bpf-lsm-vm)`);
+  // The same checks Run on Target makes, through the same engine: a VM that cannot run programs stops here.
+  const report = await vm.session.requireRunnable();
+  console.log(`  target: kernel ${report.kernelRelease}, LSMs ${report.lsms.join(',')}${report.warnings.map((w) => `\n  warning: ${w}`).join('')}`);
   const vs = await openVsCode({
     extensionPath: REPO_ROOT,
     workspace: path.join(REPO_ROOT, 'examples'),

@@ -1,23 +1,20 @@
-// Run on Target: compile the program in the editor, attach it on the configured target over SSH, stream
-// its bpf_printk lines, run the probe, detach. Holds the one SSH connection, the preflight of the
-// target, the attachment sessions and the trace stream; every step reports to the log and the user.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+// Run on Target in the editor: a thin adapter over the remote engine (remote/targetSession.ts). The engine
+// connects, checks, compiles, attaches, probes, traces and detaches; this class adds what needs VS Code:
+// workspace trust, the host-key and "attach anyway" prompts, clang's and the verifier's messages in
+// Problems, the status bar, the trace panel, and the target's BTF handed to the language server.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { TARGET_KERNEL_NOTIFICATION, type TargetKernelParams } from '../../common/protocol';
 import { normaliseTargetSettings, TARGET_SECTION, type TargetSettings } from '../../common/targetSettings';
-import { AttachError, AttachSession } from './remote/attachSession';
-import { compileProgram, fetchTargetBtf } from './remote/buildBpf';
-import { preflight, type PreflightReport } from './remote/preflight';
-import { SshConnection, SshError } from './remote/sshConnection';
-import { parseTarget } from './remote/sshTarget';
-import { TraceStream } from './remote/traceStream';
+import { AttachError, type AttachSession } from './remote/attachSession';
+import type { CompilerMessage } from './remote/buildBpf';
+import type { PreflightReport } from './remote/preflight';
+import type { ProbeResult } from './remote/probe';
+import { CompileError, type CompiledObject, TargetSession, type TargetStatus } from './remote/targetSession';
 import { TracePanel } from './tracePanel';
 
-const REMOTE_DIR = '/tmp/bpf-lsm-studio';
-const PIN_ROOT = '/sys/fs/bpf/bpf-lsm-studio';
+export type { ProbeResult } from './remote/probe';
 
 export interface RunResult {
   attached: { name: string; section: string }[];
@@ -26,18 +23,8 @@ export interface RunResult {
   probe?: ProbeResult;
 }
 
-export interface ProbeResult {
-  command: string;
-  denied: boolean;
-  exitCode: number | undefined;
-  output: string;
-}
-
 export class TargetController implements vscode.Disposable {
-  private connection: SshConnection | undefined;
-  private report: PreflightReport | undefined;
-  private readonly sessions = new Map<string, AttachSession>();
-  private trace: TraceStream | undefined;
+  private engine: TargetSession | undefined;
   readonly panel: TracePanel;
   private readonly buildDiagnostics = vscode.languages.createDiagnosticCollection('bpf-lsm-build');
   private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
@@ -58,7 +45,7 @@ export class TargetController implements vscode.Disposable {
   async onSettingsChanged(): Promise<void> {
     this.panel.setMaxLines(this.settings().traceMaxLines);
     const s = this.settings();
-    const t = this.connection?.target;
+    const t = this.engine?.connection?.target;
     const same = t && t.destination === s.destination && (t.configFile ?? '') === s.sshConfigFile &&
       (t.identityFile ?? '') === s.identityFile && !!t.sudo === s.sudo;
     if (same) return;
@@ -70,43 +57,34 @@ export class TargetController implements vscode.Disposable {
     if (!vscode.workspace.isTrusted) throw new Error('This workspace is not trusted: nothing runs on a remote target. Trust the workspace to use Run on Target.');
   }
 
-  private async connect(): Promise<SshConnection> {
-    if (this.connection) return this.connection;
-    const s = this.settings();
-    const target = parseTarget({ destination: s.destination, identityFile: s.identityFile || undefined, configFile: s.sshConfigFile || undefined, sudo: s.sudo });
-    const conn = new SshConnection(target);
-    try {
-      await conn.check(['true'], { timeoutMs: 30_000 });
-    } catch (err) {
-      if (err instanceof SshError && err.kind === 'unknown-host-key') {
-        const keys = await conn.scanHostKeys();
-        const choice = await vscode.window.showWarningMessage(
-          `The host key of ${target.label} is not known. Connect only if these fingerprints are the target's:\n${keys}`,
-          { modal: true }, 'Trust and Connect');
-        if (choice !== 'Trust and Connect') {
-          await conn.close();
-          throw new Error(`Not connected: the host key of ${target.label} was not accepted.`);
-        }
-        conn.acceptNewHostKeys();
-        await conn.check(['true'], { timeoutMs: 30_000 });
-      } else {
-        await conn.close();
-        throw err;
-      }
+  /** The engine for the configured target, connected (an unknown host key is shown to the user first). */
+  private async connect(): Promise<TargetSession> {
+    if (!this.engine) {
+      const s = this.settings();
+      this.engine = new TargetSession(
+        { destination: s.destination, identityFile: s.identityFile || undefined, configFile: s.sshConfigFile || undefined, sudo: s.sudo },
+        {
+          btfCache: this.btfCache,
+          shippedLoader: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-loader-${machine}`)),
+          confirmHostKey: async (label, keys) => {
+            const choice = await vscode.window.showWarningMessage(
+              `The host key of ${label} is not known. Connect only if these fingerprints are the target's:\n${keys}`,
+              { modal: true }, 'Trust and Connect');
+            return choice === 'Trust and Connect';
+          },
+          log: this.log,
+          onAttachmentsChanged: () => this.updateStatus(),
+        },
+      );
     }
-    this.connection = conn;
-    this.log.info(`connected to ${target.label}`);
-    return conn;
+    const engine = this.engine;
+    await engine.connect();
+    return engine;
   }
 
   /** Preflight, once per connection; re-run with `fresh`. */
   async preflight(fresh = false): Promise<PreflightReport> {
-    const conn = await this.connect();
-    if (!this.report || fresh) {
-      this.report = await preflight(conn);
-      this.log.info(`target ${conn.target.label}: kernel ${this.report.kernelRelease}, LSMs ${this.report.lsms.join(',') || '(none)'}`);
-    }
-    return this.report;
+    return (await this.connect()).preflight(fresh);
   }
 
   /** Compile, attach and trace the document's programs; the whole "Run on Target" command. */
@@ -114,137 +92,83 @@ export class TargetController implements vscode.Disposable {
     this.requireTrust();
     if (doc.isDirty) await doc.save();
     const s = this.settings();
-    const report = await this.preflight();
-    if (report.blockers.length > 0) throw new Error(`${this.connection!.target.label} cannot run BPF LSM programs: ${report.blockers.join(' ')}`);
+    const engine = await this.connect();
+    const report = await engine.requireRunnable();
     for (const w of report.warnings) this.log.warn(w);
     if (!report.bpfActive && !options.attachWithoutBpf) {
       const choice = await vscode.window.showWarningMessage(report.warnings[0], { modal: true }, 'Attach Anyway');
       if (choice !== 'Attach Anyway') return undefined;
     }
-    const conn = this.connection!;
 
-    const btf = await fetchTargetBtf(conn, this.btfCache);
-    const kernelParams: TargetKernelParams = { btfPath: btf.btfFile, release: report.kernelRelease, label: conn.target.label };
+    const btf = await engine.btf();
+    const kernelParams: TargetKernelParams = { btfPath: btf.btfFile, release: report.kernelRelease, label: engine.label };
     void this.client()?.sendNotification(TARGET_KERNEL_NOTIFICATION, kernelParams);
 
-    const local = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-build-'));
-    const object = path.join(local, path.basename(doc.fileName).replace(/\.c$/, '') + '.o');
+    let compiled: CompiledObject;
     try {
-      const built = await compileProgram(doc.fileName, object, btf.dir, report.machine);
-      this.showCompilerMessages(doc, built.messages);
-      if (!built.ok) {
-        this.log.error(built.output);
-        throw new Error(`clang could not compile ${path.basename(doc.fileName)}: see Problems.`);
-      }
-      await this.detach(doc.uri);
-      const remoteObject = `${REMOTE_DIR}/${path.basename(object)}`;
-      await conn.check(['mkdir', '-p', REMOTE_DIR], { privileged: true });
-      await conn.copyTo(object, remoteObject, true);
-      const loader = await this.ensureLoader(conn, report);
-      const pinDir = s.pin ? `${PIN_ROOT}/${path.basename(object, '.o').replace(/[^A-Za-z0-9_.-]/g, '_')}` : undefined;
-      let session: AttachSession;
-      try {
-        session = await AttachSession.start(conn, loader, remoteObject, { pinDir });
-      } catch (err) {
-        if (err instanceof AttachError) this.showVerifierFailure(doc, err);
-        throw err;
-      }
-      this.sessions.set(doc.uri.toString(), session);
-      session.onExit(() => {
-        if (this.sessions.get(doc.uri.toString()) !== session) return;
-        if (!session.pinned) {
-          this.sessions.delete(doc.uri.toString());
-          this.log.warn(`${path.basename(doc.fileName)}: the attach session on ${conn.target.label} ended; its programs are detached`);
-        }
-        this.updateStatus();
-      });
-      this.log.info(`attached ${session.attached.map((p) => `${p.name} (${p.section})`).join(', ')} on ${conn.target.label}${pinDir ? `, pinned in ${pinDir}` : ''}`);
-      await this.startTrace();
-      this.updateStatus();
-      const result: RunResult = { attached: session.attached, kernelRelease: report.kernelRelease, bpfActive: report.bpfActive };
-      if (s.probeCommand) result.probe = await this.runProbe(s.probeCommand);
-      return result;
-    } finally {
-      fs.rmSync(local, { recursive: true, force: true });
+      compiled = await engine.compile(doc.fileName);
+    } catch (err) {
+      if (!(err instanceof CompileError)) throw err;
+      this.showCompilerMessages(doc, err.compiled.messages);
+      this.log.error(err.compiled.output);
+      throw new Error(`clang could not compile ${path.basename(doc.fileName)}: see Problems.`);
     }
-  }
-
-  /** lsm-loader on the target: its own if on PATH, else the one shipped with the extension, copied over. */
-  private async ensureLoader(conn: SshConnection, report: PreflightReport): Promise<string> {
-    if (report.loaderInstalled) return 'lsm-loader';
-    const shipped = this.context.asAbsolutePath(path.join('dist', `lsm-loader-${report.machine}`));
-    if (!fs.existsSync(shipped)) throw new Error(`${conn.target.label} has no lsm-loader and none is shipped for ${report.machine}.`);
-    const remote = `${REMOTE_DIR}/lsm-loader`;
-    await conn.copyTo(shipped, remote, true);
-    await conn.check(['chmod', '+x', remote], { privileged: true });
-    return remote;
+    this.showCompilerMessages(doc, compiled.messages);
+    let session: AttachSession;
+    try {
+      session = await engine.attachObject(compiled.object, { key: doc.uri.toString(), name: path.basename(doc.fileName), pin: s.pin });
+    } catch (err) {
+      if (err instanceof AttachError) this.showVerifierFailure(doc, err);
+      throw err;
+    }
+    await this.startTrace();
+    this.updateStatus();
+    const result: RunResult = { attached: session.attached, kernelRelease: report.kernelRelease, bpfActive: report.bpfActive };
+    if (s.probeCommand) result.probe = await this.runProbe(s.probeCommand);
+    return result;
   }
 
   async startTrace(): Promise<void> {
-    if (this.trace?.running) return;
-    const conn = await this.connect();
-    const report = await this.preflight();
-    if (!report.tracefs) return;
-    this.trace = new TraceStream(conn, report.tracefs, {
+    const engine = await this.connect();
+    if (engine.tracing) return;
+    const trace = await engine.startTrace({
       line: (l) => this.panel.append(l),
       status: (t) => {
         this.panel.note(t);
         this.log.info(`trace: ${t}`);
       },
     });
-    await this.trace.start();
-    this.panel.show();
+    if (trace) this.panel.show();
   }
 
   async stopTrace(): Promise<void> {
-    await this.trace?.stop();
-    this.trace = undefined;
+    await this.engine?.stopTrace();
   }
 
   /** Runs the probe on the target and says whether it was denied with EPERM. */
   async runProbe(command: string): Promise<ProbeResult> {
     this.requireTrust();
-    const conn = await this.connect();
-    const r = await conn.run(['sh', '-c', command], { timeoutMs: 60_000 });
-    const output = (r.stdout + r.stderr).trim();
-    const denied = r.exitCode !== 0 && /Operation not permitted|EPERM/.test(output);
-    const result: ProbeResult = { command, denied, exitCode: r.exitCode, output };
-    this.log.info(`probe '${command}': exit ${r.exitCode}, ${denied ? 'denied with EPERM' : 'not denied'}: ${output}`);
-    return result;
+    return (await this.connect()).probe(command);
   }
 
   /** Detaches the programs of one document, or all. */
   async detach(uri?: vscode.Uri): Promise<number> {
-    const keys = uri ? [uri.toString()] : [...this.sessions.keys()];
-    let count = 0;
-    for (const key of keys) {
-      const session = this.sessions.get(key);
-      if (!session) continue;
-      this.sessions.delete(key);
-      await session.detach();
-      // Only this session's pins: other programs pinned on the target are not ours to remove.
-      if (session.pinDir && this.connection) await this.connection.check(['rm', '-rf', session.pinDir], { privileged: true });
-      count += session.attached.length;
-    }
+    const n = this.engine ? await this.engine.detach(uri?.toString()) : 0;
     this.updateStatus();
-    return count;
+    return n;
   }
 
   /** What is attached, as known here and as pinned on the target. */
-  async status(): Promise<{ target: string; kernel?: string; bpfActive?: boolean; attached: string[]; pinned: string[] }> {
-    const s = this.settings();
-    const attached = [...this.sessions.values()].flatMap((x) => x.attached.map((p) => `${p.name} (${p.section})`));
-    if (!this.connection) return { target: s.destination || '(none)', attached, pinned: [] };
-    const report = await this.preflight();
-    const pinned = (await this.connection.run(['sh', '-c', `ls ${PIN_ROOT} 2>/dev/null`], { privileged: true })).stdout.split('\n').filter(Boolean);
-    return { target: this.connection.target.label, kernel: report.kernelRelease, bpfActive: report.bpfActive, attached, pinned };
+  async status(): Promise<TargetStatus> {
+    if (!this.engine) return { target: this.settings().destination || '(none)', attached: [], pinned: [] };
+    return this.engine.status();
   }
 
   get attachedCount(): number {
-    return [...this.sessions.values()].reduce((n, s) => n + s.attached.length, 0);
+    return this.engine?.attachedCount ?? 0;
   }
 
-  private showCompilerMessages(doc: vscode.TextDocument, messages: { file: string; line: number; column: number; severity: string; message: string }[]): void {
+  private showCompilerMessages(doc: vscode.TextDocument, messages: CompilerMessage[]): void {
     const diagnostics = messages
       .filter((m) => m.severity !== 'note' && path.resolve(m.file) === path.resolve(doc.fileName))
       .map((m) => {
@@ -274,7 +198,7 @@ export class TargetController implements vscode.Disposable {
       this.statusItem.hide();
       return;
     }
-    const pinned = [...this.sessions.values()].some((x) => x.pinned);
+    const pinned = [...(this.engine?.attachments.values() ?? [])].some((x) => x.pinned);
     const n = this.attachedCount;
     this.statusItem.text = `$(remote) ${s.destination}${n ? ` · ${n} attached${pinned ? ' (pinned)' : ''}` : ''}`;
     this.statusItem.tooltip = n ? 'BPF LSM programs attached on the target; click for status' : 'BPF LSM target; click for status';
@@ -282,12 +206,9 @@ export class TargetController implements vscode.Disposable {
   }
 
   private async disconnect(): Promise<void> {
-    await this.stopTrace();
-    for (const session of this.sessions.values()) if (!session.pinned) await session.detach();
-    this.sessions.clear();
-    await this.connection?.close();
-    this.connection = undefined;
-    this.report = undefined;
+    const engine = this.engine;
+    this.engine = undefined;
+    await engine?.close();
   }
 
   /** Detaches session-held programs, stops the trace, closes the connection. */

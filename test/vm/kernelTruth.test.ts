@@ -7,7 +7,8 @@
 //    BTF_DIFFERENCES, each with its reason; an unlisted difference fails, and so does a listed one
 //    that no longer occurs.
 // 2. Verifier: every fixture in fixtures/verifier/ is linted against the kernel's table, compiled
-//    against the guest's own vmlinux.h, copied in and attached with lsm-loader. The linter's
+//    against the guest's own vmlinux.h, copied in and attached with lsm-loader, all through the remote
+//    engine that Run on Target uses (client/src/remote: the product's clang command line and loader). The linter's
 //    prediction (see predictLoad) must match what the kernel did. Each fixture denies at most the
 //    one file the test created for it (its DENY_NAME), and is detached right after its checks.
 //
@@ -25,11 +26,11 @@ import { parseParam } from '../../server/src/hooks/cDecl';
 import { HookCatalog, type KernelTarget } from '../../server/src/hooks/catalog';
 import type { HookDef } from '../../server/src/hooks/types';
 import { compareVersions, parseVersion } from '../../server/src/hooks/versions';
-import { compileBpf, LoaderSession, vmlinuxHeader } from '../../vm/src/bpf';
+import { AttachError, type AttachSession } from '../../client/src/remote/attachSession';
+import type { TargetSession } from '../../client/src/remote/targetSession';
 import type { KernelSeries } from '../../vm/src/kernels';
 import { killVmNow, type RunningVm, startVm, stopVm } from '../../vm/src/manager';
 import { cacheDir } from '../../vm/src/paths';
-import { shellQuote, type Ssh } from '../../vm/src/ssh';
 import { REPO_ROOT } from '../helpers/paths';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'vm', 'fixtures', 'verifier');
@@ -139,9 +140,9 @@ async function checkBtf(t: { diagnostic(s: string): void }, series: KernelSeries
   assert.ok(table, `no bundled table ${TABLE_OF[series]}`);
   const laterReleases = catalog.releases.filter((r) => compareVersions(parseVersion(r.release)!, parseVersion(table.release)!) > 0);
 
-  const r = await vm.ssh.run('cat /sys/kernel/btf/vmlinux', { timeoutMs: 120_000 });
-  assert.equal(r.code, 0, `reading the guest's BTF failed: ${r.stderr}`);
-  const btf = new Map(hooksFromBtf(r.stdout).hooks.map((h) => [h.name, h]));
+  // The guest's BTF as the engine fetched it (checksummed against the guest's own sha256sum).
+  const btfFile = (await vm.session.btf()).btfFile;
+  const btf = new Map(hooksFromBtf(fs.readFileSync(btfFile)).hooks.map((h) => [h.name, h]));
   assert.ok(btf.size > 200, `only ${btf.size} hooks in the guest's BTF`);
 
   const found: { hook: string; kind: DifferenceKind; detail: string }[] = [];
@@ -290,26 +291,15 @@ const results = new Map<string, Partial<Record<KernelSeries, Row>>>();
 const denyName = (id: string) => `kt-${TOKEN}-${id}`;
 const OTHER = `kt-${TOKEN}-other`;
 
-/** The verifier's or libbpf's own words for a refusal: the line before "processed N insns", or libbpf's. */
-function rejectionReason(log: string): string {
-  const lines = log.split('\n').map((l) => l.trim());
-  const i = lines.findIndex((l) => /^processed \d+ insns/.test(l));
-  if (i > 0) return lines[i - 1];
-  const libbpf = lines.find((l) => /failed to find kernel BTF type ID/.test(l));
-  if (libbpf) return libbpf.replace(/^libbpf: /, '');
-  return lines.find((l) => /lsm-loader: .* failed/.test(l)) ?? lines[0];
+async function openInVm(target: TargetSession, file: string) {
+  const r = await target.exec(['cat', `${WORK}/${file}`], { timeoutMs: 30_000 });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr.trim() };
 }
 
-async function openInVm(ssh: Ssh, file: string) {
-  const r = await ssh.run(`cat ${shellQuote(`${WORK}/${file}`)}`, { timeoutMs: 30_000 });
-  return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.trim() };
-}
-
-const warnings = async (ssh: Ssh) => (await ssh.check('dmesg')).split('\n').filter((l) => /WARNING:/.test(l));
+const warnings = async (target: TargetSession) => (await target.check(['dmesg'])).split('\n').filter((l) => /WARNING:/.test(l));
 
 interface Suite {
   vm?: RunningVm;
-  includeDir?: string;
   objDir?: string;
   target?: KernelTarget;
 }
@@ -327,24 +317,26 @@ async function runFixture(
   const predicted = predictLoad(findings);
   const summary = findings.map((f) => `${f.code}(${f.severity})`).join(' ') || '-';
 
-  const obj = path.join(suite.objDir!, `${fixture.id}.bpf.o`);
-  await compileBpf({ source, output: obj, includeDir: suite.includeDir!, defines: { DENY_NAME: denyName(fixture.id) } });
-  const remote = `${WORK}/${fixture.id}.bpf.o`;
-  await vm.ssh.copyTo(obj, remote);
+  const target = vm.session;
+  const compiled = await target.compile(source, { output: path.join(suite.objDir!, `${fixture.id}.bpf.o`), defines: { DENY_NAME: denyName(fixture.id) } });
+  const remote = await target.deploy(compiled.object, `${WORK}/${fixture.id}.bpf.o`);
 
-  const warningsBefore = series === '6.1' && fixture.id === 'return-one' ? await warnings(vm.ssh) : [];
-  let session: LoaderSession | undefined;
-  let detachCode: number | null = null;
+  const warningsBefore = series === '6.1' && fixture.id === 'return-one' ? await warnings(target) : [];
+  let session: AttachSession | undefined;
+  let detachCode: number | undefined;
   let log = '';
+  let reason = '';
   try {
-    session = await LoaderSession.attach(vm.ssh, remote);
+    session = await target.attach(remote, { timeoutMs: 60_000 });
   } catch (e) {
-    log = (e as Error).message;
     // Only libbpf's load or attach failing is the kernel's answer; anything else (ssh, timeout) is ours.
-    if (!/lsm-loader: (loading|attaching) .* failed/.test(log)) throw e;
+    if (!(e instanceof AttachError) || !/lsm-loader: (loading|attaching) .* failed/.test(e.failure.log)) throw e;
+    log = e.failure.log;
+    reason = e.failure.firstError;
   }
   const actual: Outcome = session ? 'loads' : 'rejected';
-  const reason = session ? session.attached.join(', ') : rejectionReason(log);
+  const attached = session?.attached.map((p) => `${p.name} ${p.section}`) ?? [];
+  if (session) reason = attached.join(', ');
   const agree = agrees(predicted, actual, log);
   results.set(fixture.id, { ...results.get(fixture.id), [series]: { findings: summary, predicted, actual, reason, agree } });
   t.diagnostic(`${fixture.id} on ${vm.state.release}: linter ${summary} -> predicted ${predicted}; kernel: ${actual} (${reason})`);
@@ -355,24 +347,24 @@ async function runFixture(
       assert.ok(because?.test(log), `${fixture.id} was rejected for a reason the fixture is not about:\n${log}`);
     } else {
       assert.equal(session.attached.length, model.programs.length,
-        `${fixture.id}: the loader attached ${session.attached.join(', ')}; the linter saw ${model.programs.length} program(s)`);
+        `${fixture.id}: the loader attached ${attached.join(', ')}; the linter saw ${model.programs.length} program(s)`);
       if (fixture.probe === 'open-denied') {
-        const denied = await openInVm(vm.ssh, denyName(fixture.id));
+        const denied = await openInVm(target, denyName(fixture.id));
         assert.match(denied.stderr, /Operation not permitted/, `${fixture.id}: opening its target was not denied`);
-        const other = await openInVm(vm.ssh, OTHER);
+        const other = await openInVm(target, OTHER);
         assert.equal(other.code, 0, `${fixture.id}: opening another file failed: ${other.stderr}`);
       } else if (fixture.probe === 'open-einval') {
         // A positive verdict from file_open: do_dentry_open() WARNs (once per boot) and returns EINVAL.
-        const first = await openInVm(vm.ssh, denyName(fixture.id));
+        const first = await openInVm(target, denyName(fixture.id));
         assert.match(first.stderr, /Invalid argument/, `${fixture.id}: the open did not fail with EINVAL: ${first.stderr}`);
-        const other = await openInVm(vm.ssh, OTHER);
+        const other = await openInVm(target, OTHER);
         assert.equal(other.code, 0, `${fixture.id}: opening another file failed: ${other.stderr}`);
         if (fixture.id === 'return-one') {
-          const added = (await warnings(vm.ssh)).filter((w) => !warningsBefore.includes(w));
+          const added = (await warnings(vm.session)).filter((w) => !warningsBefore.includes(w));
           t.diagnostic(`return-one: open failed with "${first.stderr}"; kernel: ${added.join(' | ')}`);
           assert.ok(added.some((w) => /do_dentry_open|do_open|path_openat/.test(w)),
             `no kernel WARNING from the open path after the first matching open: ${added.join('\n') || '(none)'}`);
-          const again = await openInVm(vm.ssh, denyName(fixture.id));
+          const again = await openInVm(target, denyName(fixture.id));
           assert.match(again.stderr, /Invalid argument/, 'the second matching open did not fail with EINVAL');
         }
       }
@@ -454,12 +446,12 @@ describe('kernel truth: bundled tables and linter predictions against real kerne
         const { target } = HookCatalog.bundled().target({ kernel: series });
         assert.equal(target.release, TABLE_OF[series]);
         suite.target = target;
-        suite.includeDir = await vmlinuxHeader(suite.vm.ssh, suite.vm.state.release);
+        await suite.vm.session.btf();
         suite.objDir = fs.mkdtempSync(path.join(os.tmpdir(), `bpf-lsm-kernel-truth-${series}-`));
         tempDirs.add(suite.objDir);
         const files = [...FIXTURES_MATRIX.map((f) => denyName(f.id)), OTHER];
-        await suite.vm.ssh.check(`mkdir -p ${WORK} && cd ${WORK} && for f in ${files.join(' ')}; do echo kernel-truth > "$f"; done`);
-        const version = (await suite.vm.ssh.check('cat /proc/version')).trim();
+        await suite.vm.session.check(['sh', '-c', `mkdir -p ${WORK} && cd ${WORK} && for f in ${files.join(' ')}; do echo kernel-truth > "$f"; done`]);
+        const version = (await suite.vm.session.check(['cat', '/proc/version'])).trim();
         console.log(`${series}: ${version} (${suite.vm.state.accel}); ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       }, { timeout: 300_000 });
 

@@ -2,6 +2,7 @@
 // program against the guest's own BTF, attach it with lsm-loader, and check that the kernel denies
 // exactly the file it targets while attached, and nothing once detached. Also boots without "bpf"
 // in lsm= to show the kernel then reports no bpf LSM (and an attached program enforces nothing).
+// Every step goes through the remote engine (client/src/remote), the VM's session being a target.
 //
 // Needs QEMU, clang, bpftool and root for the image build: vm/setup.sh installs them (CI runs it).
 // BPF_LSM_VM_KERNELS=6.12,6.1 (default: both) picks the kernels to run the enforcement suite on.
@@ -11,14 +12,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileBpf, LoaderSession, vmlinuxHeader } from '../../vm/src/bpf';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SshConnection, SshError } from '../../client/src/remote/sshConnection';
+import { parseTarget } from '../../client/src/remote/sshTarget';
+import type { TargetSession } from '../../client/src/remote/targetSession';
 import { KernelSeries, parseKernel } from '../../vm/src/kernels';
 import { killVmNow, RunningVm, startVm, stopVm } from '../../vm/src/manager';
-import { runChecked, sleep } from '../../vm/src/process';
-import { Ssh } from '../../vm/src/ssh';
-import { preflight } from '../../client/src/remote/preflight';
-import { SshConnection } from '../../client/src/remote/sshConnection';
-import { parseTarget } from '../../client/src/remote/sshTarget';
+import { vmTarget } from '../../vm/src/ssh';
 import { REPO_ROOT } from '../helpers/paths';
 
 const PROGRAM = path.join(REPO_ROOT, 'test', 'vm', 'fixtures', 'deny-open.bpf.c');
@@ -51,40 +51,35 @@ function testFiles() {
   return { secret: `lsm-test-secret-${token}`, other: `lsm-test-other-${token}` };
 }
 
-async function catInVm(ssh: Ssh, file: string) {
-  const r = await ssh.run(`cat ${WORK}/${file}`, { timeoutMs: 30_000 });
-  return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr };
+async function catInVm(target: TargetSession, file: string) {
+  const r = await target.exec(['cat', `${WORK}/${file}`], { timeoutMs: 30_000 });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Builds deny-open.bpf.c for this guest kernel with the given target name; returns the path in the VM. */
 async function buildAndCopyProgram(vm: RunningVm, secret: string): Promise<string> {
-  const includeDir = await vmlinuxHeader(vm.ssh, vm.state.release);
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-vm-test-'));
-  try {
-    const obj = path.join(outDir, 'deny-open.bpf.o');
-    await compileBpf({ source: PROGRAM, output: obj, includeDir, defines: { SECRET_NAME: secret } });
-    await vm.ssh.copyTo(obj, `${WORK}/deny-open.bpf.o`);
-  } finally {
-    fs.rmSync(outDir, { recursive: true, force: true });
-  }
-  return `${WORK}/deny-open.bpf.o`;
+  const compiled = await vm.session.compile(PROGRAM, { defines: { SECRET_NAME: secret } });
+  return vm.session.deploy(compiled.object, `${WORK}/deny-open.bpf.o`);
 }
 
-async function createTestFiles(ssh: Ssh, files: { secret: string; other: string }): Promise<void> {
-  await ssh.check(
+async function createTestFiles(target: TargetSession, files: { secret: string; other: string }): Promise<void> {
+  await target.check(['sh', '-c',
     `mkdir -p ${WORK} && echo secret-content > ${WORK}/${files.secret} && echo other-content > ${WORK}/${files.other}`,
-  );
+  ]);
 }
 
 /** Polls until the program is gone from the kernel (freed after its last link and fd close). */
-async function waitProgramGone(ssh: Ssh): Promise<boolean> {
+async function waitProgramGone(target: TargetSession): Promise<boolean> {
   for (let i = 0; i < 50; i++) {
-    const r = await ssh.run('bpftool prog show name deny_secret_open');
-    if (r.stdout.toString().trim() === '') return true;
+    // bpftool exits 255 without a word when nothing matches, which reads like ssh failing: hence `|| true`.
+    const r = await target.shell('bpftool prog show name deny_secret_open || true');
+    if (r.stdout.trim() === '') return true;
     await sleep(200);
   }
   return false;
 }
+
+const DENY_SECRET_OPEN = [{ name: 'deny_secret_open', section: 'lsm/file_open' }];
 
 for (const kernel of KERNELS) {
   describe(`BPF LSM enforcement on Linux ${kernel} (QEMU)`, () => {
@@ -94,7 +89,7 @@ for (const kernel of KERNELS) {
     before(async () => {
       vm = await startVm({ name, kernel, lifetimeSeconds: LIFETIME_SECONDS, bootTimeoutMs: BOOT_TIMEOUT_MS });
       const t = Date.now();
-      await vm.ssh.check('true');
+      await vm.session.check(['true']);
       const rtt = (Date.now() - t) / 1000;
       console.log(`${kernel}: ${vm.state.release} (${vm.state.accel}) ssh-ready in ${vm.state.bootSeconds.toFixed(1)} s, ssh round trip ${rtt.toFixed(2)} s`);
     });
@@ -104,22 +99,22 @@ for (const kernel of KERNELS) {
     });
 
     test('the kernel lists bpf among its active LSMs', async () => {
-      const lsm = (await vm!.ssh.check('cat /sys/kernel/security/lsm')).trim();
+      const lsm = (await vm!.session.check(['cat', '/sys/kernel/security/lsm'])).trim();
       assert.ok(lsm.split(',').includes('bpf'), `bpf missing from /sys/kernel/security/lsm: ${lsm}`);
     });
 
     test('an attached program denies opening its target, leaves other files alone, and stops when detached', async () => {
-      const ssh = vm!.ssh;
+      const ssh = vm!.session;
       const files = testFiles();
       await createTestFiles(ssh, files);
       assert.equal((await catInVm(ssh, files.secret)).code, 0, 'the target opens before the program is loaded');
       const remoteObj = await buildAndCopyProgram(vm!, files.secret);
-      await ssh.check('echo > /sys/kernel/tracing/trace');  // drop older trace lines
+      await ssh.check(['sh', '-c', 'echo > /sys/kernel/tracing/trace']);  // drop older trace lines
 
-      const session = await LoaderSession.attach(ssh, remoteObj);
+      const session = await ssh.attach(remoteObj);
       let detached = false;
       try {
-        assert.deepEqual(session.attached, ['deny_secret_open lsm/file_open']);
+        assert.deepEqual(session.attached, DENY_SECRET_OPEN);
 
         const denied = await catInVm(ssh, files.secret);
         assert.notEqual(denied.code, 0, `cat of the target succeeded while the program was attached: ${denied.stdout}`);
@@ -129,14 +124,14 @@ for (const kernel of KERNELS) {
         assert.equal(other.code, 0, `cat of another file failed: ${other.stderr}`);
         assert.equal(other.stdout.trim(), 'other-content');
 
-        const trace = await ssh.run(
+        const trace = await ssh.shell(
           `timeout 10 grep -m1 'bpf-lsm-studio: denied open of ${files.secret}' /sys/kernel/tracing/trace_pipe`,
           { timeoutMs: 30_000 },
         );
-        assert.equal(trace.code, 0, 'bpf_printk line not seen in trace_pipe');
-        assert.match(trace.stdout.toString(), /bpf_trace_printk: bpf-lsm-studio: denied open of lsm-test-secret-/);
+        assert.equal(trace.exitCode, 0, 'bpf_printk line not seen in trace_pipe');
+        assert.match(trace.stdout, /bpf_trace_printk: bpf-lsm-studio: denied open of lsm-test-secret-/);
 
-        assert.notEqual((await ssh.check('bpftool prog show name deny_secret_open')).trim(), '');
+        assert.notEqual((await ssh.check(['bpftool', 'prog', 'show', 'name', 'deny_secret_open'])).trim(), '');
 
         const code = await session.detach();
         detached = true;
@@ -153,18 +148,18 @@ for (const kernel of KERNELS) {
     });
 
     test('a dropped ssh connection detaches the program', async () => {
-      const ssh = vm!.ssh;
+      const ssh = vm!.session;
       const files = testFiles();
       await createTestFiles(ssh, files);
       const remoteObj = await buildAndCopyProgram(vm!, files.secret);
-      const session = await LoaderSession.attach(ssh, remoteObj);
+      const session = await ssh.attach(remoteObj);
       try {
         assert.notEqual((await catInVm(ssh, files.secret)).code, 0, 'not denied while attached');
       } finally {
-        // The client dies without closing stdin: the guest only sees the TCP connection go away.
+        // The loader's ssh client dies without closing stdin: the guest only sees its session go away.
         session.kill();
       }
-      let code: number | null = 1;
+      let code: number | undefined = 1;
       for (let i = 0; i < 50 && code !== 0; i++) {
         code = (await catInVm(ssh, files.secret)).code;
         if (code !== 0) await sleep(200);
@@ -194,24 +189,21 @@ describe('a boot with an lsm= list that lacks bpf', () => {
   });
 
   test('bpf is absent from /sys/kernel/security/lsm', async () => {
-    const lsm = (await vm!.ssh.check('cat /sys/kernel/security/lsm')).trim();
+    const lsm = (await vm!.session.check(['cat', '/sys/kernel/security/lsm'])).trim();
     assert.ok(lsm.split(',').includes('lockdown'), `expected the requested LSMs, got: ${lsm}`);
     assert.ok(!lsm.split(',').includes('bpf'), `bpf listed although lsm= left it out: ${lsm}`);
   });
 
   test('Run on Target\'s preflight warns before attaching, with the exact lsm= line to boot with', async () => {
-    const conn = new SshConnection(parseTarget({ destination: 'bpf-lsm-vm', configFile: vm!.state.sshConfig }));
-    try {
-      const report = await preflight(conn);
-      const active = (await vm!.ssh.check('cat /sys/kernel/security/lsm')).trim();
+    {
+      const report = await vm!.session.preflight(true);
+      const active = (await vm!.session.check(['cat', '/sys/kernel/security/lsm'])).trim();
       // The target's own list, in its order, without the implicit capability, plus bpf (6.12 adds ima,evm).
       const expected = `lsm=${active.split(',').filter((l) => l !== 'capability').join(',')},bpf`;
       assert.equal(report.bpfActive, false);
       assert.deepEqual(report.blockers, []);
       assert.equal(report.suggestedLsmParameter, expected);
       assert.ok(report.warnings[0].startsWith(`bpf is not an active LSM on this target (${active}): programs will attach but enforce nothing. Boot the target with ${expected}`), report.warnings[0]);
-    } finally {
-      await conn.close();
     }
   });
 
@@ -219,28 +211,36 @@ describe('a boot with an lsm= list that lacks bpf', () => {
     // Same config with a known_hosts naming another key: ssh must refuse, not trust on first use.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-vm-hostkey-'));
     try {
-      await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'other')]);
+      const { execa } = await import('execa');
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'other')]);
       const otherKey = fs.readFileSync(path.join(dir, 'other.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
       fs.writeFileSync(path.join(dir, 'known_hosts'), `[127.0.0.1]:${vm!.state.port} ${otherKey}\n`);
       const config = fs.readFileSync(vm!.state.sshConfig, 'utf8')
         .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${path.join(dir, 'known_hosts')}`);
       fs.writeFileSync(path.join(dir, 'ssh_config'), config);
-      const r = await new Ssh(path.join(dir, 'ssh_config')).run('true', { timeoutMs: 30_000 });
-      assert.notEqual(r.code, 0, 'ssh accepted a host key it was not given');
-      assert.match(r.stderr, /host key/i);
+      const conn = new SshConnection(parseTarget(vmTarget(path.join(dir, 'ssh_config'))));
+      try {
+        await assert.rejects(conn.run(['true'], { timeoutMs: 30_000 }), (e: Error) => {
+          assert.ok(e instanceof SshError && (e.kind === 'changed-host-key' || e.kind === 'unknown-host-key'), `ssh accepted a host key it was not given: ${e.message}`);
+          assert.match(e.result?.stderr ?? '', /host key/i);
+          return true;
+        });
+      } finally {
+        await conn.close();
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('an LSM program still attaches but enforces nothing', async () => {
-    const ssh = vm!.ssh;
+    const ssh = vm!.session;
     const files = testFiles();
     await createTestFiles(ssh, files);
     const remoteObj = await buildAndCopyProgram(vm!, files.secret);
-    const session = await LoaderSession.attach(ssh, remoteObj);
+    const session = await ssh.attach(remoteObj);
     try {
-      assert.deepEqual(session.attached, ['deny_secret_open lsm/file_open']);
+      assert.deepEqual(session.attached, DENY_SECRET_OPEN);
       const r = await catInVm(ssh, files.secret);
       assert.equal(r.code, 0, `denied although the bpf LSM is not active: ${r.stderr}`);
     } finally {

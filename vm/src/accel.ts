@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageManifest } from './image';
 import { cacheDir } from './paths';
-import { sleep } from './process';
 
 export type Accel = 'kvm' | 'tcg';
 export type AccelRequest = Accel | 'auto';

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KernelSeries } from './kernels';
 import { cacheDir, VM_DIR } from './paths';
-import { run } from './process';
 
 export interface ImageManifest {
   series: KernelSeries;
@@ -31,10 +30,14 @@ export function readManifest(series: KernelSeries): ImageManifest {
 
 /** Runs vm/setup.sh for the series (quick when everything is cached), then returns the manifest. */
 export async function ensureImage(series: KernelSeries): Promise<ImageManifest> {
-  const r = await run('bash', [path.join(VM_DIR, 'setup.sh'), series], {
-    inheritStderr: true,
-    env: { ...process.env, BPF_LSM_VM_CACHE: cacheDir() },
+  const { execa } = await import('execa');
+  // stderr passes through (long builds show progress there).
+  const r = await execa('bash', [path.join(VM_DIR, 'setup.sh'), series], {
+    reject: false,
+    stdin: 'ignore',
+    stderr: 'inherit',
+    env: { BPF_LSM_VM_CACHE: cacheDir() },
   });
-  if (r.code !== 0) throw new Error(`vm/setup.sh ${series} failed (exit ${r.code}); see its output above`);
+  if (r.exitCode !== 0) throw new Error(`vm/setup.sh ${series} failed (${r.exitCode ?? r.signal ?? r.shortMessage}); see its output above`);
   return readManifest(series);
 }

@@ -1,15 +1,17 @@
 // Starts, stops and reports on named test VMs: image (cached build) -> QEMU daemon -> wait until
-// `ssh true` works -> state file. Used by the `vm` command and by the VM test suite.
+// `ssh true` works -> state file. Used by the `vm` command and by the VM test suite. A running VM is
+// driven through the remote engine: its `session` is a TargetSession on the VM's own ssh config.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TargetSession } from '../../client/src/remote/targetSession';
 import { AccelRequest, chooseAccel } from './accel';
 import { ensureImage } from './image';
 import { DEFAULT_KERNEL, DEFAULT_LSM, KernelSeries } from './kernels';
-import { instanceDir } from './paths';
+import { cacheDir, instanceDir } from './paths';
 import { freeLoopbackPort } from './ports';
 import { launchQemu, QemuLaunchError } from './qemu';
-import { sleep } from './process';
-import { Ssh, writeSshFiles } from './ssh';
+import { vmTarget, writeSshFiles } from './ssh';
 import { isOurQemu, readState, removeState, VmState, writeState } from './state';
 
 export const DEFAULT_NAME = 'default';
@@ -30,7 +32,19 @@ export interface StartOptions {
 
 export interface RunningVm {
   state: VmState;
-  ssh: Ssh;
+  /** The engine's session on the VM, connected (one master connection); stopVm closes it. */
+  session: TargetSession;
+}
+
+/** Sessions of the VMs this process started, closed when their VM stops. */
+const sessions = new Map<string, TargetSession>();
+
+/**
+ * A TargetSession on a VM's ssh config (not yet connected; the caller closes it). Its vmlinux.h cache
+ * is the VM cache's `btf/` folder, shared by every VM of the same kernel build.
+ */
+export function vmSession(sshConfig: string): TargetSession {
+  return new TargetSession(vmTarget(sshConfig), { btfCache: path.join(cacheDir(), 'btf') });
 }
 
 const READY_MARK = 'bpf-lsm-vm: ready';
@@ -51,17 +65,21 @@ function killPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Waits for the guest's readiness line on the serial log, then for a successful `ssh true`. */
-async function waitForSsh(ssh: Ssh, pid: number, name: string, serialLog: string, timeoutMs: number): Promise<void> {
+/** Waits for the guest's readiness line on the serial log, then for the session to connect (`ssh true`). */
+async function waitForSsh(session: TargetSession, pid: number, name: string, serialLog: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
     if (!isOurQemu(pid, name)) throw new Error(`QEMU exited during boot. Serial console:\n${tail(serialLog)}`);
     const ready = fs.existsSync(serialLog) && fs.readFileSync(serialLog, 'utf8').includes(READY_MARK);
     if (ready) {
-      const r = await ssh.run('true', { timeoutMs: 15000, connectTimeoutSeconds: 3 });
-      if (r.code === 0) return;
-      lastError = r.stderr.trim();
+      try {
+        // A short connect timeout while polling; a later reconnection gets the usual one.
+        await session.connect({ connectTimeoutSeconds: 3 });
+        return;
+      } catch (e) {
+        lastError = (e as Error).message;
+      }
     }
     await sleep(ready ? 300 : 200);
   }
@@ -121,13 +139,16 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
   log(`QEMU pid ${pid}: kernel ${image.release}, ${accel}, lsm=${lsm}, ssh on 127.0.0.1:${port}`);
 
   const sshConfig = writeSshFiles({ dir, port, hostKeyPub: image.hostKeyPub, clientKey: image.clientKey });
-  const ssh = new Ssh(sshConfig);
+  // The session that polls the booting guest keeps its connection for the VM's users.
+  const session = vmSession(sshConfig);
   try {
-    await waitForSsh(ssh, pid, name, files.serialLog, opts.bootTimeoutMs ?? 180_000);
+    await waitForSsh(session, pid, name, files.serialLog, opts.bootTimeoutMs ?? 180_000);
   } catch (e) {
     killPid(pid, 'SIGKILL');
+    await session.close();
     throw e;
   }
+  sessions.set(name, session);
   const state: VmState = {
     name,
     pid,
@@ -142,7 +163,7 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
     serialLog: files.serialLog,
   };
   writeState(state);
-  return { state, ssh };
+  return { state, session };
 }
 
 /** The VM's QEMU pid from its state, or from QEMU's own pid file while it is still booting. */
@@ -162,6 +183,8 @@ function qemuPid(name: string): number | undefined {
  * forget: also delete the instance folder (serial log, ssh config), as tests do for their VMs.
  */
 export async function stopVm(name = DEFAULT_NAME, opts: { forget?: boolean } = {}): Promise<boolean> {
+  await sessions.get(name)?.close().catch(() => undefined);
+  sessions.delete(name);
   const pid = qemuPid(name);
   let wasRunning = false;
   if (pid && isOurQemu(pid, name)) {
@@ -180,6 +203,8 @@ export async function stopVm(name = DEFAULT_NAME, opts: { forget?: boolean } = {
 
 /** Synchronous SIGKILL, for exit and signal handlers that cannot wait for stopVm. */
 export function killVmNow(name = DEFAULT_NAME, opts: { forget?: boolean } = {}): void {
+  sessions.get(name)?.closeNow();
+  sessions.delete(name);
   const pid = qemuPid(name);
   if (pid && isOurQemu(pid, name)) killPid(pid, 'SIGKILL');
   if (opts.forget) fs.rmSync(instanceDir(name), { recursive: true, force: true });
@@ -197,13 +222,21 @@ export async function vmStatus(name = DEFAULT_NAME): Promise<VmStatus> {
   const state = readState(name);
   if (!state || !isOurQemu(state.pid, name)) return { running: false, responsive: false, state };
   const t = Date.now();
-  const r = await new Ssh(state.sshConfig).run('true', { timeoutMs: 15000 });
-  return { running: true, responsive: r.code === 0, sshSeconds: (Date.now() - t) / 1000, state };
+  const session = vmSession(state.sshConfig);
+  let responsive = false;
+  try {
+    responsive = (await session.exec(['true'], { timeoutMs: 15000 })).exitCode === 0;
+  } catch {
+    // not answering
+  } finally {
+    await session.close();
+  }
+  return { running: true, responsive, sshSeconds: (Date.now() - t) / 1000, state };
 }
 
-/** An Ssh for a VM started earlier (e.g. by `vm start` in another process). */
-export function connect(name = DEFAULT_NAME): Ssh {
+/** The state of a VM started earlier (e.g. by `vm start` in another process); throws unless it runs. */
+export function runningState(name = DEFAULT_NAME): VmState {
   const state = readState(name);
   if (!state || !isOurQemu(state.pid, name)) throw new Error(`VM '${name}' is not running (npm run vm -- start)`);
-  return new Ssh(state.sshConfig);
+  return state;
 }

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { parseAccel } from './accel';
 import { parseKernel, parseLsm } from './kernels';
-import { connect, DEFAULT_NAME, startVm, stopVm, vmStatus } from './manager';
-import { SSH_HOST } from './ssh';
+import { DEFAULT_NAME, runningState, startVm, stopVm, vmStatus } from './manager';
+import { SSH_HOST, sshCommandLine } from './ssh';
 
 const USAGE = `usage: vm start [--kernel 6.1|6.12] [--lsm LIST] [--accel auto|kvm|tcg] [--name NAME]
                 [--memory MB] [--lifetime SECONDS]
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'start': {
-      const { state, ssh } = await startVm({
+      const { state, session } = await startVm({
         name,
         kernel: parseKernel(values.kernel),
         lsm: parseLsm(values.lsm),
@@ -56,11 +56,12 @@ async function main(argv: string[]): Promise<number> {
         log: (line) => console.error(`[vm] ${line}`),
       });
       const t = Date.now();
-      await ssh.check('true');
+      await session.check(['true']);
+      await session.close();
       console.log(`VM '${name}' running: kernel ${state.release}, lsm=${state.lsm}, ${state.accel}, pid ${state.pid}`);
       console.log(`boot to SSH ready: ${state.bootSeconds.toFixed(1)} s; ssh round trip: ${((Date.now() - t) / 1000).toFixed(2)} s`);
       console.log(`port: ${state.port}`);
-      console.log(`ssh:  ${ssh.commandLine}`);
+      console.log(`ssh:  ${sshCommandLine(state.sshConfig)}`);
       return 0;
     }
     case 'stop': {
@@ -79,13 +80,14 @@ async function main(argv: string[]): Promise<number> {
         `VM '${name}' running (pid ${st.pid}, kernel ${st.release}, lsm=${st.lsm}, ${st.accel}, port ${st.port}): ` +
           (s.responsive ? `ssh answers in ${s.sshSeconds!.toFixed(2)} s` : 'NOT answering over ssh'),
       );
-      console.log(`ssh:  ssh -F ${st.sshConfig} ${SSH_HOST}`);
+      console.log(`ssh:  ${sshCommandLine(st.sshConfig)}`);
       return s.responsive ? 0 : 1;
     }
     case 'ssh': {
       if (rest.length === 0) throw new Error('vm ssh needs a command (interactive shells: use the printed ssh line)');
-      const ssh = connect(name);
-      const r = spawnSync('ssh', ['-F', ssh.configPath, SSH_HOST, rest.join(' ')], { stdio: 'inherit' });
+      // A person's own command, passed through as typed (stdin/stdout are the terminal's).
+      const state = runningState(name);
+      const r = spawnSync('ssh', ['-F', state.sshConfig, SSH_HOST, rest.join(' ')], { stdio: 'inherit' });
       return r.status ?? 1;
     }
     default:

@@ -39,6 +39,16 @@ export function parseLoadFailure(log: string): VerifierFailure {
   return { program, firstError: (libbpf ?? log.trim().split('\n').pop() ?? 'the loader failed').replace(/^libbpf: /, ''), log };
 }
 
+/** `attached PROG SECTION` lines of lsm-loader, one per program it attached (or pinned). */
+export function parseAttached(stdout: string): AttachedProgram[] {
+  return [...stdout.matchAll(/^attached (\S+) (\S+)$/gm)].map((m) => ({ name: m[1], section: m[2] }));
+}
+
+/** The loader's command line: hold the links on the session, or pin them under `pinDir` and exit. */
+export function loaderArgv(loader: string, remoteObject: string, pinDir?: string): string[] {
+  return pinDir ? [loader, '--pin', pinDir, remoteObject] : [loader, remoteObject];
+}
+
 export class AttachSession {
   private stdout = '';
   private stderr = '';
@@ -60,7 +70,7 @@ export class AttachSession {
 
   /** Loads and attaches every program of an object already on the target. */
   static async start(conn: SshConnection, loader: string, remoteObject: string, options: { pinDir?: string; timeoutMs?: number } = {}): Promise<AttachSession> {
-    const argv = options.pinDir ? [loader, '--pin', options.pinDir, remoteObject] : [loader, remoteObject];
+    const argv = loaderArgv(loader, remoteObject, options.pinDir);
     const session = new AttachSession((await conn.spawn(argv, { privileged: true })).subprocess, remoteObject, options.pinDir);
     const outcome = await Promise.race([
       new Promise<'ready'>((resolve) => {
@@ -83,7 +93,7 @@ export class AttachSession {
   }
 
   get attached(): AttachedProgram[] {
-    return [...this.stdout.matchAll(/^attached (\S+) (\S+)$/gm)].map((m) => ({ name: m[1], section: m[2] }));
+    return parseAttached(this.stdout);
   }
 
   get output(): string {

@@ -1,5 +1,5 @@
 // Compiling a program for a target: vmlinux.h from the target's own BTF (fetched once per kernel build,
-// keyed by its checksum), then clang -target bpf. clang's messages become diagnostics.
+// keyed by its checksum), then clang -target bpf. clang's messages are parsed for the editor's Problems.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,10 +43,13 @@ export async function fetchTargetBtf(conn: SshConnection, cacheRoot: string): Pr
   const header = path.join(dir, 'vmlinux.h');
   if (fs.existsSync(header)) return { dir, btfFile, checksum: sum };
   fs.mkdirSync(dir, { recursive: true });
-  await conn.ensureMaster();
-  const raw = await execa('ssh', [...conn.baseArgs(), '--', 'cat /sys/kernel/btf/vmlinux'], { encoding: 'buffer', reject: false, maxBuffer: 512 * 1024 * 1024 });
-  const data = raw.stdout as Uint8Array;
-  if (raw.exitCode !== 0 || data.length === 0) throw new Error(`reading the target's BTF failed: ${Buffer.from(raw.stderr as Uint8Array).toString().trim()}`);
+  let data: Buffer;
+  try {
+    data = await conn.readBinary(['cat', '/sys/kernel/btf/vmlinux']);
+  } catch (err) {
+    throw new Error(`reading the target's BTF failed: ${(err as Error).message}`);
+  }
+  if (data.length === 0) throw new Error('reading the target\'s BTF failed: it is empty');
   const got = crypto.createHash('sha256').update(data).digest('hex');
   if (got !== sum) throw new Error('the BTF read from the target does not match its checksum; try again');
   fs.writeFileSync(btfFile, data);
@@ -66,12 +69,27 @@ export function parseCompilerMessages(stderr: string): CompilerMessage[] {
   return out;
 }
 
-export async function compileProgram(source: string, output: string, includeDir: string, machine: string): Promise<CompileResult> {
-  const { execa } = await import('execa');
-  const r = await execa('clang', [
+export interface CompileOptions {
+  /** Extra -D definitions; each value is passed as a C string literal (the tests name their target files so). */
+  defines?: Record<string, string>;
+}
+
+/**
+ * clang's arguments for a CO-RE object: the target's vmlinux.h folder and the source's own folder on the
+ * include path, __TARGET_ARCH_ for libbpf's BPF_PROG/PT_REGS macros from the target's `uname -m`.
+ */
+export function clangArgs(source: string, output: string, includeDir: string, machine: string, options: CompileOptions = {}): string[] {
+  const defines = Object.entries(options.defines ?? {}).map(([k, v]) => `-D${k}=${JSON.stringify(v)}`);
+  return [
     '-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${targetArch(machine)}`, '-I', includeDir, '-I', path.dirname(source),
-    '-c', source, '-o', output,
-  ], { reject: false, encoding: 'utf8' });
+    ...defines, '-c', source, '-o', output,
+  ];
+}
+
+export async function compileProgram(source: string, output: string, includeDir: string, machine: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const { execa } = await import('execa');
+  const r = await execa('clang', clangArgs(source, output, includeDir, machine, options), { reject: false, encoding: 'utf8' });
+  if (r.code === 'ENOENT') throw new Error('clang was not found: install it (apt-get install clang), with the libbpf headers (libbpf-dev).');
   const stderr = r.stderr as string;
   return { ok: r.exitCode === 0, messages: parseCompilerMessages(stderr), output: stderr };
 }

@@ -16,6 +16,16 @@ export interface RunResult {
   signal: string | undefined;
 }
 
+export interface RunOptions {
+  input?: string | Buffer;
+  /** Through `sudo -n` when the target is configured so. */
+  privileged?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** ssh's ConnectTimeout if this command opens the master connection (default 10 s). */
+  connectTimeoutSeconds?: number;
+}
+
 export class SshError extends Error {
   constructor(message: string, readonly kind: 'unknown-host-key' | 'changed-host-key' | 'unreachable' | 'auth' | 'command', readonly result?: RunResult) {
     super(message);
@@ -27,8 +37,24 @@ const SSH_FAILURE = 255;
 /** What ssh itself prints when it fails; a remote command may also exit 255, with its own stderr. */
 const SSH_MESSAGE = /^ssh: |Host key verification failed|No \S+ host key is known|REMOTE HOST IDENTIFICATION|Permission denied \(|Too many authentication failures|Connection (refused|closed|timed out|reset)|Could not resolve hostname|kex_exchange_identification|Control socket|mux_client|Broken pipe|Timeout, server/m;
 
-function isSshFailure(r: RunResult): boolean {
+/** True when ssh itself failed (exit 255 with ssh's own words or none), not the remote command. */
+export function isSshFailure(r: Pick<RunResult, 'exitCode' | 'stderr'>): boolean {
   return r.exitCode === SSH_FAILURE && (r.stderr.trim() === '' || SSH_MESSAGE.test(r.stderr));
+}
+
+/** What went wrong, from ssh's stderr: a changed or unknown host key, a refused login, or no connection. */
+export function classifySshFailure(r: RunResult, where: string): SshError {
+  const err = r.stderr;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(err)) {
+    return new SshError(`The host key of ${where} has changed: this may be an attack or a reinstalled machine. Check it and update known_hosts yourself; nothing was run.`, 'changed-host-key', r);
+  }
+  if (/Host key verification failed|No \S+ host key is known/.test(err)) {
+    return new SshError(`The host key of ${where} is not known yet.`, 'unknown-host-key', r);
+  }
+  if (/Permission denied|Too many authentication failures/.test(err)) {
+    return new SshError(`ssh could not log in to ${where}: ${err.trim()}`, 'auth', r);
+  }
+  return new SshError(`ssh could not reach ${where}: ${err.trim() || 'connection failed'}`, 'unreachable', r);
 }
 
 async function execaModule() {
@@ -49,7 +75,7 @@ export class SshConnection {
    * ssh options shared by every invocation. Commands never become the master themselves (see ensureMaster);
    * a `dedicated` session has its own connection instead of the shared one.
    */
-  baseArgs(extra: string[] = [], master = false, dedicated = false): string[] {
+  baseArgs(extra: string[] = [], master = false, dedicated = false, connectTimeoutSeconds = 10): string[] {
     const t = this.target;
     return [
       ...(t.configFile ? ['-F', t.configFile] : []),
@@ -57,7 +83,7 @@ export class SshConnection {
       '-o', `ControlMaster=${master ? 'yes' : 'no'}`,
       '-o', `ControlPath=${dedicated ? 'none' : `${this.controlDir}/%C`}`,
       '-o', 'ControlPersist=120',
-      '-o', 'ConnectTimeout=10',
+      '-o', `ConnectTimeout=${connectTimeoutSeconds}`,
       '-o', 'ServerAliveInterval=5',
       '-o', 'ServerAliveCountMax=3',
       ...(this.acceptNewHostKey ? ['-o', 'StrictHostKeyChecking=accept-new'] : []),
@@ -75,22 +101,23 @@ export class SshConnection {
   }
 
   private get socketPresent(): boolean {
-    return fs.readdirSync(this.controlDir).some((f) => !f.endsWith('.log'));
+    // After close() the folder is gone: no socket.
+    return fs.existsSync(this.controlDir) && fs.readdirSync(this.controlDir).some((f) => !f.endsWith('.log'));
   }
 
   /**
    * Starts the master connection once. It runs detached (-f) with its messages in a log file (-E) and no
    * stdio of ours: a master that inherited a command's pipes would keep that command from ever ending.
    */
-  async ensureMaster(): Promise<void> {
+  async ensureMaster(connectTimeoutSeconds?: number): Promise<void> {
     if (this.socketPresent) return;
     const { execa } = await execaModule();
     const log = path.join(this.controlDir, 'master.log');
     fs.rmSync(log, { force: true });
-    const r = await execa('ssh', ['-E', log, '-f', '-N', ...this.baseArgs([], true)], { reject: false, stdio: 'ignore', timeout: 60_000 });
+    const r = await execa('ssh', ['-E', log, '-f', '-N', ...this.baseArgs([], true, false, connectTimeoutSeconds)], { reject: false, stdio: 'ignore', timeout: 60_000 });
     if (r.exitCode !== 0) {
       const stderr = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
-      throw this.classify({ stdout: '', stderr: stderr || `ssh exited with ${r.exitCode ?? r.signal}`, exitCode: r.exitCode, signal: r.signal });
+      throw classifySshFailure({ stdout: '', stderr: stderr || `ssh exited with ${r.exitCode ?? r.signal}`, exitCode: r.exitCode, signal: r.signal }, this.target.label);
     }
   }
 
@@ -98,7 +125,7 @@ export class SshConnection {
    * Runs argv on the target; rejects with SshError when ssh itself fails. A master connection that went
    * away under the command (a dropped link) is re-established and the command tried once more.
    */
-  async run(argv: readonly string[], options: { input?: string | Buffer; privileged?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     try {
       return await this.runOnce(argv, options);
     } catch (err) {
@@ -107,8 +134,8 @@ export class SshConnection {
     }
   }
 
-  private async runOnce(argv: readonly string[], options: Parameters<SshConnection['run']>[1] = {}): Promise<RunResult> {
-    await this.ensureMaster();
+  private async runOnce(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    await this.ensureMaster(options.connectTimeoutSeconds);
     const { execa } = await execaModule();
     const r = await execa('ssh', [...this.baseArgs(), '--', this.remoteCommand(argv, options.privileged)], {
       input: options.input,
@@ -119,19 +146,33 @@ export class SshConnection {
       encoding: 'utf8',
     });
     const result: RunResult = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode, signal: r.signal };
-    if (isSshFailure(result)) throw this.classify(result);
+    if (isSshFailure(result)) throw classifySshFailure(result, this.target.label);
     if (r.timedOut) throw new SshError(`'${argv.join(' ')}' on ${this.target.label} timed out after ${options.timeoutMs} ms`, 'command', result);
     return result;
   }
 
   /** Like run, but the command must succeed; returns its stdout. */
-  async check(argv: readonly string[], options: Parameters<SshConnection['run']>[1] = {}): Promise<string> {
+  async check(argv: readonly string[], options: RunOptions = {}): Promise<string> {
     const r = await this.run(argv, options);
     if (r.exitCode !== 0) {
       const status = r.exitCode === undefined ? `signal ${r.signal}` : `exit ${r.exitCode}`;
       throw new SshError(`'${argv.join(' ')}' failed on ${this.target.label} (${status}): ${r.stderr.trim() || r.stdout.trim()}`, 'command', r);
     }
     return r.stdout;
+  }
+
+  /** The whole stdout of a command as bytes (a kernel's BTF, a file), for output too big or binary for run. */
+  async readBinary(argv: readonly string[], options: { privileged?: boolean; timeoutMs?: number } = {}): Promise<Buffer> {
+    await this.ensureMaster();
+    const { execa } = await execaModule();
+    const r = await execa('ssh', [...this.baseArgs(), '--', this.remoteCommand(argv, options.privileged)], {
+      encoding: 'buffer', reject: false, timeout: options.timeoutMs, maxBuffer: 512 * 1024 * 1024, stdin: 'ignore',
+    });
+    const stderr = Buffer.from(r.stderr as Uint8Array).toString();
+    const result: RunResult = { stdout: '', stderr, exitCode: r.exitCode, signal: r.signal };
+    if (isSshFailure(result)) throw classifySshFailure(result, this.target.label);
+    if (r.exitCode !== 0) throw new SshError(`'${argv.join(' ')}' failed on ${this.target.label} (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? r.signal}`}): ${stderr.trim()}`, 'command', result);
+    return Buffer.from(r.stdout as Uint8Array);
   }
 
   /** Copies a local file to the target through the ssh channel (no scp or sftp needed there). */
@@ -187,20 +228,5 @@ export class SshConnection {
     const { execa } = await execaModule();
     if (this.socketPresent) await execa('ssh', ['-O', 'exit', ...this.baseArgs()], { reject: false, timeout: 5000, stdio: 'ignore' });
     fs.rmSync(this.controlDir, { recursive: true, force: true });
-  }
-
-  private classify(r: RunResult): SshError {
-    const err = r.stderr;
-    const where = this.target.label;
-    if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(err)) {
-      return new SshError(`The host key of ${where} has changed: this may be an attack or a reinstalled machine. Check it and update known_hosts yourself; nothing was run.`, 'changed-host-key', r);
-    }
-    if (/Host key verification failed|No \S+ host key is known/.test(err)) {
-      return new SshError(`The host key of ${where} is not known yet.`, 'unknown-host-key', r);
-    }
-    if (/Permission denied|Too many authentication failures/.test(err)) {
-      return new SshError(`ssh could not log in to ${where}: ${err.trim()}`, 'auth', r);
-    }
-    return new SshError(`ssh could not reach ${where}: ${err.trim() || 'connection failed'}`, 'unreachable', r);
   }
 }

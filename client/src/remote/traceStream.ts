@@ -10,6 +10,13 @@ export interface TraceEvents {
   status(text: string): void;
 }
 
+/** Splits a chunk of trace_pipe (read on a terminal, so with \r\n) into whole lines and the unfinished rest. */
+export function splitTraceChunk(partial: string, chunk: string): { lines: string[]; partial: string } {
+  const lines = (partial + chunk.replace(/\r/g, '')).split('\n');
+  const rest = lines.pop() ?? '';
+  return { lines: lines.filter((l) => l !== ''), partial: rest };
+}
+
 export class TraceStream {
   private child: ResultPromise | undefined;
   private stopped = false;
@@ -55,11 +62,9 @@ export class TraceStream {
     this.events.status(`streaming ${this.tracefs}/trace_pipe from ${this.conn.target.label}`);
     child.stdout!.on('data', (chunk: Buffer | string) => {
       this.retryDelayMs = 500;
-      const text = this.partial + chunk.toString().replace(/\r/g, '');
-      const lines = text.split('\n');
-      this.partial = lines.pop() ?? '';
+      const { lines, partial } = splitTraceChunk(this.partial, chunk.toString());
+      this.partial = partial;
       for (const l of lines) {
-        if (!l) continue;
         this.events.line(l);
         this.resolveFirstLine();
       }
