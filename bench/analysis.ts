@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { Edit, type Parser, type Tree } from 'web-tree-sitter';
 import { analyzeTree, Analyzer } from '../server/src/analysis/analyze';
 import { createCParser, parseC } from '../server/src/analysis/cParser';
-import { TextIndex } from '../server/src/analysis/textIndex';
+import { TextIndex } from '../server/src/ctext/textIndex';
 import { HookCatalog } from '../server/src/hooks/catalog';
 import { unpackTables, type StoredTables } from '../server/src/hooks/tableFormat';
-import { largeFile, smallProgram } from './corpus';
+import { largeFile, smallProgram } from '../test/helpers/corpus';
 import { report, time } from './stats';
 
 export async function benchAnalysis(repoRoot: string): Promise<void> {

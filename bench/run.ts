@@ -1,6 +1,6 @@
 // `npm run bench`: prints the project's speed and memory figures. Targets are printed beside them;
 // nothing here fails a build.
-import { REPO_ROOT } from '../scripts/repoRoot';
+import { REPO_ROOT } from '../common/repoRoot';
 import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
 import { benchRemote } from './remote';

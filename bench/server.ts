@@ -1,7 +1,7 @@
 // Language-server figures, measured through the protocol against the real bundled server (debounce 0):
 // cold start to first diagnostics, didChange -> publishDiagnostics, and resident memory.
 import { LspTestClient } from '../test/lsp/lspClient';
-import { largeFile, smallProgram } from './corpus';
+import { largeFile, smallProgram } from '../test/helpers/corpus';
 import { report, summarise } from './stats';
 
 /** Types one character into a filler comment / the program and waits for that version's diagnostics. */

@@ -1,7 +1,14 @@
-// Custom messages between the extension and the language server.
+// Custom messages between the extension and the language server, declared once: the method and the
+// parameters' type. Client and server each build their own library's NotificationType from a spec
+// (vscode-languageclient and vscode-languageserver carry different vscode-jsonrpc versions), so the
+// two sides cannot disagree on a method name or a payload.
 
-/** Client -> server: the configured target's kernel, so hooks are checked against what it really has. */
-export const TARGET_KERNEL_NOTIFICATION = 'bpfLsm/targetKernel';
+/** A notification's method, with its parameters as a type. */
+export interface NotificationSpec<P> {
+  readonly method: string;
+  /** Never set: carries P for the type checker. */
+  readonly params?: P;
+}
 
 export interface TargetKernelParams {
   /** The target's BTF (a local copy of its /sys/kernel/btf/vmlinux), or '' to forget the target. */
@@ -11,3 +18,6 @@ export interface TargetKernelParams {
   /** For messages: the ssh destination. */
   label: string;
 }
+
+/** Client -> server: the configured target's kernel, so hooks are checked against what it really has. */
+export const TargetKernelNotification: NotificationSpec<TargetKernelParams> = { method: 'bpfLsm/targetKernel' };

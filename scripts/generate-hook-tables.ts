@@ -8,7 +8,7 @@ import { parseHookDefs } from '../server/src/hooks/hookDefsParser';
 import { compareVersions, parseVersion } from '../server/src/hooks/versions';
 import { emptySets, packTables, SET_NAMES, type StoredTables } from '../server/src/hooks/tableFormat';
 import type { HookSets } from '../server/src/hooks/types';
-import { REPO_ROOT } from './repoRoot';
+import { REPO_ROOT } from '../common/repoRoot';
 
 export const DEFAULT_SOURCE_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'kernel-hooks');
 export const TABLES_PATH = path.join(REPO_ROOT, 'server', 'data', 'hook-tables.json');

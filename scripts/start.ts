@@ -1,9 +1,9 @@
 // `npm start`: the extension in a real VS Code (code-server's VS Code server) on the examples workspace,
 // served on 127.0.0.1, with the local test VM booted as its Run on Target target. Ctrl+C stops both.
 import * as path from 'node:path';
-import { openVsCode } from '../test/e2e/runVsCode';
+import { openVsCode } from './vscode/openVsCode';
 import { killVmNow, startVm, stopVm } from '../vm/src/manager';
-import { REPO_ROOT } from './repoRoot';
+import { REPO_ROOT } from '../common/repoRoot';
 
 const VM_NAME = 'studio';
 

@@ -1,6 +1,7 @@
 // The extension's entry point: one log, then each feature registers itself.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { failureReporter, registerCommand } from './commands';
 import { activateLanguageClient } from './languageClient';
 import { registerTargetCommands } from './targetCommands';
 import { TargetController } from './targetController';
@@ -17,7 +18,8 @@ export interface BpfLsmApi {
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfLsmApi> {
   const log = vscode.window.createOutputChannel('BPF LSM Studio', { log: true });
-  context.subscriptions.push(log, vscode.commands.registerCommand('bpfLsm.showOutput', () => log.show()));
+  context.subscriptions.push(log);
+  registerCommand(context, log, 'bpfLsm.showOutput', () => log.show());
   registerTemplatesCommand(context, log);
   controller = new TargetController(context, log, () => client);
   context.subscriptions.push(controller);
@@ -25,10 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<BpfLsm
   try {
     client = await activateLanguageClient(context, log);
   } catch (err) {
-    const e = err as Error;
-    log.error(e.stack ?? e.message);
-    void vscode.window.showErrorMessage(`BPF LSM Studio could not start its language server: ${e.message}`, 'Show Output')
-      .then((choice) => choice && log.show());
+    failureReporter(log)(err, 'BPF LSM Studio could not start its language server');
   }
   return { target: controller };
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { SETTINGS_SECTION } from '../../common/settings';
+import { registerCommand } from './commands';
 
 export async function activateLanguageClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<LanguageClient> {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
@@ -16,18 +17,17 @@ export async function activateLanguageClient(context: vscode.ExtensionContext, l
       { scheme: 'file', language: 'c' },
       { scheme: 'untitled', language: 'c' },
     ],
-    synchronize: { configurationSection: SETTINGS_SECTION },
+    // Settings are pulled by the server (workspace/configuration) when it is told they changed; these
+    // are only the first ones, so the first diagnostics need no round trip.
     initializationOptions: { settings: vscode.workspace.getConfiguration(SETTINGS_SECTION) },
     outputChannel: log,
   };
   const client = new LanguageClient('bpfLsm', 'BPF LSM Studio', serverOptions, clientOptions);
-  context.subscriptions.push(
-    client,
-    vscode.commands.registerCommand('bpfLsm.restartServer', async () => {
-      log.info('restarting the language server');
-      await client.restart();
-    }),
-  );
+  context.subscriptions.push(client);
+  registerCommand(context, log, 'bpfLsm.restartServer', async () => {
+    log.info('restarting the language server');
+    await client.restart();
+  }, 'Restarting the language server failed');
   await client.start();
   log.info('language server started');
   return client;

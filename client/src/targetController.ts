@@ -4,17 +4,19 @@
 // Problems, the status bar, the trace panel, and the target's BTF handed to the language server.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
-import { TARGET_KERNEL_NOTIFICATION, type TargetKernelParams } from '../../common/protocol';
+import { NotificationType, type LanguageClient } from 'vscode-languageclient/node';
+import { TargetKernelNotification, type TargetKernelParams } from '../../common/protocol';
 import { normaliseTargetSettings, TARGET_SECTION, type TargetSettings } from '../../common/targetSettings';
-import { AttachError, type AttachSession } from './remote/attachSession';
-import type { CompilerMessage } from './remote/buildBpf';
-import type { PreflightReport } from './remote/preflight';
-import type { ProbeResult } from './remote/probe';
-import { CompileError, type CompiledObject, TargetSession, type TargetStatus } from './remote/targetSession';
+import { AttachError, type AttachSession } from '../../engine/src/attachSession';
+import type { CompilerMessage } from '../../engine/src/buildBpf';
+import type { PreflightReport } from '../../engine/src/preflight';
+import type { ProbeResult } from '../../engine/src/probe';
+import { CompileError, type CompiledObject, TargetSession, type TargetStatus } from '../../engine/src/targetSession';
 import { TracePanel } from './tracePanel';
 
-export type { ProbeResult } from './remote/probe';
+export type { ProbeResult } from '../../engine/src/probe';
+
+const TARGET_KERNEL = new NotificationType<TargetKernelParams>(TargetKernelNotification.method);
 
 export interface RunResult {
   attached: { name: string; section: string }[];
@@ -102,7 +104,7 @@ export class TargetController implements vscode.Disposable {
 
     const btf = await engine.btf();
     const kernelParams: TargetKernelParams = { btfPath: btf.btfFile, release: report.kernelRelease, label: engine.label };
-    void this.client()?.sendNotification(TARGET_KERNEL_NOTIFICATION, kernelParams);
+    void this.client()?.sendNotification(TARGET_KERNEL, kernelParams);
 
     let compiled: CompiledObject;
     try {

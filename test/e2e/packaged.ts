@@ -10,9 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers/paths';
-import { checkTools } from './paths';
+import { checkTools } from '../../scripts/vscode/paths';
 import { runExtensionTestsDetailed } from './runVsCode';
-import { installExtension } from './vscodeServer';
+import { installExtension } from '../../scripts/vscode/vscodeServer';
 
 const PACKAGED_VSIX = path.join(REPO_ROOT, 'dist', 'bpf-lsm-studio.vsix');
 

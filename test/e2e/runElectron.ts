@@ -7,7 +7,7 @@
 // engines.vscode. Downloads go to .cache/e2e/vscode-test (git-ignored).
 import * as path from 'node:path';
 import { runTests, TestRunFailedError } from '@vscode/test-electron';
-import { E2E_CACHE } from './paths';
+import { E2E_CACHE } from '../../scripts/vscode/paths';
 
 export interface ElectronRunOptions {
   extensionPath: string;

@@ -9,9 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { OUTPUT_TAG, SCREENSHOT_MARKER, STARTED_MARKER, TAG_ENV, parseResult } from './hostProtocol';
-import { checkTools } from './paths';
-import { startServer, type ServerOptions, type VsCodeServer } from './vscodeServer';
-import { launchBrowser, waitForWorkbench, workbenchUrl, type Browser } from './workbench';
+import { checkInputs, openVsCode } from '../../scripts/vscode/openVsCode';
+import { checkTools } from '../../scripts/vscode/paths';
+import { startServer, type ServerOptions, type VsCodeServer } from '../../scripts/vscode/vscodeServer';
+import { launchBrowser, waitForWorkbench, workbenchUrl, type Browser } from '../../scripts/vscode/workbench';
 
 export interface RunOptions {
   /** Folder with the extension's package.json. */
@@ -168,48 +169,6 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
     process.off('exit', removeTmp);
     result.timings.cleanup = Date.now() - cleanupStart;
   }
-}
-
-export interface OpenOptions {
-  extensionPath: string;
-  workspace: string;
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** User settings for this VS Code (e.g. the target of Run on Target). */
-  settings?: Record<string, unknown>;
-  log?: (line: string) => void;
-}
-
-export interface OpenVsCode {
-  url: string;
-  stop(): Promise<void>;
-}
-
-function checkInputs(opts: { extensionPath: string; workspace: string; testsPath?: string }): void {
-  const need = (what: string, p: string) => { if (!fs.existsSync(p)) throw new Error(`${what} not found: ${p}`); };
-  need('extension manifest', path.join(opts.extensionPath, 'package.json'));
-  need('workspace folder', opts.workspace);
-  if (opts.testsPath !== undefined) {
-    const t = opts.testsPath;
-    if (![t, `${t}.js`, path.join(t, 'index.js')].some((p) => fs.existsSync(p))) throw new Error(`tests module not found: ${t}`);
-  }
-}
-
-/** Starts the server for a person's browser: the extension runs in development mode, no tests. */
-export async function openVsCode(opts: OpenOptions): Promise<OpenVsCode> {
-  checkTools();
-  checkInputs(opts);
-  const log = opts.log ?? ((line: string) => console.log(line));
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-e2e-open-'));
-  const server = await startServer({ dataDir: tmp, port: opts.port, settings: opts.settings, onLine: (l) => log(`[server] ${l}`) })
-    .catch((e) => { fs.rmSync(tmp, { recursive: true, force: true }); throw e; });
-  return {
-    url: workbenchUrl({ origin: server.origin, workspace: opts.workspace, extensionPath: opts.extensionPath }),
-    stop: async () => {
-      await server.stop();
-      fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
-    },
-  };
 }
 
 function escape(s: string): string {

@@ -1,5 +1,5 @@
 // Real BPF builds for tests: vmlinux.h from this machine's kernel BTF (bpftool); objects are built by the
-// product's own compileProgram (client/src/remote/buildBpf.ts).
+// product's own compileProgram (engine/src/buildBpf.ts).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -1,5 +1,5 @@
 // Applies LSP-style text edits to a string, as an editor would (all edits against the original text).
-import { TextIndex } from '../../server/src/analysis/textIndex';
+import { TextIndex } from '../../server/src/ctext/textIndex';
 import type { TextEdit } from '../../server/src/analysis/findings';
 
 export function applyEdits(text: string, edits: TextEdit[]): string {

@@ -1,7 +1,7 @@
 // Where tests find the repository, its fixtures and the shared kernel data (beside the clone).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../../scripts/repoRoot';
+import { REPO_ROOT } from '../../common/repoRoot';
 
 export { REPO_ROOT };
 

@@ -203,6 +203,12 @@ describe('language server settings', () => {
     await lsp.stop();
   });
 
+  it('pulls its settings: it registers for change notifications of the bpfLsm section only', async () => {
+    // A round trip: the server registers while handling `initialized`, before it answers later requests.
+    await lsp.connection.sendRequest('textDocument/hover', { textDocument: { uri: uriOf('none.bpf.c') }, position: { line: 0, character: 0 } });
+    assert.deepEqual(lsp.registrations.map((r) => [r.method, r.registerOptions]), [['workspace/didChangeConfiguration', { section: 'bpfLsm' }]]);
+  });
+
   it('applies kernel, severity and disabled checks when they change, without a restart', async () => {
     const text = fixture('lint', 'kernel-history.bpf.c');
     const uri = uriOf('settings.bpf.c');

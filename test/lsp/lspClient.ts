@@ -21,7 +21,8 @@ import type {
 } from 'vscode-languageserver-protocol';
 import { REPO_ROOT } from '../helpers/paths';
 
-export const SERVER = path.join(REPO_ROOT, 'dist', 'server.js');
+/** The bundled server; BPF_LSM_SERVER points the tests at another build (e.g. to see a test fail without a fix). */
+export const SERVER = process.env.BPF_LSM_SERVER || path.join(REPO_ROOT, 'dist', 'server.js');
 
 interface Waiter {
   uri: string;
@@ -33,11 +34,19 @@ export class LspTestClient {
   readonly published: PublishDiagnosticsParams[] = [];
   readonly messages: { type: number; message: string }[] = [];
   readonly logs: string[] = [];
+  /** What the server registered dynamically (client/registerCapability). */
+  readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   settings: Record<string, unknown>;
   private waiters: Waiter[] = [];
   private versions = new Map<string, number>();
 
-  private constructor(readonly process: ChildProcess, readonly connection: MessageConnection, settings: Record<string, unknown>) {
+  private constructor(
+    readonly process: ChildProcess,
+    readonly connection: MessageConnection,
+    settings: Record<string, unknown>,
+    /** false: a client that cannot answer workspace/configuration, so settings are pushed. */
+    private readonly pullsSettings = true,
+  ) {
     this.settings = settings;
     connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.published.push(p);
@@ -57,13 +66,16 @@ export class LspTestClient {
     });
     connection.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
       p.items.map((i) => (i.section === 'bpfLsm' ? this.settings : null)));
-    connection.onRequest('client/registerCapability', () => null);
+    connection.onRequest('client/registerCapability', (p: { registrations: { method: string; registerOptions?: unknown }[] }) => {
+      this.registrations.push(...p.registrations);
+      return null;
+    });
   }
 
-  static async start(settings: Record<string, unknown> = { debounceMs: 0 }): Promise<LspTestClient> {
+  static async start(settings: Record<string, unknown> = { debounceMs: 0 }, options: { pullsSettings?: boolean } = {}): Promise<LspTestClient> {
     const child = spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-    const client = new LspTestClient(child, connection, settings);
+    const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true);
     child.stderr!.on('data', (d: Buffer) => client.logs.push(d.toString()));
     connection.listen();
     await client.initialize();
@@ -75,7 +87,7 @@ export class LspTestClient {
       processId: process.pid,
       rootUri: null,
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: false } },
+        workspace: { configuration: this.pullsSettings, didChangeConfiguration: { dynamicRegistration: this.pullsSettings } },
         textDocument: {
           publishDiagnostics: { versionSupport: true },
           codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
@@ -100,9 +112,9 @@ export class LspTestClient {
     });
   }
 
-  async open(uri: string, text: string, languageId = 'c'): Promise<void> {
-    this.versions.set(uri, 1);
-    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: 1, text } });
+  async open(uri: string, text: string, languageId = 'c', version = 1): Promise<void> {
+    this.versions.set(uri, version);
+    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version, text } });
   }
 
   /** Opens a document and waits for its first diagnostics. */
@@ -112,13 +124,26 @@ export class LspTestClient {
     return next;
   }
 
-  /** Sends changes; returns the new version. */
-  async change(uri: string, changes: TextDocumentContentChangeEvent[]): Promise<number> {
-    const version = (this.versions.get(uri) ?? 1) + 1;
+  /**
+   * Sends changes; returns the new version. The changes are sent as given, so tests can send what
+   * clients really send (reversed ranges, `rangeLength` without a range); `version` repeats one.
+   */
+  async change(uri: string, changes: (TextDocumentContentChangeEvent | Record<string, unknown>)[], version?: number): Promise<number> {
+    version ??= (this.versions.get(uri) ?? 1) + 1;
     this.versions.set(uri, version);
     await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: changes });
     return version;
   }
+
+  /** Diagnostics of `text` opened fresh under a uri of its own (closed again): what incremental edits must equal. */
+  async freshDiagnostics(text: string): Promise<Diagnostic[]> {
+    const uri = `file:///fresh/${++this.freshCount}.bpf.c`;
+    const { diagnostics } = await this.openAndWait(uri, text);
+    await this.close(uri);
+    return diagnostics;
+  }
+
+  private freshCount = 0;
 
   async close(uri: string): Promise<void> {
     await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
@@ -153,6 +178,11 @@ export class LspTestClient {
     return this.connection.sendRequest('textDocument/codeAction', {
       textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic], only: ['quickfix'] },
     });
+  }
+
+  /** Writes raw bytes to the server's stdin, between the messages of the connection (framing tests). */
+  writeRaw(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.process.stdin!.write(data, (err) => (err ? reject(err) : resolve())));
   }
 
   /** The server's resident memory (Linux), in MiB. */

@@ -211,3 +211,21 @@ describe('analysis robustness', () => {
     for (let n = 0; n < base.length; n += 97) assert.doesNotThrow(() => lint(base.slice(0, n)));
   });
 });
+
+describe('quick fixes on broken code', () => {
+  it('never carry an edit whose range runs backwards (a BPF_PROG whose ")" is missing)', () => {
+    // Found by the fuzzer: the argument list's end was taken one before a ")" that is not there.
+    const text = 'struct";\nSEC("lsm/file_open")\nt BPF_PROG(open_no_ret, ( file *file) {if';
+    const findings = lint(text, '6.12');
+    const passthrough = findings.find((f) => f.code === 'missing-ret-passthrough');
+    assert.ok(passthrough?.fixes?.length, 'the passthrough finding offers its fix');
+    for (const f of findings) {
+      for (const fix of f.fixes ?? []) {
+        for (const e of fix.edits) {
+          const { start, end } = e.range;
+          assert.ok(start.line < end.line || (start.line === end.line && start.character <= end.character), `${f.code}: ${JSON.stringify(e.range)}`);
+        }
+      }
+    }
+  });
+});

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { describe, it } from 'node:test';
 import { hooksFromBtf } from '../../server/src/btf/btfHooks';
 import { BtfError, parseBtf } from '../../server/src/btf/btfReader';
-import { parseParam } from '../../server/src/hooks/cDecl';
+import { parseParam } from '../../server/src/ctext/cDecl';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import type { HookDef } from '../../server/src/hooks/types';
 import { compareVersions, parseVersion } from '../../server/src/hooks/versions';

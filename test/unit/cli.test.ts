@@ -105,6 +105,64 @@ describe('bpf-lsm-lint', () => {
     assert.match(none.stderr, /has no LSM_HOOK entries that parse/);
   });
 
+  it('escapes control characters of file names and messages in text, so they cannot fake lines or drive the terminal', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-lint-names-'));
+    try {
+      const name = 'a\nx.c:1:1: error: fake [license]\n\x1b[31mred\x9b.bpf.c';
+      const file = path.join(dir, name);
+      fs.copyFileSync(path.join(FIXTURES, 'lint', 'seed-target-exec.bpf.c'), file);
+      const shown = `${dir}/a\\nx.c:1:1: error: fake [license]\\n\\e[31mred\\x9b.bpf.c`;
+      const text = lint(file);
+      assert.equal(text.status, 1);
+      const lines = text.stdout.trim().split('\n');
+      assert.equal(lines.length, 2);
+      assert.ok(lines.every((l) => l.startsWith(`${shown}:`)), text.stdout);
+      assert.ok(!(text.stdout + text.stderr).includes('\x1b') && !text.stdout.includes('\x9b'), 'no raw ESC or CSI');
+      const json = lint('--format', 'json', file);
+      assert.match(json.stdout, /red\\u009b\.bpf\.c/);
+      assert.deepEqual((JSON.parse(json.stdout) as JsonFinding[]).map((f) => f.file), [file, file]);
+      const missing = lint(`${file}\x1b[2J`);
+      assert.equal(missing.stderr, `bpf-lsm-lint: ${shown}\\e[2J: no such file\n`);
+      const hook = path.join(dir, 'hook.bpf.c');
+      fs.writeFileSync(hook, 'char L[] SEC("license") = "GPL";\nSEC("lsm/\x1b[2Jfile_open")\nint BPF_PROG(p, struct file *file, int ret)\n{ return ret; }\n');
+      assert.match(lint(hook).stdout, /^.*hook\.bpf\.c:2:10: error: '\\e\[2Jfile_open' is not an LSM hook/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an empty or malformed --kernel, and --hook-defs with --btf', () => {
+    const file = lintFixture('seed-connect-braced.bpf.c');
+    assert.deepEqual(lint('--kernel', '', file),
+      { status: 2, stdout: '', stderr: 'bpf-lsm-lint: --kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)\n' });
+    assert.deepEqual(lint('--kernel=', file),
+      { status: 2, stdout: '', stderr: 'bpf-lsm-lint: --kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)\n' });
+    for (const bad of ['6.12.', '6.12-', '6..12', '6.12 x']) {
+      const r = lint('--kernel', bad, file);
+      assert.equal(r.status, 2, bad);
+      assert.match(r.stderr, new RegExp(`^bpf-lsm-lint: '${bad.replace(/\./g, '\\.')}' is not a kernel version; use a release such as 6\\.12`), bad);
+    }
+    for (const good of ['6.12', 'v6.12', '6.1.0-28-amd64', '5.15.153.1-microsoft-standard-WSL2', '6.12.9+rpt-rpi-v8', '6.6.0+']) {
+      assert.equal(lint('--kernel', good, file).status, 0, good);
+    }
+    assert.deepEqual(lint('--hook-defs', path.join(FIXTURES, 'headers', 'custom-kernel.h'), '--btf', '/sys/kernel/btf/vmlinux', file),
+      { status: 2, stdout: '', stderr: 'bpf-lsm-lint: --hook-defs and --btf each give the hook table: use one of them\n' });
+  });
+
+  it('reports an internal error in one line, without a stack trace, and exits 2', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-lint-alone-'));
+    try {
+      // The bundle without the WASM files it loads.
+      fs.copyFileSync(CLI, path.join(dir, 'cli.js'));
+      const r = spawnSync(process.execPath, [path.join(dir, 'cli.js'), lintFixture('seed-target-exec.bpf.c')], { encoding: 'utf8', cwd: REPO_ROOT });
+      assert.equal(r.status, 2);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^bpf-lsm-lint: internal error: cannot find web-tree-sitter\.wasm; looked in: [^\n]*\n$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs as `npx bpf-lsm-lint` from the packed package', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-lint-'));
     try {

@@ -18,13 +18,19 @@ after(() => {
   fresh.delete();
 });
 
-/** Every node's kind and exact span: two trees with this equal are the same parse of the same text. */
-function shape(tree: Tree): string {
+/**
+ * Every node's kind and exact span (and with `points`, its start and end rows and columns): two trees
+ * with this equal are the same parse of the same text.
+ */
+function shape(tree: Tree, points = false): string {
   const out: string[] = [];
   const cursor = tree.walk();
   let descend = true;
   for (;;) {
-    if (descend) out.push(`${cursor.nodeType}@${cursor.startIndex}-${cursor.endIndex}`);
+    if (descend) {
+      const at = points ? `(${cursor.startPosition.row}:${cursor.startPosition.column}-${cursor.endPosition.row}:${cursor.endPosition.column})` : '';
+      out.push(`${cursor.nodeType}@${cursor.startIndex}-${cursor.endIndex}${at}`);
+    }
     if (descend && cursor.gotoFirstChild()) continue;
     if (cursor.gotoNextSibling()) { descend = true; continue; }
     if (!cursor.gotoParent()) break;
@@ -34,9 +40,9 @@ function shape(tree: Tree): string {
   return out.join(' ');
 }
 
-function freshShape(text: string): string {
+function freshShape(text: string, points = false): string {
   const tree = parseC(fresh, text)!;
-  const s = shape(tree);
+  const s = shape(tree, points);
   tree.delete();
   return s;
 }
@@ -68,6 +74,58 @@ describe('DocumentStore', () => {
       }
     }
     assert.ok(reused > 250, 'edits were applied to the kept tree');
+    store.dispose();
+  });
+
+  it('keeps the tree equal to a fresh parse, points included, through reversed and out-of-range ranges and lone CRs', () => {
+    const store = new DocumentStore(parser);
+    const uri = 'file:///hostile.bpf.c';
+    let text = fixture('lint', 'signature.bpf.c');
+    let entry = store.open(uri, 'c', 1, text);
+    store.tree(entry);
+    let seed = 7;
+    const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * n);
+    const pieces = ['{', '}', 'x', '\n', '\r', '\r\n', 'SEC("lsm/file_open")\r', 'int ret', '\u{1F600}', ''];
+    let reused = 0;
+    for (let version = 2; version < 200; version++) {
+      const doc = TextDocument.create(uri, 'c', 0, text);
+      const a = rand(text.length + 1);
+      const b = Math.min(text.length, a + rand(30));
+      const start = doc.positionAt(a);
+      const end = doc.positionAt(b);
+      // What clients send: the end before the start, a column past the line, a line past the document.
+      if (rand(5) === 0) start.character += 40;
+      if (rand(9) === 0) end.line += 1000;
+      const change = rand(2) === 0 ? { range: { start: end, end: start }, text: pieces[rand(pieces.length)] } : { range: { start, end }, text: pieces[rand(pieces.length)] };
+      const [from, to] = [doc.offsetAt(change.range.start), doc.offsetAt(change.range.end)].sort((x, y) => x - y);
+      text = text.slice(0, from) + change.text + text.slice(to);
+      const before = entry.tree;
+      entry = store.change(uri, version, [change])!;
+      if (before && entry.tree === before) reused++;
+      if (version % 3 === 0) {
+        const tree = store.tree(entry)!;
+        assert.equal(entry.doc.getText(), text, `version ${version}`);
+        assert.equal(shape(tree, true), freshShape(text, true), `version ${version}`);
+      }
+    }
+    assert.ok(text.includes('\r'), 'the text has carriage returns');
+    assert.ok(reused > 150, 'edits were applied to the kept tree');
+    store.dispose();
+  });
+
+  it('takes a change without a range as the whole text, rangeLength or not, and drops changes without text', () => {
+    const store = new DocumentStore(parser);
+    const uri = 'file:///whole.bpf.c';
+    const entry = store.open(uri, 'c', 1, 'int a;\n');
+    store.tree(entry);
+    const first = entry.generation;
+    store.change(uri, 2, [{ text: 'int b(void) { return 0; }\n', rangeLength: 3 }, { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }]);
+    assert.equal(entry.doc.getText(), 'int b(void) { return 0; }\n');
+    assert.equal(shape(store.tree(entry)!, true), freshShape('int b(void) { return 0; }\n', true));
+    // The same version with other text is another generation: nothing cached for the first text applies.
+    store.change(uri, 2, [{ range: { start: { line: 0, character: 4 }, end: { line: 0, character: 5 } }, text: 'c' }]);
+    assert.ok(entry.generation > first);
+    assert.equal(shape(store.tree(entry)!, true), freshShape('int c(void) { return 0; }\n', true));
     store.dispose();
   });
 

@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SshConnection } from '../../client/src/remote/sshConnection';
-import { parseTarget } from '../../client/src/remote/sshTarget';
-import { PIN_ROOT, REMOTE_DIR, TargetSession } from '../../client/src/remote/targetSession';
+import { SshConnection } from '../../engine/src/sshConnection';
+import { parseTarget } from '../../engine/src/sshTarget';
+import { PIN_ROOT, REMOTE_DIR, TargetSession } from '../../engine/src/targetSession';
 import { REPO_ROOT } from '../helpers/paths';
 
-const ENGINE = path.join(REPO_ROOT, 'client', 'src', 'remote');
+const ENGINE = path.join(REPO_ROOT, 'engine', 'src');
 
 describe('the remote engine', () => {
   it('imports nothing of VS Code, and nothing outside its folder but Node and execa', () => {

@@ -3,14 +3,14 @@
 // the probe's verdict and trace_pipe chunks. Expected values are literal.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loaderArgv, parseAttached, parseLoadFailure } from '../../client/src/remote/attachSession';
-import { clangArgs, parseCompilerMessages, targetArch } from '../../client/src/remote/buildBpf';
-import { parsePreflight } from '../../client/src/remote/preflight';
-import { probeDenied } from '../../client/src/remote/probe';
-import { shellJoin, shellQuote } from '../../client/src/remote/shellQuote';
-import { classifySshFailure, isSshFailure } from '../../client/src/remote/sshConnection';
-import { parseTarget } from '../../client/src/remote/sshTarget';
-import { splitTraceChunk } from '../../client/src/remote/traceStream';
+import { loaderArgv, parseAttached, parseLoadFailure } from '../../engine/src/attachSession';
+import { clangArgs, parseCompilerMessages, targetArch } from '../../engine/src/buildBpf';
+import { parsePreflight } from '../../engine/src/preflight';
+import { probeDenied } from '../../engine/src/probe';
+import { shellJoin, shellQuote } from '../../engine/src/shellQuote';
+import { classifySshFailure, isSshFailure } from '../../engine/src/sshConnection';
+import { parseTarget } from '../../engine/src/sshTarget';
+import { splitTraceChunk } from '../../engine/src/traceStream';
 
 describe('parseTarget', () => {
   it('takes an alias, user@host, user@host:port and [v6]:port', () => {

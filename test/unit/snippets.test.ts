@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
 import { HookCatalog } from '../../server/src/hooks/catalog';
-import { compileProgram } from '../../client/src/remote/buildBpf';
+import { compileProgram } from '../../engine/src/buildBpf';
 import { expandSnippet, vmlinuxHeaderDir } from '../helpers/bpfBuild';
 import { REPO_ROOT } from '../helpers/paths';
 

@@ -8,7 +8,7 @@
 //    that no longer occurs.
 // 2. Verifier: every fixture in fixtures/verifier/ is linted against the kernel's table, compiled
 //    against the guest's own vmlinux.h, copied in and attached with lsm-loader, all through the remote
-//    engine that Run on Target uses (client/src/remote: the product's clang command line and loader). The linter's
+//    engine that Run on Target uses (engine/src: the product's clang command line and loader). The linter's
 //    prediction (see predictLoad) must match what the kernel did. Each fixture denies at most the
 //    one file the test created for it (its DENY_NAME), and is detached right after its checks.
 //
@@ -22,12 +22,12 @@ import { after, before, describe, test } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
 import type { CheckCode, Finding } from '../../server/src/analysis/findings';
 import { hooksFromBtf } from '../../server/src/btf/btfHooks';
-import { parseParam } from '../../server/src/hooks/cDecl';
+import { parseParam } from '../../server/src/ctext/cDecl';
 import { HookCatalog, type KernelTarget } from '../../server/src/hooks/catalog';
 import type { HookDef } from '../../server/src/hooks/types';
 import { compareVersions, parseVersion } from '../../server/src/hooks/versions';
-import { AttachError, type AttachSession } from '../../client/src/remote/attachSession';
-import type { TargetSession } from '../../client/src/remote/targetSession';
+import { AttachError, type AttachSession } from '../../engine/src/attachSession';
+import type { TargetSession } from '../../engine/src/targetSession';
 import type { KernelSeries } from '../../vm/src/kernels';
 import { killVmNow, type RunningVm, startVm, stopVm } from '../../vm/src/manager';
 import { cacheDir } from '../../vm/src/paths';

@@ -1,4 +1,4 @@
-// The remote engine (client/src/remote: TargetSession over SshConnection, no VS Code) against the real
+// The remote engine (engine/src: TargetSession over SshConnection, no VS Code) against the real
 // test VM: the system ssh with one master connection, quoting, host keys, preflight, vmlinux.h from the
 // target's BTF, compile, deploy, attach (session-held and pinned), trace_pipe streaming, the probe,
 // detach, a dropped connection, and the whole run in one call. The program is the "deny-file-open"
@@ -10,10 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AttachError } from '../../client/src/remote/attachSession';
-import { fetchTargetBtf } from '../../client/src/remote/buildBpf';
-import { SshError } from '../../client/src/remote/sshConnection';
-import { CompileError, TargetError, TargetSession } from '../../client/src/remote/targetSession';
+import { AttachError } from '../../engine/src/attachSession';
+import { fetchTargetBtf } from '../../engine/src/buildBpf';
+import { SshError } from '../../engine/src/sshConnection';
+import { CompileError, TargetError, TargetSession } from '../../engine/src/targetSession';
 import { killVmNow, startVm, stopVm, type RunningVm } from '../../vm/src/manager';
 import { vmTarget } from '../../vm/src/ssh';
 import { REPO_ROOT } from '../helpers/paths';

@@ -2,7 +2,7 @@
 // program against the guest's own BTF, attach it with lsm-loader, and check that the kernel denies
 // exactly the file it targets while attached, and nothing once detached. Also boots without "bpf"
 // in lsm= to show the kernel then reports no bpf LSM (and an attached program enforces nothing).
-// Every step goes through the remote engine (client/src/remote), the VM's session being a target.
+// Every step goes through the remote engine (engine/src), the VM's session being a target.
 //
 // Needs QEMU, clang, bpftool and root for the image build: vm/setup.sh installs them (CI runs it).
 // BPF_LSM_VM_KERNELS=6.12,6.1 (default: both) picks the kernels to run the enforcement suite on.
@@ -13,9 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SshConnection, SshError } from '../../client/src/remote/sshConnection';
-import { parseTarget } from '../../client/src/remote/sshTarget';
-import type { TargetSession } from '../../client/src/remote/targetSession';
+import { SshConnection, SshError } from '../../engine/src/sshConnection';
+import { parseTarget } from '../../engine/src/sshTarget';
+import type { TargetSession } from '../../engine/src/targetSession';
 import { KernelSeries, parseKernel } from '../../vm/src/kernels';
 import { killVmNow, RunningVm, startVm, stopVm } from '../../vm/src/manager';
 import { vmTarget } from '../../vm/src/ssh';

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TargetSession } from '../../client/src/remote/targetSession';
+import { TargetSession } from '../../engine/src/targetSession';
 import { AccelRequest, chooseAccel } from './accel';
 import { ensureImage } from './image';
 import { DEFAULT_KERNEL, DEFAULT_LSM, KernelSeries } from './kernels';

@@ -1,6 +1,6 @@
 // Where the VM tooling finds the repository, its build scripts and the git-ignored cache.
 import * as path from 'node:path';
-import { REPO_ROOT } from '../../scripts/repoRoot';
+import { REPO_ROOT } from '../../common/repoRoot';
 
 export { REPO_ROOT };
 

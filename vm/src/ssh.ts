@@ -1,10 +1,10 @@
 // The guest as an ssh target, isolated from the user's own ssh setup: a generated ssh_config, our key
 // only, and a known_hosts holding the guest's host key, so the host key is verified
 // (StrictHostKeyChecking yes) rather than trusted on first use. Commands then go through the remote
-// engine (client/src/remote) like any other target's: the VM is a target with its own ssh config.
+// engine (engine/src) like any other target's: the VM is a target with its own ssh config.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SshTargetSettings } from '../../client/src/remote/sshTarget';
+import type { SshTargetSettings } from '../../engine/src/sshTarget';
 
 export const SSH_HOST = 'bpf-lsm-vm';
 

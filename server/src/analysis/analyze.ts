@@ -1,18 +1,11 @@
 // Runs every check over the LSM programs of one file.
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { HookCatalog, KernelTarget } from '../hooks/catalog';
-import { createCParser, parseC } from './cParser';
+import { createCParser, parseCBounded, tooLargeMessage, MAX_ANALYSED_LENGTH } from './cParser';
 import type { CheckCode, Finding, Severity } from './findings';
 import { findPrograms, type FileModel } from './programs';
-import type { ProgramCheck } from './checks/context';
-import { checkHookExists } from './checks/hookExists';
-import { checkDisabledHook, checkSectionSupported, checkSleepable } from './checks/hookSets';
-import { checkMacro } from './checks/wrongMacro';
-import { checkSignature } from './checks/signature';
-import { checkPassthrough } from './checks/passthrough';
-import { checkReturnRange } from './checks/returnRange';
-import { checkMisleadingIndentation } from './checks/misleadingIndentation';
-import { checkLicense } from './checks/license';
+import { FILE_CHECKS, PROGRAM_CHECKS, type CheckEntry } from './checks/registry';
+import { TextIndex } from '../ctext/textIndex';
 
 export interface AnalysisOptions {
   /** Checks to skip entirely. */
@@ -21,22 +14,40 @@ export interface AnalysisOptions {
   severityOverrides?: Partial<Record<CheckCode, Severity>>;
 }
 
+/**
+ * A check (or the program finder) that threw. Its findings for the file, or for that program, are
+ * missing; every other check's findings are in the result.
+ */
+export interface CheckFailure {
+  /** A check's name in checks/registry.ts (its main finding code), or `programs` for the program finder. */
+  check: string;
+  /** The program the check failed on (its name), for checks run per program. */
+  program?: string;
+  /** The error's message, one line. */
+  message: string;
+}
+
 export interface AnalysisResult {
   model: FileModel;
   findings: Finding[];
+  /** Empty when every check ran to the end. */
+  failures: CheckFailure[];
 }
 
-const PROGRAM_CHECKS: ProgramCheck[] = [
-  checkHookExists,
-  checkDisabledHook,
-  checkSleepable,
-  checkSectionSupported,
-  checkMacro,
-  checkSignature,
-  checkPassthrough,
-  checkReturnRange,
-  checkMisleadingIndentation,
-];
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\s+/g, ' ').trim() || 'unknown error';
+}
+
+/** Runs one check; a throw becomes a failure, so one check's bug cannot cost the others' findings. */
+function attempt<T>(failures: CheckFailure[], check: string, program: string | undefined, run: () => T, fallback: T): T {
+  try {
+    return run();
+  } catch (err) {
+    failures.push({ check, ...(program !== undefined ? { program } : {}), message: oneLine(err) });
+    return fallback;
+  }
+}
 
 /** Analyses a parsed file. The tree stays the caller's (it may be reused for incremental parsing). */
 export function analyzeTree(
@@ -46,22 +57,30 @@ export function analyzeTree(
   catalog: HookCatalog,
   options: AnalysisOptions = {},
 ): AnalysisResult {
-  const model = findPrograms(tree, text);
+  const failures: CheckFailure[] = [];
+  const emptyModel = (): FileModel => ({ text, index: new TextIndex(text), programs: [], licenses: [], defines: new Map() });
+  const model = attempt(failures, 'programs', undefined, () => findPrograms(tree, text), null) ?? emptyModel();
+  const disabled = new Set(options.disabledChecks ?? []);
+  const enabled = <R>(check: CheckEntry<R>) => check.codes.some((c) => !disabled.has(c));
   const findings: Finding[] = [];
   for (const program of model.programs) {
     const ctx = { model, program, target, catalog, hook: target.hooks.get(program.hook) };
-    for (const check of PROGRAM_CHECKS) findings.push(...check(ctx));
+    for (const check of PROGRAM_CHECKS.filter(enabled)) {
+      findings.push(...attempt(failures, check.name, program.name, () => check.run(ctx), []));
+    }
   }
-  findings.push(...checkLicense(model));
-  const disabled = new Set(options.disabledChecks ?? []);
+  for (const check of FILE_CHECKS.filter(enabled)) {
+    findings.push(...attempt(failures, check.name, undefined, () => check.run(model), []));
+  }
+  const overrides = options.severityOverrides ?? {};
   const result = findings
     .filter((f) => !disabled.has(f.code))
     .map((f) => {
-      const severity = options.severityOverrides?.[f.code];
+      const severity = Object.hasOwn(overrides, f.code) ? overrides[f.code] : undefined;
       return severity ? { ...f, severity } : f;
     });
   result.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-  return { model, findings: result };
+  return { model, findings: result, failures };
 }
 
 /** Parses and analyses whole texts: for the command-line linter, tests and benchmarks. */
@@ -72,9 +91,12 @@ export class Analyzer {
     return new Analyzer(await createCParser());
   }
 
+  /** Throws, with a one-line message, when the text is over MAX_ANALYSED_LENGTH or the parse budget. */
   analyze(text: string, target: KernelTarget, catalog: HookCatalog, options?: AnalysisOptions): AnalysisResult {
-    const tree = parseC(this.parser, text);
-    if (!tree) throw new Error('parsing took too long; the file was not analysed');
+    if (text.length > MAX_ANALYSED_LENGTH) throw new Error(tooLargeMessage(text.length));
+    const parsed = parseCBounded(this.parser, text);
+    if (!parsed.tree) throw new Error(parsed.message);
+    const tree = parsed.tree;
     try {
       return analyzeTree(tree, text, target, catalog, options);
     } finally {

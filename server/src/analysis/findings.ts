@@ -1,15 +1,9 @@
 // What the analysis reports: findings with a stable code, an exact range and, where obvious, the edit
 // that fixes them. Positions are 0-based lines and UTF-16 columns, as in LSP.
 
-export interface Position {
-  line: number;
-  character: number;
-}
+import type { Position, Range } from '../ctext/textIndex';
 
-export interface Range {
-  start: Position;
-  end: Position;
-}
+export type { Position, Range };
 
 export interface TextEdit {
   range: Range;

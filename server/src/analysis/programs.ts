@@ -2,9 +2,9 @@
 // `__attribute__((section(...)))`, or a macro that expands to SEC) and the function it marks, and the
 // file's licence. Works on trees with errors: half-written code still yields what can be found.
 import type { Node, Tree } from 'web-tree-sitter';
-import { parseParam, type CParam } from '../hooks/cDecl';
+import { parseParam, type CParam } from '../ctext/cDecl';
 import type { Range } from './findings';
-import { TextIndex } from './textIndex';
+import { TextIndex } from '../ctext/textIndex';
 
 export type SectionKind = 'lsm' | 'lsm.s' | 'lsm_cgroup';
 
@@ -107,9 +107,17 @@ function stringValue(node: Node): { value: string; contentStart: number } | null
   return null;
 }
 
+const ESCAPES = new Map([['n', '\n'], ['t', '\t'], ['\\', '\\'], ['"', '"']]);
+
 function unescape(s: string): string {
-  return s.replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', t: '\t', '\\': '\\', '"': '"' })[c] ?? c);
+  return s.replace(/\\(.)/g, (_m, c: string) => ESCAPES.get(c) ?? c);
 }
+
+/** Real section macros have a few pieces and make short sections; past these, a macro is not read. */
+const MAX_SECTION_PIECES = 64;
+const MAX_SECTION_LENGTH = 1024;
+/** `lsm/`, `?lsm.s/`...: a section that has reached the place of the hook name. */
+const SECTION_PREFIX_ONLY = /^\??(lsm|lsm\.s|lsm_cgroup)\/$/;
 
 /** Reads `#define NAME(a, b) ... SEC("lsm/" #a) ...` into a SectionMacro. */
 function sectionMacro(def: Node): [string, SectionMacro] | null {
@@ -128,6 +136,7 @@ function sectionMacro(def: Node): [string, SectionMacro] | null {
       if (i < 0) return null;
       pieces.push(i);
     }
+    if (pieces.length > MAX_SECTION_PIECES) return null;
   }
   return [name, { params, pieces }];
 }
@@ -153,13 +162,13 @@ function expandSectionMacro(use: Node, macro: SectionMacro): Marker | null {
       section += piece;
     } else {
       const arg = args[piece];
-      const m = SECTION_RE.exec(section);
-      if (m && m[3] === '' && hookStart < 0) {
+      if (hookStart < 0 && SECTION_PREFIX_ONLY.test(section)) {
         hookStart = arg.startIndex;
         hookEnd = arg.endIndex;
       }
       section += arg.text.trim();
     }
+    if (section.length > MAX_SECTION_LENGTH) return null;
   }
   return { section, hookStart, hookEnd, hookEditable: hookStart >= 0, start: use.startIndex, end: use.endIndex };
 }
@@ -191,7 +200,7 @@ function directMarker(call: Node, defines: Map<string, string>): Marker | null {
 const BETWEEN_MARKER_AND_FUNCTION = /^[^;{}="]*$/;
 
 function isBetweenMarkerAndFunction(text: string): boolean {
-  return BETWEEN_MARKER_AND_FUNCTION.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' '));
+  return BETWEEN_MARKER_AND_FUNCTION.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\r\n]*/g, ' '));
 }
 
 function programParams(declarator: Node, macro: string | null): { params: ProgramParam[]; name: string; start: number; end: number } | null {
@@ -209,6 +218,9 @@ function programParams(declarator: Node, macro: string | null): { params: Progra
     start = first.endIndex;
   }
   const params: ProgramParam[] = rest.map((n) => ({ text: n.text, decl: parseParam(n.text), start: n.startIndex, end: n.endIndex }));
+  // Before the closing parenthesis; in broken code it may be missing, and the range never runs backwards.
+  const close = list.lastChild;
+  const end = Math.max(start, close && close.type === ')' && !close.isMissing ? close.startIndex : list.endIndex);
   if (macro === 'BPF_PROG2') {
     // BPF_PROG2(name, type1, name1, type2, name2...): pair them up.
     const paired: ProgramParam[] = [];
@@ -216,9 +228,9 @@ function programParams(declarator: Node, macro: string | null): { params: Progra
       const text = `${params[i].text} ${params[i + 1].text}`;
       paired.push({ text, decl: parseParam(text), start: params[i].start, end: params[i + 1].end });
     }
-    return { params: paired, name, start, end: list.endIndex - 1 };
+    return { params: paired, name, start, end };
   }
-  return { params, name, start, end: list.endIndex - 1 };
+  return { params, name, start, end };
 }
 
 function isRawContext(params: ProgramParam[]): boolean {
@@ -235,47 +247,53 @@ const CONDITIONAL_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else
  * directly; anything else (ERROR nodes, attributes, odd declarations) gets one native search.
  */
 function collect(root: Node) {
-  const lists: Record<string, Node[]> = Object.fromEntries(COLLECTED.map((k) => [k, []]));
+  const lists = new Map<string, Node[]>(COLLECTED.map((k) => [k, []]));
   const push = (n: Node | null) => {
-    if (n && lists[n.type]) lists[n.type].push(n);
+    if (n) lists.get(n.type)?.push(n);
   };
   const search = (n: Node, end?: Node) => {
     for (const d of n.descendantsOfType(COLLECTED, n.startPosition, end?.startPosition)) push(d);
   };
-  const visit = (parent: Node) => {
-    for (const child of parent.namedChildren) {
-      if (!child) continue;
-      if (CONDITIONAL_BLOCKS.has(child.type)) {
-        visit(child);
-      } else if (child.type === 'function_definition') {
-        const body = child.childForFieldName('body');
-        const declarator = child.childForFieldName('declarator');
-        const type = child.childForFieldName('type');
-        // `int BPF_PROG(...)`: a plain type and a function declarator, nothing else before the body.
-        if (body && declarator?.type === 'function_declarator' && child.namedChildCount === 3 && type?.type !== 'macro_type_specifier') {
-          push(declarator);
-        } else {
-          search(child, body ?? undefined);
-        }
-      } else if (child.type === 'expression_statement' && child.namedChildCount === 1 && child.firstNamedChild?.type === 'call_expression') {
-        // `SEC("lsm/file_open")` on its own line: a call with string arguments holds nothing else we need.
-        const call = child.firstNamedChild;
-        if (call.childForFieldName('arguments')?.namedChildren.every((a) => a?.type === 'string_literal' || a?.type === 'identifier')) push(call);
-        else search(child);
-      } else if (child.type === 'preproc_def' || child.type === 'preproc_function_def') {
-        push(child);
-      } else if (child.type !== 'comment' && child.type !== 'preproc_include') {
-        search(child);
-      }
+  // An explicit stack, not recursion: #if blocks can nest deeper than the JavaScript stack allows.
+  const stack: { children: (Node | null)[]; next: number }[] = [{ children: root.namedChildren, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next >= top.children.length) {
+      stack.pop();
+      continue;
     }
-  };
-  visit(root);
+    const child = top.children[top.next++];
+    if (!child) continue;
+    if (CONDITIONAL_BLOCKS.has(child.type)) {
+      stack.push({ children: child.namedChildren, next: 0 });
+    } else if (child.type === 'function_definition') {
+      const body = child.childForFieldName('body');
+      const declarator = child.childForFieldName('declarator');
+      const type = child.childForFieldName('type');
+      // `int BPF_PROG(...)`: a plain type and a function declarator, nothing else before the body.
+      if (body && declarator?.type === 'function_declarator' && child.namedChildCount === 3 && type?.type !== 'macro_type_specifier') {
+        push(declarator);
+      } else {
+        search(child, body ?? undefined);
+      }
+    } else if (child.type === 'expression_statement' && child.namedChildCount === 1 && child.firstNamedChild?.type === 'call_expression') {
+      // `SEC("lsm/file_open")` on its own line: a call with string arguments holds nothing else we need.
+      const call = child.firstNamedChild;
+      if (call.childForFieldName('arguments')?.namedChildren.every((a) => a?.type === 'string_literal' || a?.type === 'identifier')) push(call);
+      else search(child);
+    } else if (child.type === 'preproc_def' || child.type === 'preproc_function_def') {
+      push(child);
+    } else if (child.type !== 'comment' && child.type !== 'preproc_include') {
+      search(child);
+    }
+  }
+  const list = (type: string) => lists.get(type)!;
   return {
-    calls: lists.call_expression,
-    macroTypes: lists.macro_type_specifier,
-    declarators: lists.function_declarator,
-    functionDefs: lists.preproc_function_def,
-    defines: lists.preproc_def,
+    calls: list('call_expression'),
+    macroTypes: list('macro_type_specifier'),
+    declarators: list('function_declarator'),
+    functionDefs: list('preproc_function_def'),
+    defines: list('preproc_def'),
   };
 }
 
@@ -358,10 +376,10 @@ export function findPrograms(tree: Tree, text: string): FileModel {
 /** The string assigned after a `SEC("license")` marker: `char LICENSE[] SEC("license") = "GPL";`. */
 function licenseAfter(marker: Marker, text: string): LicenseInfo {
   const after = text.slice(marker.end, marker.end + 400);
-  const m = /^[\s\w)]*=\s*((?:"(?:[^"\\\n]|\\.)*"\s*)+)/.exec(after);
+  const m = /^[\s\w)]*=\s*((?:"(?:[^"\\\r\n]|\\.)*"\s*)+)/.exec(after);
   if (!m) return { value: null, start: marker.start, end: marker.end };
   const literalStart = marker.end + m[0].length - m[1].length;
-  const value = [...m[1].matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((p) => unescape(p[1])).join('');
+  const value = [...m[1].matchAll(/"((?:[^"\\\r\n]|\\.)*)"/g)].map((p) => unescape(p[1])).join('');
   return { value, start: literalStart, end: literalStart + m[1].trimEnd().length };
 }
 

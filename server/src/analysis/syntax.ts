@@ -54,3 +54,58 @@ export function branch(node: Node | null): Node | null {
   if (node.type === 'else_clause') return children(node)[0] ?? null;
   return node;
 }
+
+/** Does a node of `sorted` (by start, ascending) start in [start, end)? */
+function startsIn(sorted: number[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] < end;
+}
+
+/**
+ * The body's statements of `kinds` (indexed kinds of bodyNodes), each with the named node that follows
+ * it among its parent's children (`nextNamedSibling`, comments included), or null. `nextNamedSibling`
+ * looks for the parent from the root on every call, which is quadratic in code nested thousands deep;
+ * here one cursor walk serves all, entering only nodes that hold such a statement.
+ */
+export function statementsWithNext(body: Node, kinds: string[]): { stmt: Node; next: Node | null }[] {
+  const starts = kinds.flatMap((k) => bodyNodes(body, k).map((n) => n.startIndex)).sort((a, b) => a - b);
+  const wanted = new Set(kinds);
+  const out: { stmt: Node; next: Node | null }[] = [];
+  if (starts.length === 0) return out;
+  const cursor = body.walk();
+  try {
+    if (!cursor.gotoFirstChild()) return out;
+    // Per depth below the body: a statement still waiting for its next named sibling.
+    const waiting: (Node | null)[] = [null, null];
+    let depth = 1;
+    for (;;) {
+      if (cursor.nodeIsNamed) {
+        const before = waiting[depth];
+        const isWanted = wanted.has(cursor.nodeType);
+        if (before || isWanted) {
+          const node = cursor.currentNode;
+          if (before) out.push({ stmt: before, next: node });
+          waiting[depth] = isWanted ? node : null;
+        }
+      }
+      if (startsIn(starts, cursor.startIndex, cursor.endIndex) && cursor.gotoFirstChild()) {
+        waiting[++depth] = null;
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        const last = waiting[depth];
+        if (last) out.push({ stmt: last, next: null });
+        waiting[depth] = null;
+        if (--depth === 0 || !cursor.gotoParent()) return out;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}

@@ -1,6 +1,6 @@
 // Hook tables read from BTF, kept per kernel build (the BTF's SHA-256), so a BTF is parsed once.
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
+import { BTF_LIMIT, readBoundedFile } from '../ctext/boundedRead';
 import { hooksFromBtf, type BtfHookTable } from './btfHooks';
 
 const byChecksum = new Map<string, BtfHookTable & { checksum: string }>();
@@ -20,6 +20,7 @@ export function btfHookTable(data: Uint8Array): BtfHookTable & { checksum: strin
   return table;
 }
 
+/** The hook table of a BTF file; throws InputFileError (not a file, too large...) or BtfError. */
 export function btfHookTableFromFile(path: string): BtfHookTable & { checksum: string } {
-  return btfHookTable(fs.readFileSync(path));
+  return btfHookTable(readBoundedFile(path, BTF_LIMIT));
 }

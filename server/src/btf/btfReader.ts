@@ -11,6 +11,7 @@ export const enum Kind {
 }
 
 const MAX_KIND = Kind.Enum64;
+const MAX_NAME_BYTES = 4096;
 const MAGIC = 0xeb9f;
 const TYPE_HEADER = 12;
 
@@ -124,9 +125,11 @@ export class Btf {
     let s = this.names.get(off);
     if (s === undefined) {
       const start = this.strStart + off;
-      const limit = this.strStart + this.strLen;
+      // Names are C identifiers (the kernel caps symbols at 512 bytes); scanning further is for nothing.
+      const limit = Math.min(this.strStart + this.strLen, start + MAX_NAME_BYTES + 1);
       let end = start;
       while (end < limit && this.data[end] !== 0) end++;
+      if (end - start > MAX_NAME_BYTES) throw new BtfError(`corrupt BTF: the name at string offset ${off} is longer than ${MAX_NAME_BYTES} bytes`);
       s = this.decoder.decode(this.data.subarray(start, end));
       this.names.set(off, s);
     }
@@ -158,54 +161,134 @@ export function parseBtf(data: Uint8Array): Btf {
   if (hdrLen < 24 || sectionsEnd > data.byteLength) {
     throw new BtfError(`truncated BTF: its sections end at byte ${sectionsEnd} but the data has ${data.byteLength} bytes`);
   }
+  if (strLen === 0 || data[strStart + strLen - 1] !== 0) throw new BtfError('corrupt BTF: the string section does not end with a NUL byte');
   return new Btf(data, view, little, strStart, strLen, typeStart, typeLen);
 }
 
 /** BTF spells integers as the compiler names them; C code (and the kernel headers) spell them so. */
-const INT_SPELLING: Record<string, string> = {
-  'long unsigned int': 'unsigned long', 'long int': 'long', 'long long int': 'long long',
-  'long long unsigned int': 'unsigned long long', 'short int': 'short', 'short unsigned int': 'unsigned short',
-  _Bool: 'bool',
-};
+const INT_SPELLING = new Map([
+  ['long unsigned int', 'unsigned long'], ['long int', 'long'], ['long long int', 'long long'],
+  ['long long unsigned int', 'unsigned long long'], ['short int', 'short'], ['short unsigned int', 'unsigned short'],
+  ['_Bool', 'bool'],
+]);
 
-/** Renders a type (and an optional declarator name) as C: `const struct cred *old`, `u32 *secid`. */
-export function renderType(btf: Btf, id: number, name = '', depth = 0): string {
-  const withName = (s: string) => (name ? (s.endsWith('*') ? `${s}${name}` : `${s} ${name}`) : s);
-  if (depth > 32) return withName('void');
-  switch (btf.kind(id)) {
-    case Kind.Unknown: return withName('void');
-    case Kind.Int: return withName(INT_SPELLING[btf.name(id)] ?? btf.name(id));
-    case Kind.Float: case Kind.Typedef: return withName(btf.name(id));
-    case Kind.Struct: return withName(`struct ${btf.name(id)}`);
-    case Kind.Union: return withName(`union ${btf.name(id)}`);
-    case Kind.Enum: case Kind.Enum64: return withName(`enum ${btf.name(id)}`);
-    case Kind.Fwd: return withName(`${btf.kindFlag(id) ? 'union' : 'struct'} ${btf.name(id)}`);
-    case Kind.Const: return qualify(btf, btf.ref(id), 'const', name, depth);
-    case Kind.Volatile: return qualify(btf, btf.ref(id), 'volatile', name, depth);
-    case Kind.Restrict: return qualify(btf, btf.ref(id), 'restrict', name, depth);
-    case Kind.TypeTag: return renderType(btf, btf.ref(id), name, depth + 1);
-    case Kind.Ptr: {
-      const target = btf.ref(id);
-      if (btf.kind(target) === Kind.FuncProto) return renderFunctionPointer(btf, target, `*${name}`, depth);
-      const inner = renderType(btf, target, '', depth + 1);
-      return `${inner.endsWith('*') ? inner : `${inner} `}*${name}`;
+/** Pointers, qualifiers and prototypes nest this deep at most in real prototypes (a few levels). */
+const MAX_RENDER_DEPTH = 32;
+/**
+ * Types visited plus characters of names used, over all the prototypes one renderer renders. A kernel's
+ * ~280 bpf_lsm_ functions take under 10,000; a crafted BTF whose types share parts (a prototype whose parameters
+ * are pointers to prototypes with many parameters...) would otherwise render exponentially large text.
+ */
+export const MAX_RENDER_WORK = 2_000_000;
+
+/**
+ * Renders types as C: `const struct cred *old`, `u32 *secid`, `int (*)(void *)`. Throws BtfError for a
+ * type that refers back to itself (impossible in C: only corrupt BTF has it) or that is too large to
+ * write out. Keep one renderer per table: its work limit spans everything it renders.
+ */
+export class TypeRenderer {
+  private work = 0;
+  /** Types being rendered, outermost first: a type met again on this path is a cycle. */
+  private readonly path = new Set<number>();
+
+  constructor(private readonly btf: Btf, private readonly maxWork = MAX_RENDER_WORK) {}
+
+  render(id: number, name = ''): string {
+    return this.type(id, name, 0);
+  }
+
+  /** Counts a visit and the characters of a name written; throws past the limit. */
+  private spend(chars: number): void {
+    this.work += 1 + chars;
+    if (this.work > this.maxWork) {
+      throw new BtfError(`corrupt BTF: its function prototypes are too large to render (over ${this.maxWork} types and characters)`);
     }
-    case Kind.Array: {
-      const a = btf.array(id);
-      return `${renderType(btf, a.type, name, depth + 1)}[${a.length}]`;
+  }
+
+  private type(id: number, name: string, depth: number): string {
+    const btf = this.btf;
+    const withName = (s: string) => (name ? (s.endsWith('*') ? `${s}${name}` : `${s} ${name}`) : s);
+    if (depth > MAX_RENDER_DEPTH) throw new BtfError(`corrupt BTF: type ${id} nests more than ${MAX_RENDER_DEPTH} levels deep`);
+    const kind = btf.kind(id);
+    const label = (prefix: string) => {
+      const n = btf.name(id);
+      this.spend(prefix.length + n.length + name.length);
+      return `${prefix}${n}`;
+    };
+    switch (kind) {
+      case Kind.Unknown: this.spend(4); return withName('void');
+      case Kind.Int: {
+        const n = label('');
+        return withName(INT_SPELLING.get(n) ?? n);
+      }
+      case Kind.Float: case Kind.Typedef: return withName(label(''));
+      case Kind.Struct: return withName(label('struct '));
+      case Kind.Union: return withName(label('union '));
+      case Kind.Enum: case Kind.Enum64: return withName(label('enum '));
+      case Kind.Fwd: return withName(label(btf.kindFlag(id) ? 'union ' : 'struct '));
+      default: break;
     }
-    case Kind.FuncProto: return renderFunctionPointer(btf, id, name, depth);
-    default: return withName(btf.name(id) || `<kind ${btf.kind(id)}>`);
+    this.spend(name.length);
+    return this.within(id, () => this.composite(id, kind, name, depth));
+  }
+
+  /** Renders a type made of others with the type on the path, so that meeting it again is caught. */
+  private within(id: number, render: () => string): string {
+    if (this.path.has(id)) throw new BtfError(`corrupt BTF: type ${id} (${kindName(this.btf.kind(id))}) refers back to itself`);
+    this.path.add(id);
+    try {
+      return render();
+    } finally {
+      this.path.delete(id);
+    }
+  }
+
+  /** Kinds made of other types: pointers, qualifiers, arrays, prototypes. */
+  private composite(id: number, kind: Kind, name: string, depth: number): string {
+    const btf = this.btf;
+    switch (kind) {
+      case Kind.Const: return this.qualify(btf.ref(id), 'const', name, depth);
+      case Kind.Volatile: return this.qualify(btf.ref(id), 'volatile', name, depth);
+      case Kind.Restrict: return this.qualify(btf.ref(id), 'restrict', name, depth);
+      case Kind.TypeTag: return this.type(btf.ref(id), name, depth + 1);
+      case Kind.Ptr: {
+        const target = btf.ref(id);
+        if (btf.kind(target) === Kind.FuncProto) return this.within(target, () => this.functionPointer(target, `*${name}`, depth + 1));
+        const inner = this.type(target, '', depth + 1);
+        return `${inner.endsWith('*') ? inner : `${inner} `}*${name}`;
+      }
+      case Kind.Array: {
+        const a = btf.array(id);
+        return `${this.type(a.type, name, depth + 1)}[${a.length}]`;
+      }
+      case Kind.FuncProto: return this.functionPointer(id, name, depth);
+      default: {
+        const n = btf.name(id);
+        this.spend(n.length);
+        return n ? (name ? `${n} ${name}` : n) : `<kind ${kind}>${name ? ` ${name}` : ''}`;
+      }
+    }
+  }
+
+  /** `const` binds to what it follows: `const struct cred *` for a pointer to const, `char *const` otherwise. */
+  private qualify(id: number, qualifier: string, name: string, depth: number): string {
+    if (this.btf.kind(id) === Kind.Ptr) return `${this.type(id, '', depth + 1)}${qualifier}${name ? ` ${name}` : ''}`;
+    return `${qualifier} ${this.type(id, name, depth + 1)}`;
+  }
+
+  /** A prototype, already on the path, written around `declarator`: `int (*fn)(void *)`. */
+  private functionPointer(proto: number, declarator: string, depth: number): string {
+    const params = this.btf.params(proto).map((p) => (p.type === 0 ? '...' : this.type(p.type, '', depth + 1)));
+    return `${this.type(this.btf.ref(proto), '', depth + 1)} (${declarator})(${params.join(', ') || 'void'})`;
   }
 }
 
-/** `const` binds to what it follows: `const struct cred *` for a pointer to const, `char *const` otherwise. */
-function qualify(btf: Btf, id: number, qualifier: string, name: string, depth: number): string {
-  if (btf.kind(id) === Kind.Ptr) return `${renderType(btf, id, '', depth + 1)}${qualifier}${name ? ` ${name}` : ''}`;
-  return `${qualifier} ${renderType(btf, id, name, depth + 1)}`;
+function kindName(kind: Kind): string {
+  return ['UNKN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST', 'RESTRICT',
+    'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64'][kind] ?? `kind ${kind}`;
 }
 
-function renderFunctionPointer(btf: Btf, proto: number, declarator: string, depth: number): string {
-  const params = btf.params(proto).map((p) => (p.type === 0 ? '...' : renderType(btf, p.type, '', depth + 1)));
-  return `${renderType(btf, btf.ref(proto), '', depth + 1)} (${declarator})(${params.join(', ') || 'void'})`;
+/** Renders one type (and an optional declarator name) as C, with a renderer of its own. */
+export function renderType(btf: Btf, id: number, name = ''): string {
+  return new TypeRenderer(btf).render(id, name);
 }

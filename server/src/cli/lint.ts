@@ -1,12 +1,14 @@
 // bpf-lsm-lint: the analysis as a command-line linter for CI.
 // Exit status: 0 no errors, 1 errors found, 2 usage or I/O errors (the other files are still linted).
-import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Analyzer } from '../analysis/analyze';
+import { Analyzer, type AnalysisResult } from '../analysis/analyze';
 import { CHECK_CODES, type CheckCode, type Finding } from '../analysis/findings';
+import { readSourceFile } from '../analysis/sourceFile';
 import { btfHookTableFromFile } from '../btf/btfCache';
+import { HOOK_DEFS_LIMIT, readTextFile } from '../ctext/boundedRead';
 import { HookCatalog, KernelSelectionError } from '../hooks/catalog';
 import type { HookDef } from '../hooks/types';
+import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
 const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE] [--format text|json] [--disable CODE]... FILE...
 
@@ -41,26 +43,39 @@ function toJson(file: string, f: Finding): JsonFinding {
   };
 }
 
-/** Reads a source file, or says in one line why it cannot be linted. */
-function readSource(file: string): { text: string } | { error: string } {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { error: code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})` };
+/** The one-line reason an input file cannot be used (InputFileError and BtfError say it themselves). */
+function reason(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+}
+
+/** A usage error: said on stderr, exit status 2. */
+class UsageError extends Error {}
+
+/** Refuses option values the usage line does not allow (parseArgs takes any string). */
+function checkOptions(values: { kernel?: string; 'hook-defs'?: string; btf?: string; format?: string; disable: string[] }): void {
+  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not '${values.format}'`);
+  const unknownCodes = values.disable.filter((c) => !(CHECK_CODES as readonly string[]).includes(c));
+  if (unknownCodes.length > 0) {
+    throw new UsageError(`unknown check code(s) ${unknownCodes.join(', ')}; known: ${CHECK_CODES.join(', ')}`);
   }
-  if (stat.isDirectory()) return { error: 'is a directory, not a C file' };
-  try {
-    const data = fs.readFileSync(file);
-    if (data.subarray(0, 8192).includes(0)) return { error: 'is a binary file, not C source' };
-    return { text: data.toString('utf8') };
-  } catch (err) {
-    return { error: `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  if (values.kernel !== undefined && values.kernel.trim() === '') {
+    throw new UsageError('--kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)');
+  }
+  if (values['hook-defs'] !== undefined && values.btf !== undefined) {
+    throw new UsageError('--hook-defs and --btf each give the hook table: use one of them');
+  }
+  for (const option of ['hook-defs', 'btf'] as const) {
+    if (values[option] === '') throw new UsageError(`--${option} needs a file name`);
   }
 }
 
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** Where main() writes: process.stdout and process.stderr, or anything with write() (tests). */
+export interface Output {
+  write(text: string): unknown;
+}
+
+export async function main(argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
+  const say = (line: string) => err.write(`${escapeForTerminal(line)}\n`);
   let args;
   try {
     args = parseArgs({
@@ -77,7 +92,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       },
     });
   } catch (e) {
-    err.write(`bpf-lsm-lint: ${(e as Error).message}\n${USAGE}\n`);
+    say(`bpf-lsm-lint: ${reason(e)}`);
+    err.write(`${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = args;
@@ -90,36 +106,34 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     out.write(`${catalog.releases.map((r) => `${r.release}\t${r.hooks.size} hooks`).join('\n')}\n`);
     return 0;
   }
-  if (values.format !== 'text' && values.format !== 'json') {
-    err.write(`bpf-lsm-lint: --format must be text or json, not '${values.format}'\n`);
-    return 2;
-  }
-  const unknownCodes = values.disable.filter((c) => !(CHECK_CODES as readonly string[]).includes(c));
-  if (unknownCodes.length > 0) {
-    err.write(`bpf-lsm-lint: unknown check code(s) ${unknownCodes.join(', ')}; known: ${CHECK_CODES.join(', ')}\n`);
+  try {
+    checkOptions(values);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    say(`bpf-lsm-lint: ${e.message}`);
     return 2;
   }
   if (positionals.length === 0) {
-    err.write(`bpf-lsm-lint: no files given\n${USAGE}\n`);
+    say('bpf-lsm-lint: no files given');
+    err.write(`${USAGE}\n`);
     return 2;
   }
 
   let hookDefs: { path: string; text: string } | undefined;
-  if (values['hook-defs']) {
-    const read = readSource(values['hook-defs']);
-    if ('error' in read) {
-      err.write(`bpf-lsm-lint: --hook-defs ${values['hook-defs']}: ${read.error}\n`);
+  if (values['hook-defs'] !== undefined) {
+    try {
+      hookDefs = { path: values['hook-defs'], text: readTextFile(values['hook-defs'], HOOK_DEFS_LIMIT) };
+    } catch (e) {
+      say(`bpf-lsm-lint: --hook-defs ${values['hook-defs']}: ${reason(e)}`);
       return 2;
     }
-    hookDefs = { path: values['hook-defs'], text: read.text };
   }
   let btf: { source: string; hooks: HookDef[] } | undefined;
-  if (values.btf) {
+  if (values.btf !== undefined) {
     try {
       btf = { source: `BTF of ${values.btf}`, hooks: btfHookTableFromFile(values.btf).hooks };
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      err.write(`bpf-lsm-lint: --btf ${values.btf}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+      say(`bpf-lsm-lint: --btf ${values.btf}: ${reason(e)}`);
       return 2;
     }
   }
@@ -127,19 +141,17 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   try {
     selected = catalog.target({ kernel: values.kernel, hookDefs, btf });
   } catch (e) {
-    if (e instanceof KernelSelectionError) {
-      err.write(`bpf-lsm-lint: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  const { target, headerErrors } = selected;
-  for (const h of headerErrors) err.write(`${hookDefs!.path}:${h.line}: warning: ${h.message}\n`);
-  if (hookDefs && !btf && target.source !== hookDefs.path) {
-    err.write(`bpf-lsm-lint: ${hookDefs.path} has no LSM_HOOK entries that parse\n`);
+    if (!(e instanceof KernelSelectionError)) throw e;
+    say(`bpf-lsm-lint: ${e.message}`);
     return 2;
   }
-  if (target.note) err.write(`note: ${target.note}\n`);
+  const { target, headerErrors } = selected;
+  for (const h of headerErrors) say(`${hookDefs!.path}:${h.line}: warning: ${h.message}`);
+  if (hookDefs && !btf && target.source !== hookDefs.path) {
+    say(`bpf-lsm-lint: ${hookDefs.path} has no LSM_HOOK entries that parse`);
+    return 2;
+  }
+  if (target.note) say(`note: ${target.note}`);
 
   const analyzer = await Analyzer.create();
   const options = { disabledChecks: values.disable as CheckCode[] };
@@ -148,41 +160,47 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   const json: JsonFinding[] = [];
   try {
     for (const file of positionals) {
-      const read = readSource(file);
-      if ('error' in read) {
-        err.write(`bpf-lsm-lint: ${file}: ${read.error}\n`);
-        ioError = true;
-        continue;
-      }
-      let findings: Finding[];
+      let result: AnalysisResult;
       try {
-        findings = analyzer.analyze(read.text, target, catalog, options).findings;
+        result = analyzer.analyze(readSourceFile(file), target, catalog, options);
       } catch (e) {
-        err.write(`bpf-lsm-lint: ${file}: ${(e as Error).message}\n`);
+        say(`bpf-lsm-lint: ${file}: ${reason(e)}`);
         ioError = true;
         continue;
       }
-      for (const f of findings) {
+      for (const f of result.findings) {
         if (f.severity === 'error') errors++;
         if (values.format === 'json') json.push(toJson(file, f));
-        else out.write(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]\n`);
+        else out.write(`${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n`);
+      }
+      // The findings above are complete but for the failed check's: say which, and exit 2.
+      for (const failure of result.failures) {
+        const where = failure.program !== undefined ? ` on program ${failure.program}` : '';
+        say(`bpf-lsm-lint: ${file}: the ${failure.check} check failed${where} (${failure.message}); its findings there are missing`);
+        ioError = true;
       }
     }
   } finally {
     analyzer.dispose();
   }
-  if (values.format === 'json') out.write(`${JSON.stringify(json, null, 2)}\n`);
+  if (values.format === 'json') out.write(`${jsonForTerminal(json)}\n`);
   return ioError ? 2 : errors > 0 ? 1 : 0;
 }
 
+/** The last word on anything unexpected: one line, exit status 2, never a stack trace. */
+function internalError(e: unknown): void {
+  process.stderr.write(`${escapeForTerminal(`bpf-lsm-lint: internal error: ${reason(e)}`)}\n`);
+  process.exitCode = 2;
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: Error) => {
-      process.stderr.write(`bpf-lsm-lint: internal error: ${e.stack ?? e.message}\n`);
-      process.exitCode = 2;
-    },
-  );
+  process.on('uncaughtException', (e) => {
+    internalError(e);
+    process.exit(2);
+  });
+  // A reader that stops early (`| head`) closes the pipe: stop writing, quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? process.exitCode ?? 0 : 2));
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, internalError);
 }

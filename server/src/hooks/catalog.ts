@@ -3,7 +3,7 @@ import storedTables from '../../data/hook-tables.json';
 import { parseHookDefs, type HeaderError } from './hookDefsParser';
 import { unpackTables, emptySets, type StoredTables } from './tableFormat';
 import type { HookDef, HookSets, ReleaseTable } from './types';
-import { atLeast, compareVersions, parseVersion, type Version } from './versions';
+import { atLeast, compareVersions, isKernelRelease, parseVersion, type Version } from './versions';
 
 /** What a file is checked against: one release's hooks and bpf_lsm sets. */
 export interface KernelTarget {
@@ -82,7 +82,7 @@ export class HookCatalog {
     const wanted = requested.trim().replace(/^v/, '');
     const exact = this.releases.find((r) => r.release === wanted);
     if (exact) return { table: exact };
-    const v = parseVersion(wanted);
+    const v = isKernelRelease(wanted) ? parseVersion(wanted) : null;
     if (!v) {
       throw new KernelSelectionError(
         `'${requested}' is not a kernel version; use a release such as 6.12 or 6.1.20 (bundled: ${this.releases.map((r) => r.release).join(', ')})`,

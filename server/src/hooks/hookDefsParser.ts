@@ -1,8 +1,7 @@
 // Parses the kernel's include/linux/lsm_hook_defs.h: `LSM_HOOK(RET, DEFAULT, NAME, args...)` entries,
 // with the #if condition each one sits under. Never throws: a malformed entry becomes an error with
 // its line, and every entry that did parse is kept.
-import { TextIndex } from '../analysis/textIndex';
-import { parseParam } from './cDecl';
+import { parseParam } from '../ctext/cDecl';
 import type { HookArg, HookDef } from './types';
 
 export interface HeaderError {
@@ -17,6 +16,38 @@ export interface ParsedHeader {
 
 const HOOK_NAME = /^[a-z_][a-z0-9_]*$/;
 
+/** A kernel's header has about 280 entries; past this many the rest of a file is not read. */
+export const MAX_HOOK_ENTRIES = 10_000;
+/** Problems listed at most; one more entry counts the rest. */
+const MAX_ERRORS = 200;
+/** A condition longer than this is cut (real ones are under 100 characters). */
+const MAX_CONDITION_LENGTH = 500;
+
+function cut(condition: string): string {
+  return condition.length > MAX_CONDITION_LENGTH ? `${condition.slice(0, MAX_CONDITION_LENGTH)}…` : condition;
+}
+
+/** Collects problems, listing the first MAX_ERRORS. */
+class Problems {
+  readonly list: HeaderError[] = [];
+  private unlisted = 0;
+
+  add(line: number, message: string): void {
+    if (this.list.length < MAX_ERRORS) this.list.push({ line, message });
+    else this.unlisted++;
+  }
+
+  get count(): number {
+    return this.list.length + this.unlisted;
+  }
+
+  /** The list, with a last entry counting what was not listed. */
+  finish(line: number): HeaderError[] {
+    if (this.unlisted > 0) this.list.push({ line, message: `and ${this.unlisted} more problem(s), not listed` });
+    return this.list;
+  }
+}
+
 /** Replaces comments and string contents with spaces, keeping every newline so offsets map to lines. */
 function blankComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?(\*\/|$)|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
@@ -27,17 +58,20 @@ function normaliseCondition(expr: string): string {
   return expr.replace(/defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)/g, (_m, a, b) => a ?? b).replace(/\s+/g, ' ').trim();
 }
 
-/** Tracks the stack of #if conditions, line by line. */
+/** Tracks the stack of #if conditions, line by line. Conditions are cut at MAX_CONDITION_LENGTH. */
 class ConditionStack {
   private frames: { original: string; current: string }[] = [];
+  /** The condition of the current line, computed when first asked after a directive. */
+  private cached: string | null | undefined = null;
 
-  constructor(private readonly errors: HeaderError[]) {}
+  constructor(private readonly problems: Problems) {}
 
   apply(directive: string, line: number): void {
     const m = /^#\s*(\w+)\s*(.*)$/.exec(directive.trim());
     if (!m) return;
+    this.cached = undefined;
     const [, keyword, rest] = m;
-    const arg = normaliseCondition(rest);
+    const arg = cut(normaliseCondition(rest));
     switch (keyword) {
       case 'if':
         this.frames.push({ original: arg, current: arg });
@@ -50,18 +84,22 @@ class ConditionStack {
         break;
       case 'elif': {
         const top = this.frames[this.frames.length - 1];
-        if (!top) this.errors.push({ line, message: '#elif without #if' });
-        else top.current = `!(${top.original}) && ${arg}`, (top.original = `${top.original} || ${arg}`);
+        if (!top) {
+          this.problems.add(line, '#elif without #if');
+        } else {
+          top.current = cut(`!(${top.original}) && ${arg}`);
+          top.original = cut(`${top.original} || ${arg}`);
+        }
         break;
       }
       case 'else': {
         const top = this.frames[this.frames.length - 1];
-        if (!top) this.errors.push({ line, message: '#else without #if' });
+        if (!top) this.problems.add(line, '#else without #if');
         else top.current = `!(${top.original})`;
         break;
       }
       case 'endif':
-        if (!this.frames.pop()) this.errors.push({ line, message: '#endif without #if' });
+        if (!this.frames.pop()) this.problems.add(line, '#endif without #if');
         break;
       default:
         break;
@@ -69,8 +107,16 @@ class ConditionStack {
   }
 
   get condition(): string | null {
-    if (this.frames.length === 0) return null;
-    return this.frames.map((f) => (this.frames.length > 1 && /&&|\|\|/.test(f.current) ? `(${f.current})` : f.current)).join(' && ');
+    if (this.cached !== undefined) return this.cached;
+    if (this.frames.length === 0) return (this.cached = null);
+    // Frames nest as deep as the file makes them: stop once the text is long enough to be cut anyway.
+    let text = '';
+    for (const f of this.frames) {
+      const part = this.frames.length > 1 && /&&|\|\|/.test(f.current) ? `(${f.current})` : f.current;
+      text = text ? `${text} && ${part}` : part;
+      if (text.length > MAX_CONDITION_LENGTH) break;
+    }
+    return (this.cached = cut(text));
   }
 
   get depth(): number {
@@ -127,68 +173,94 @@ function toHook(fields: string[], line: number, condition: string | null): HookD
   return hook;
 }
 
-/** Offset of the ')' that closes the '(' at `open`, or -1 when the text ends first. */
-function closingParen(text: string, open: number): number {
+/** Offset of the ')' that closes the '(' at `open`, or -1 when `limit` comes first. */
+function closingParen(text: string, open: number, limit: number): number {
   let depth = 0;
-  for (let i = open; i < text.length; i++) {
+  for (let i = open; i < limit; i++) {
     if (text[i] === '(') depth++;
     else if (text[i] === ')' && --depth === 0) return i;
   }
   return -1;
 }
 
+/** Line numbers (1-based) of offsets asked for in ascending order: each line end is counted once. */
+function lineCounter(text: string): (offset: number) => number {
+  let line = 1;
+  let nextEnd = text.indexOf('\n');
+  return (offset) => {
+    while (nextEnd >= 0 && nextEnd < offset) {
+      line++;
+      nextEnd = text.indexOf('\n', nextEnd + 1);
+    }
+    return line;
+  };
+}
+
+/** The next match of a global regex at or after `from`. */
+function matchFrom(re: RegExp, text: string, from: number): RegExpExecArray | null {
+  re.lastIndex = from;
+  return re.exec(text);
+}
+
 export function parseHookDefs(source: string): ParsedHeader {
-  const errors: HeaderError[] = [];
   const hooks: HookDef[] = [];
   if (source.includes('\0')) {
     return { hooks, errors: [{ line: 1, message: 'not a text file (contains NUL bytes)' }] };
   }
-  const text = blankComments(source);
-  const index = new TextIndex(text);
-  const lineOf = (offset: number) => index.position(offset).line + 1;
-  const conditions = new ConditionStack(errors);
+  const problems = new Problems();
+  // Lines end at \r\n, \r or \n (as editors count them); only line numbers leave this function.
+  const text = blankComments(source.replace(/\r\n?/g, '\n'));
+  // Directives and entries are read in file order, so their lines can be counted as they come.
+  const lineOf = lineCounter(text);
+  const conditions = new ConditionStack(problems);
   const seen = new Map<string, number>();
   const directive = /^[ \t]*#[^\n]*(?:\\\n[^\n]*)*/gm;
   const entry = /\bLSM_HOOK\s*\(/g;
 
-  // Walk directives and entries in file order.
-  let pos = 0;
-  while (pos < text.length) {
-    directive.lastIndex = pos;
-    entry.lastIndex = pos;
-    const d = directive.exec(text);
-    const e = entry.exec(text);
-    if (!d && !e) break;
+  // Walk directives and entries in file order. The next match of each is kept until passed, so the text
+  // is searched once, not again from each entry (which made a long header take quadratic time).
+  let pos: number;
+  let d = matchFrom(directive, text, 0);
+  let e = matchFrom(entry, text, 0);
+  let entries = 0;
+  while (d || e) {
     if (d && (!e || d.index <= e.index)) {
       conditions.apply(d[0].replace(/\\\n/g, ' '), lineOf(d.index));
       pos = d.index + Math.max(d[0].length, 1);
-      continue;
-    }
-    const m = e!;
-    const line = lineOf(m.index);
-    const open = m.index + m[0].length - 1;
-    const close = closingParen(text, open);
-    // An entry that runs into the next one was never closed.
-    entry.lastIndex = open + 1;
-    const next = entry.exec(text);
-    if (close < 0 || (next && next.index < close)) {
-      errors.push({ line, message: 'LSM_HOOK entry is not closed with )' });
-      pos = next ? next.index : text.length;
-      continue;
-    }
-    const hook = toHook(splitFields(text.slice(open + 1, close)), line, conditions.condition);
-    if (typeof hook === 'string') {
-      errors.push({ line, message: hook });
-    } else if (seen.has(hook.name)) {
-      errors.push({ line, message: `hook '${hook.name}' is declared again (first at line ${seen.get(hook.name)}); the first is kept` });
     } else {
-      seen.set(hook.name, line);
-      hooks.push(hook);
+      const m = e!;
+      const line = lineOf(m.index);
+      if (++entries > MAX_HOOK_ENTRIES) {
+        problems.add(line, `more than ${MAX_HOOK_ENTRIES} LSM_HOOK entries (a kernel's header has about 300); the rest of the file is not read`);
+        break;
+      }
+      const open = m.index + m[0].length - 1;
+      // An entry that runs into the next one was never closed.
+      const next = matchFrom(entry, text, open + 1);
+      const close = closingParen(text, open, next ? next.index : text.length);
+      if (close < 0) {
+        problems.add(line, 'LSM_HOOK entry is not closed with )');
+        pos = next ? next.index : text.length;
+      } else {
+        const hook = toHook(splitFields(text.slice(open + 1, close)), line, conditions.condition);
+        if (typeof hook === 'string') {
+          problems.add(line, hook);
+        } else if (seen.has(hook.name)) {
+          problems.add(line, `hook '${hook.name}' is declared again (first at line ${seen.get(hook.name)}); the first is kept`);
+        } else {
+          seen.set(hook.name, line);
+          hooks.push(hook);
+        }
+        pos = close + 1;
+      }
+      e = next && next.index >= pos ? next : matchFrom(entry, text, pos);
     }
-    pos = close + 1;
+    // What lies inside the directive or entry just read is part of it.
+    if (d && d.index < pos) d = matchFrom(directive, text, pos);
+    if (e && e.index < pos) e = matchFrom(entry, text, pos);
   }
-  const lastLine = source.endsWith('\n') ? index.lineCount - 1 : index.lineCount;
-  if (conditions.depth > 0) errors.push({ line: lastLine, message: `${conditions.depth} #if block(s) not closed by #endif` });
-  if (hooks.length === 0 && errors.length === 0) errors.push({ line: 1, message: 'no LSM_HOOK entries found' });
-  return { hooks, errors };
+  const lastLine = lineOf(text.length) - (text.endsWith('\n') ? 1 : 0);
+  if (conditions.depth > 0) problems.add(lastLine, `${conditions.depth} #if block(s) not closed by #endif`);
+  if (hooks.length === 0 && problems.count === 0) problems.add(1, 'no LSM_HOOK entries found');
+  return { hooks, errors: problems.finish(lastLine) };
 }

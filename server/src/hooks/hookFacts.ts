@@ -1,5 +1,5 @@
 // What is known about one hook across the bundled releases and in the target: for hovers and completion.
-import { formatParam } from './cDecl';
+import { formatParam } from '../ctext/cDecl';
 import { kernelRules, type HookCatalog, type KernelTarget } from './catalog';
 import { describeReleases } from './releaseList';
 import type { HookDef } from './types';

@@ -22,7 +22,8 @@ export interface StoredTables {
   releases: StoredRelease[];
 }
 
-export const SET_NAMES: Record<string, keyof HookSets> = {
+/** Kernel set name -> HookSets key. No prototype: a lookup of `constructor` finds nothing. */
+export const SET_NAMES: Record<string, keyof HookSets> = Object.assign(Object.create(null) as Record<string, keyof HookSets>, {
   bpf_lsm_disabled_hooks: 'disabled',
   sleepable_lsm_hooks: 'sleepable',
   untrusted_lsm_hooks: 'untrusted',
@@ -30,7 +31,7 @@ export const SET_NAMES: Record<string, keyof HookSets> = {
   bpf_lsm_current_hooks: 'current',
   bpf_lsm_locked_sockopt_hooks: 'lockedSockopt',
   bpf_lsm_unlocked_sockopt_hooks: 'unlockedSockopt',
-};
+});
 
 export function emptySets(): HookSets {
   return { disabled: [], sleepable: [], untrusted: [], bool: [], current: [], lockedSockopt: [], unlockedSockopt: [] };

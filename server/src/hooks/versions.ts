@@ -8,6 +8,15 @@ export function parseVersion(text: string): Version | null {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
 }
 
+/**
+ * Is this a whole kernel release string, as `uname -r` prints one: `6.12`, `6.1.0-28-amd64`,
+ * `5.15.153.1-microsoft-standard-WSL2`, `4.19.0+`? Not `6.12.` or `6.12-` (a typo that parseVersion's
+ * prefix match would take as 6.12).
+ */
+export function isKernelRelease(text: string): boolean {
+  return /^v?\d+\.\d+(?:\.\d+)*(?:[-+~_][0-9A-Za-z][\w.+~-]*|\+)?$/.test(text.trim());
+}
+
 export function compareVersions(a: Version, b: Version): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 }

@@ -9,17 +9,18 @@ export interface DiagnosticData {
   fixes: Fix[];
 }
 
-const SEVERITY: Record<string, DiagnosticSeverity> = {
-  error: DiagnosticSeverity.Error,
-  warning: DiagnosticSeverity.Warning,
-  information: DiagnosticSeverity.Information,
-  hint: DiagnosticSeverity.Hint,
-};
+/** A Map: severities can come from the user's settings, and a plain object has `constructor` too. */
+const SEVERITY = new Map<string, DiagnosticSeverity>([
+  ['error', DiagnosticSeverity.Error],
+  ['warning', DiagnosticSeverity.Warning],
+  ['information', DiagnosticSeverity.Information],
+  ['hint', DiagnosticSeverity.Hint],
+]);
 
 export function toDiagnostic(finding: Finding): Diagnostic {
   const diagnostic: Diagnostic = {
     range: finding.range,
-    severity: SEVERITY[finding.severity] ?? DiagnosticSeverity.Warning,
+    severity: SEVERITY.get(finding.severity) ?? DiagnosticSeverity.Warning,
     code: finding.code,
     source: DIAGNOSTIC_SOURCE,
     message: finding.message,

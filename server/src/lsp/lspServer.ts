@@ -1,22 +1,30 @@
-// The BPF LSM language server: capabilities, settings, and the wiring of each feature to the protocol.
+// The BPF LSM language server: wiring only. Each feature (features/) registers its own handlers and
+// capability; this class creates what they share, reads the settings and reports problems once.
 import {
-  TextDocumentSyncKind,
+  DidChangeConfigurationNotification,
+  NotificationType,
   type ClientCapabilities,
   type Connection,
   type InitializeParams,
   type InitializeResult,
+  type ServerCapabilities,
 } from 'vscode-languageserver';
-import { TARGET_KERNEL_NOTIFICATION, type TargetKernelParams } from '../../../common/protocol';
+import { TargetKernelNotification, type TargetKernelParams } from '../../../common/protocol';
 import { normaliseSettings, SETTINGS_SECTION, type BpfLsmSettings } from '../../../common/settings';
-import { createCParser } from '../analysis/cParser';
 import { HookCatalog } from '../hooks/catalog';
+import { AnalysisHost } from './analysisHost';
 import { ServerContext } from './context';
 import { DocumentStore } from './documentStore';
-import { codeActions } from './features/codeActions';
-import { complete, COMPLETION_TRIGGERS } from './features/completion';
+import { CodeActionsFeature } from './features/codeActions';
+import { CompletionFeature } from './features/completion';
 import { DiagnosticsFeature } from './features/diagnostics';
-import { hover } from './features/hover';
+import { DocumentSyncFeature } from './features/documentSync';
+import type { Feature } from './features/feature';
+import { HoverFeature } from './features/hover';
+import { createLogger, type Logger } from './logger';
 import { resolveTarget } from './targetProvider';
+
+const TARGET_KERNEL = new NotificationType<TargetKernelParams>(TargetKernelNotification.method);
 
 export class BpfLspServer {
   private ctx!: ServerContext;
@@ -25,34 +33,25 @@ export class BpfLspServer {
   /** Problems already shown to the user (a broken header is reported once, not on every change). */
   private readonly shownProblems = new Set<string>();
 
-  constructor(private readonly connection: Connection) {}
+  private readonly log: Logger;
+
+  /** `workerScript`: the file the analysis worker thread runs (the server's entry, see server.ts). */
+  constructor(private readonly connection: Connection, private readonly workerScript: string) {
+    this.log = createLogger(connection.console);
+  }
 
   register(): void {
     const c = this.connection;
     c.onInitialize((params) => this.initialize(params));
     c.onInitialized(() => void this.onInitialized());
     c.onDidChangeConfiguration((change) => void this.reloadSettings(change.settings));
-    c.onDidOpenTextDocument(({ textDocument: d }) => this.guard('open', () => {
-      this.ctx.store.open(d.uri, d.languageId, d.version, d.text);
-      this.diagnostics.schedule(d.uri, true);
-    }));
-    c.onDidChangeTextDocument(({ textDocument, contentChanges }) => this.guard('change', () => {
-      if (this.ctx.store.change(textDocument.uri, textDocument.version, contentChanges)) this.diagnostics.schedule(textDocument.uri);
-    }));
-    c.onDidCloseTextDocument(({ textDocument }) => this.guard('close', () => {
-      this.ctx.store.close(textDocument.uri);
-      this.ctx.forget(textDocument.uri);
-      this.diagnostics.clear(textDocument.uri);
-    }));
-    c.onNotification(TARGET_KERNEL_NOTIFICATION, (params: TargetKernelParams) => this.guard('targetKernel', () => {
+    c.onNotification(TARGET_KERNEL, (params) => this.guard('targetKernel', () => {
       this.targetKernel = params.btfPath ? params : undefined;
       this.apply(this.requested, true);
-    }));
-    c.onHover((params) => this.guard('hover', () => hover(this.ctx, params), null));
-    c.onCompletion((params) => this.guard('completion', () => complete(this.ctx, params), []));
-    c.onCodeAction((params) => this.guard('codeAction', () => codeActions(params), []));
+    }, undefined));
     c.onShutdown(() => {
       this.diagnostics?.dispose();
+      this.ctx?.dispose();
       this.ctx?.store.dispose();
     });
   }
@@ -63,18 +62,23 @@ export class BpfLspServer {
     const settings = normaliseSettings(params.initializationOptions?.settings);
     const { target, problems } = resolveTarget(settings, catalog);
     this.requested = settings;
-    this.ctx = new ServerContext(this.connection, new DocumentStore(await createCParser()), catalog, settings, target);
+    // Text only here: the trees live in the analysis worker.
+    const store = new DocumentStore(null, (m) => this.log.info(m));
+    const host = new AnalysisHost(this.workerScript, (m) => this.log.info(m), (entry) => store.get(entry.doc.uri) === entry);
+    this.ctx = new ServerContext(this.connection, store, catalog, host, settings, target);
     this.diagnostics = new DiagnosticsFeature(this.ctx);
     this.pendingProblems = problems;
-    const codeActionLiterals = !!params.capabilities.textDocument?.codeAction?.codeActionLiteralSupport;
+    const features: Feature[] = [
+      new DocumentSyncFeature(this.ctx, this.diagnostics),
+      new HoverFeature(this.ctx),
+      new CompletionFeature(this.ctx),
+      new CodeActionsFeature(),
+    ];
+    const capabilities: ServerCapabilities = {};
+    const guard = <T>(what: string, fn: () => T | Promise<T>, fallback: T) => this.guard(what, fn, fallback);
+    for (const feature of features) feature.register(this.connection, capabilities, params.capabilities, guard);
     return {
-      capabilities: {
-        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
-        hoverProvider: true,
-        completionProvider: { triggerCharacters: COMPLETION_TRIGGERS },
-        // Quick fixes need code action literals; older clients would only get bare commands.
-        codeActionProvider: codeActionLiterals ? { codeActionKinds: ['quickfix'] } : undefined,
-      },
+      capabilities,
       serverInfo: { name: 'bpf-lsm-language-server', version: '0.1.0' },
     };
   }
@@ -86,20 +90,28 @@ export class BpfLspServer {
 
   private async onInitialized(): Promise<void> {
     this.report(this.pendingProblems);
-    if (this.clientCapabilities.workspace?.configuration) await this.reloadSettings();
+    const workspace = this.clientCapabilities.workspace;
+    // Pulled settings: the client says that they changed, the server asks for them.
+    if (workspace?.configuration && workspace.didChangeConfiguration?.dynamicRegistration) {
+      await this.connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
+    }
+    if (workspace?.configuration) await this.reloadSettings();
   }
 
-  /** Settings come with the change notification, or are pulled (workspace/configuration) when supported. */
+  /** Settings are pulled (workspace/configuration) when the client can; otherwise taken from the notification. */
   private async reloadSettings(pushed?: unknown): Promise<void> {
     try {
-      let raw = (pushed as Record<string, unknown> | undefined)?.[SETTINGS_SECTION];
-      if (raw === undefined && this.clientCapabilities.workspace?.configuration) {
+      let raw: unknown;
+      if (this.clientCapabilities.workspace?.configuration) {
         raw = await this.connection.workspace.getConfiguration(SETTINGS_SECTION);
+      } else if (pushed && typeof pushed === 'object' && Object.hasOwn(pushed, SETTINGS_SECTION)) {
+        // Object.hasOwn: what the client pushed is user data, and a plain object inherits `constructor`.
+        raw = (pushed as Record<string, unknown>)[SETTINGS_SECTION];
       }
       if (raw === undefined) return;
       this.apply(normaliseSettings(raw));
     } catch (err) {
-      this.connection.console.error(`reading settings failed: ${(err as Error).stack ?? err}`);
+      this.log.error(`reading settings failed: ${(err as Error).stack ?? err}`);
     }
   }
 
@@ -122,7 +134,7 @@ export class BpfLspServer {
     if (k && !settings.btfPath && target.source === `BTF of ${k.btfPath}`) target.source = `BTF of ${k.label} (${k.release})`;
     this.ctx.configure(effective, target);
     this.report(problems);
-    this.connection.console.info(`checking against ${target.source}${target.note ? ` (${target.note})` : ''}`);
+    this.log.info(`checking against ${target.source}${target.note ? ` (${target.note})` : ''}`);
     this.diagnostics.scheduleAll();
   }
 
@@ -130,19 +142,29 @@ export class BpfLspServer {
     for (const p of problems) {
       if (this.shownProblems.has(p.message)) continue;
       this.shownProblems.add(p.message);
-      this.connection.console.warn(p.message);
+      this.log.warn(p.message);
       if (p.severity === 'error') void this.connection.window.showErrorMessage(p.message);
       else void this.connection.window.showWarningMessage(p.message);
     }
   }
 
-  /** Runs a handler; an exception is logged with its stack and the request gets an empty answer. */
-  private guard<T>(what: string, fn: () => T, fallback?: T): T {
+  /**
+   * Runs a handler; an exception (thrown or rejected) is logged with its stack, shown to the user once
+   * per handler and error, and the request gets `fallback`.
+   */
+  private guard<T>(what: string, fn: () => T | Promise<T>, fallback: T): T | Promise<T> {
     try {
-      return fn();
+      const result = fn();
+      return result instanceof Promise ? result.catch((err: unknown) => this.failed(what, err, fallback)) : result;
     } catch (err) {
-      this.connection.console.error(`${what} failed: ${(err as Error).stack ?? err}`);
-      return fallback as T;
+      return this.failed(what, err, fallback);
     }
+  }
+
+  private failed<T>(what: string, err: unknown, fallback: T): T {
+    this.log.error(`${what} failed: ${(err as Error)?.stack ?? err}`);
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    this.report([{ severity: 'error', message: `BPF LSM language server: handling ${what} failed (${why}); the output channel has the details.` }]);
+    return fallback;
   }
 }

@@ -1,9 +1,8 @@
 // Turns the settings into the kernel target the documents are checked against. A bad kernel setting or
 // a broken user header is reported once (per distinct problem), and the bundled tables are used instead.
-import * as fs from 'node:fs';
 import type { BpfLsmSettings } from '../../../common/settings';
-import { BtfError } from '../btf/btfReader';
 import { btfHookTableFromFile } from '../btf/btfCache';
+import { HOOK_DEFS_LIMIT, readTextFile } from '../ctext/boundedRead';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
 import type { HookDef } from '../hooks/types';
 
@@ -18,19 +17,21 @@ export interface ResolvedTarget {
   problems: TargetProblem[];
 }
 
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+}
+
 export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog): ResolvedTarget {
   const problems: TargetProblem[] = [];
   let hookDefs: { path: string; text: string } | undefined;
   if (settings.hookDefsPath) {
+    // Bounded: a FIFO or /dev/zero here must not hang the server (see boundedRead.ts).
     try {
-      const data = fs.readFileSync(settings.hookDefsPath);
-      if (data.subarray(0, 8192).includes(0)) throw new Error('it is a binary file');
-      hookDefs = { path: settings.hookDefsPath, text: data.toString('utf8') };
+      hookDefs = { path: settings.hookDefsPath, text: readTextFile(settings.hookDefsPath, HOOK_DEFS_LIMIT) };
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
       problems.push({
         severity: 'error',
-        message: `bpfLsm.hookDefsPath: cannot read ${settings.hookDefsPath} (${why}); using the bundled hook tables.`,
+        message: `bpfLsm.hookDefsPath: cannot read ${settings.hookDefsPath} (${oneLine(err)}); using the bundled hook tables.`,
       });
     }
   }
@@ -40,9 +41,8 @@ export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog): R
       const table = btfHookTableFromFile(settings.btfPath);
       btf = { source: `BTF of ${settings.btfPath}`, hooks: table.hooks };
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'no such file' : e instanceof BtfError ? e.message : `cannot read it (${e.message})`;
-      problems.push({ severity: 'error', message: `bpfLsm.btfPath: ${settings.btfPath}: ${why}; using ${hookDefs ? settings.hookDefsPath : 'the bundled hook tables'} instead.` });
+      // InputFileError (not a regular file, too large...) and BtfError (corrupt, no bpf_lsm_ hooks) say why.
+      problems.push({ severity: 'error', message: `bpfLsm.btfPath: ${settings.btfPath}: ${oneLine(err)}; using ${hookDefs ? settings.hookDefsPath : 'the bundled hook tables'} instead.` });
     }
   }
   let kernel: string | undefined = settings.kernel || undefined;

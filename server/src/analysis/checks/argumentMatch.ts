@@ -1,5 +1,5 @@
 // Compares one BPF_PROG argument with the hook's parameter at the same position.
-import { tagName, type CParam } from '../../hooks/cDecl';
+import { tagName, type CParam } from '../../ctext/cDecl';
 
 /** Why `mine` cannot stand for `theirs`, or null when it can. const, __user and names do not matter. */
 export function argumentProblem(mine: CParam, theirs: CParam): string | null {

@@ -2,7 +2,20 @@
 import type { Finding } from '../findings';
 import type { ProgramContext } from './context';
 import { suggestHooks } from './hookSuggestions';
+import type { HookCatalog, KernelTarget } from '../../hooks/catalog';
 import { describeReleases } from '../../hooks/releaseList';
+
+/** Hook names to suggest from, built once per target (a file may have thousands of unknown hooks). */
+const candidates = new WeakMap<KernelTarget, { names: Set<string>; preferred: Set<string> }>();
+
+function candidatesFor(target: KernelTarget, catalog: HookCatalog) {
+  let entry = candidates.get(target);
+  if (!entry) {
+    entry = { names: new Set([...target.hooks.keys(), ...catalog.allHookNames()]), preferred: new Set(target.hooks.keys()) };
+    candidates.set(target, entry);
+  }
+  return entry;
+}
 
 export function checkHookExists(ctx: ProgramContext): Finding[] {
   const { program, target, catalog, model } = ctx;
@@ -26,8 +39,8 @@ export function checkHookExists(ctx: ProgramContext): Finding[] {
         `Target a kernel that has it, or use another hook.`,
     }];
   }
-  const names = new Set([...target.hooks.keys(), ...catalog.allHookNames()]);
-  const suggestions = suggestHooks(program.hook, names, new Set(target.hooks.keys()));
+  const { names, preferred } = candidatesFor(target, catalog);
+  const suggestions = suggestHooks(program.hook, names, preferred);
   const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : '';
   return [{
     code: 'unknown-hook',

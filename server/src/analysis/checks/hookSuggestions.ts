@@ -2,7 +2,7 @@
 import { distance } from 'fastest-levenshtein';
 
 /** Words people use for what the kernel names otherwise (exec is `bprm`, mount is `sb_...`). */
-const SYNONYMS: Record<string, string[]> = {
+const SYNONYMS: ReadonlyMap<string, string[]> = new Map(Object.entries({
   exec: ['bprm'],
   execve: ['bprm', 'exec'],
   execute: ['bprm', 'exec'],
@@ -18,7 +18,13 @@ const SYNONYMS: Record<string, string[]> = {
   sock: ['socket'],
   process: ['task'],
   fork: ['task_alloc'],
-};
+}));
+
+/**
+ * Hook names are under 40 characters: a longer string is no misspelling of one, and comparing it with
+ * every hook would cost its length each time.
+ */
+const MAX_NAME_LENGTH = 100;
 
 /** Words too common in hook names to say anything about what was meant. */
 const WEAK_WORDS = new Set(['security', 'alloc', 'free', 'get', 'set', 'post', 'pre', 'lsm', 'hook', 'check']);
@@ -29,10 +35,12 @@ function words(name: string): string[] {
 
 /** Nearest hooks to `name`; hooks of the target kernel (`preferred`) rank before other releases' hooks. */
 export function suggestHooks(name: string, candidates: Iterable<string>, preferred: Set<string>, limit = 3): string[] {
+  if (name.length > MAX_NAME_LENGTH) return [];
   const wanted = new Set<string>();
   for (const w of words(name)) {
     if (!WEAK_WORDS.has(w)) wanted.add(w);
-    for (const s of SYNONYMS[w] ?? []) for (const part of s.split('_')) wanted.add(part);
+    // A Map: `SYNONYMS[w]` would give Object.prototype's members for `constructor`, `toString`...
+    for (const s of SYNONYMS.get(w) ?? []) for (const part of s.split('_')) wanted.add(part);
   }
   const maxTypo = Math.max(2, Math.floor(name.length / 4));
   const scored: { hook: string; typo: boolean; shared: number; d: number; here: boolean }[] = [];

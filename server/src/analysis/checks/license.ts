@@ -10,7 +10,8 @@ export function checkLicense(model: FileModel): Finding[] {
   if (model.licenses.length === 0) {
     const first = model.programs[0];
     const end = model.index.position(model.text.length);
-    const newline = model.text.endsWith('\n') || model.text.length === 0 ? '' : '\n';
+    const eol = model.index.eol;
+    const newline = /[\r\n]$/.test(model.text) || model.text.length === 0 ? '' : eol;
     return [{
       code: 'license',
       severity: 'error',
@@ -19,7 +20,7 @@ export function checkLicense(model: FileModel): Finding[] {
         'GPL-compatible licence. Add char LICENSE[] SEC("license") = "GPL";',
       fixes: [{
         title: 'Add a GPL licence',
-        edits: [{ range: { start: end, end }, newText: `${newline}\nchar LICENSE[] SEC("license") = "GPL";\n` }],
+        edits: [{ range: { start: end, end }, newText: `${newline}${eol}char LICENSE[] SEC("license") = "GPL";${eol}` }],
         preferred: true,
       }],
     }];

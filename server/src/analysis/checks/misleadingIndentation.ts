@@ -2,25 +2,25 @@
 // of the body. It runs every time; when it is a `return -EPERM`, the program denies everything.
 import type { Node } from 'web-tree-sitter';
 import type { Finding } from '../findings';
+import type { FileModel } from '../programs';
 import { evalConstant } from '../constEval';
-import { bodyNodes, returnValue } from '../syntax';
+import { returnValue, statementsWithNext } from '../syntax';
 import type { ProgramContext } from './context';
 
-const BODY_FIELDS: Record<string, string> = {
-  if_statement: 'consequence',
-  while_statement: 'body',
-  for_statement: 'body',
-};
+const BODY_FIELDS = new Map([
+  ['if_statement', 'consequence'],
+  ['while_statement', 'body'],
+  ['for_statement', 'body'],
+]);
 
 export function checkMisleadingIndentation(ctx: ProgramContext): Finding[] {
   const { program, model } = ctx;
   if (!program.body) return [];
   const findings: Finding[] = [];
-  for (const stmt of Object.keys(BODY_FIELDS).flatMap((kind) => bodyNodes(program.body!, kind))) {
-    const body = stmt.childForFieldName(BODY_FIELDS[stmt.type]);
+  for (const { stmt, next } of statementsWithNext(program.body, [...BODY_FIELDS.keys()])) {
+    const body = stmt.childForFieldName(BODY_FIELDS.get(stmt.type)!);
     if (!body || body.type === 'compound_statement') continue;
     if (stmt.type === 'if_statement' && stmt.childForFieldName('alternative')) continue;
-    const next = stmt.nextNamedSibling;
     if (!next || next.type === 'comment') continue;
     const bodyPos = model.index.position(body.startIndex);
     const nextPos = model.index.position(next.startIndex);
@@ -44,7 +44,7 @@ export function checkMisleadingIndentation(ctx: ProgramContext): Finding[] {
         title: `Put both statements in braces under the '${keyword}'`,
         edits: [{
           range: model.index.range(body.startIndex, next.endIndex),
-          newText: bracedBlock(model.text, body, next, model.index.indentAt(body.startIndex), indent),
+          newText: bracedBlock(model, body, next, model.index.indentAt(body.startIndex), indent),
         }],
         preferred: true,
       }],
@@ -59,9 +59,11 @@ function isDeny(value: Node | null, ctx: ProgramContext): boolean {
   return v !== null && v !== 0;
 }
 
-/** `{ first; <comments between> second; }` laid out in the file's indentation. */
-function bracedBlock(text: string, first: Node, second: Node, inner: string, outer: string): string {
+/** `{ first; <comments between> second; }` laid out in the file's indentation and line ends. */
+function bracedBlock(model: FileModel, first: Node, second: Node, inner: string, outer: string): string {
+  const { text, index: { eol } } = model;
   const between = text.slice(first.endIndex, second.startIndex).trim();
-  const middle = between ? `\n${inner}${between}` : '';
-  return `{\n${inner}${first.text}${middle}\n${inner}${second.text}\n${outer}}`;
+  const middle = between ? `${eol}${inner}${between}` : '';
+  const textOf = (n: Node) => text.slice(n.startIndex, n.endIndex);
+  return `{${eol}${inner}${textOf(first)}${middle}${eol}${inner}${textOf(second)}${eol}${outer}}`;
 }

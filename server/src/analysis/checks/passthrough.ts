@@ -1,42 +1,70 @@
 // missing-ret-passthrough: an int-hook program must give back a non-zero `ret` (the verdict of the
 // program before it on the hook); returning anything else then overrides a denial.
 import type { Node } from 'web-tree-sitter';
-import { isIntegerScalar } from '../../hooks/cDecl';
+import { isIntegerScalar } from '../../ctext/cDecl';
 import { programArgs } from '../../hooks/hookFacts';
 import type { Finding } from '../findings';
-import { branch, children, labels, returnValue, unparen } from '../syntax';
+import { bodyNodes, branch, children, labels, returnValue, unparen } from '../syntax';
 import { hasTypedArgs, takesRetSlot, type ProgramContext } from './context';
 import { insertPassthroughEdit, rewriteArgsEdit } from './prototypeEdits';
 
 /** Conditions that hold whenever `ret` is non-zero: `ret`, `ret != 0`, `0 != ret`, `ret < 0`, `... || ret`. */
 function holdsWhenRetSet(cond: Node, ret: string): boolean {
-  const n = unparen(cond);
-  if (n.type === 'identifier') return n.text === ret;
-  if (n.type !== 'binary_expression') return false;
-  const op = n.childForFieldName('operator')?.type;
-  const l = n.childForFieldName('left');
-  const r = n.childForFieldName('right');
-  if (!l || !r) return false;
   const isRet = (x: Node) => unparen(x).type === 'identifier' && unparen(x).text === ret;
   const isZero = (x: Node) => /^0[uUlL]*$/.test(unparen(x).text);
-  if (op === '||') return holdsWhenRetSet(l, ret) || holdsWhenRetSet(r, ret);
-  if (op === '!=') return (isRet(l) && isZero(r)) || (isZero(l) && isRet(r));
-  // A verdict is 0 or a negative errno, so "non-zero" and "negative" agree.
-  if (op === '<') return isRet(l) && isZero(r);
-  if (op === '>') return isZero(l) && isRet(r);
+  // `a || b || c` nests as deep as the chain is long: an explicit stack, not recursion.
+  const pending = [cond];
+  while (pending.length > 0) {
+    const n = unparen(pending.pop()!);
+    if (n.type === 'identifier') {
+      if (n.text === ret) return true;
+      continue;
+    }
+    if (n.type !== 'binary_expression') continue;
+    const op = n.childForFieldName('operator')?.type;
+    const l = n.childForFieldName('left');
+    const r = n.childForFieldName('right');
+    if (!l || !r) continue;
+    if (op === '||') pending.push(r, l);
+    else if (op === '!=' && ((isRet(l) && isZero(r)) || (isZero(l) && isRet(r)))) return true;
+    // A verdict is 0 or a negative errno, so "non-zero" and "negative" agree.
+    else if (op === '<' && isRet(l) && isZero(r)) return true;
+    else if (op === '>' && isZero(l) && isRet(r)) return true;
+  }
   return false;
 }
 
-/** `ret`, or `ret ? ret : x` / `ret != 0 ? ret : x`. */
+/** `ret`, or `ret ? ret : x` / `ret != 0 ? ret : x` (nested as deep as written). */
 function givesBackRet(value: Node | null, ret: string): boolean {
-  if (!value) return false;
-  if (value.type === 'identifier') return value.text === ret;
-  if (value.type === 'conditional_expression') {
-    const cond = value.childForFieldName('condition');
-    const then = value.childForFieldName('consequence');
-    return !!cond && !!then && holdsWhenRetSet(cond, ret) && givesBackRet(unparen(then), ret);
+  let v = value;
+  while (v?.type === 'conditional_expression') {
+    const cond = v.childForFieldName('condition');
+    const then = v.childForFieldName('consequence');
+    if (!cond || !then || !holdsWhenRetSet(cond, ret)) return false;
+    v = unparen(then);
   }
-  return false;
+  return v?.type === 'identifier' && v.text === ret;
+}
+
+/** Does any of `nodes` (in document order) start inside `stmt`? A binary search, no tree walk. */
+function startsWithin(nodes: Node[], stmt: Node): boolean {
+  let lo = 0;
+  let hi = nodes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (nodes[mid].startIndex < stmt.startIndex) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < nodes.length && nodes[lo].startIndex < stmt.endIndex;
+}
+
+/** A statement being walked: its parts, and how their results make its own. */
+interface Frame {
+  parts: Node[];
+  next: number;
+  /** any: guarded once a part is (the rest is not walked); all: guarded if every part is; none: never. */
+  combine: 'any' | 'all' | 'none';
+  guarded: boolean;
 }
 
 class PassthroughWalk {
@@ -50,7 +78,11 @@ class PassthroughWalk {
     return this.labelled.get(name) ?? null;
   }
 
-  /** Does this statement always leave the program returning `ret`? */
+  private containsExit(stmt: Node): boolean {
+    return startsWithin(bodyNodes(this.body, 'return_statement'), stmt) || startsWithin(bodyNodes(this.body, 'goto_statement'), stmt);
+  }
+
+  /** Does this statement always leave the program returning `ret`? (Bounded depth: a guard is short.) */
   private exitsWithRet(stmt: Node | null, depth = 0): boolean {
     if (!stmt || depth > 8) return false;
     switch (stmt.type) {
@@ -63,7 +95,7 @@ class PassthroughWalk {
       case 'compound_statement':
         for (const s of children(stmt)) {
           if (this.exitsWithRet(s, depth + 1)) return true;
-          if (s.descendantsOfType(['return_statement', 'goto_statement']).length > 0) return false;
+          if (this.containsExit(s)) return false;
         }
         return false;
       default:
@@ -71,40 +103,58 @@ class PassthroughWalk {
     }
   }
 
-  /** Walks one statement; returns whether every path past it is already guarded. */
-  walk(stmt: Node, guarded: boolean): boolean {
-    if (guarded) return true;
-    switch (stmt.type) {
-      case 'compound_statement': {
-        let g = false;
-        for (const s of children(stmt)) g = this.walk(s, g);
-        return g;
+  /**
+   * Walks a statement and what it holds, recording the first return that can run while `ret` is set;
+   * returns whether every path past it is already guarded. Statements nest as deep as the source does
+   * (thousands of `{` or `if`), so this keeps its own stack rather than recursing.
+   */
+  walk(root: Node): boolean {
+    const stack: Frame[] = [];
+    let finished = this.enter(root, stack);
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (!top) return finished!;
+      if (finished !== null) {
+        if (top.combine === 'any' && finished) {
+          top.guarded = true;
+          top.next = top.parts.length;
+        } else if (top.combine === 'all') {
+          top.guarded &&= finished;
+        }
       }
+      if (top.next < top.parts.length) {
+        finished = this.enter(top.parts[top.next++], stack);
+      } else {
+        stack.pop();
+        finished = top.guarded;
+      }
+    }
+  }
+
+  /** Starts on one statement: its result when it has no parts to walk, else null (a frame is pushed). */
+  private enter(stmt: Node, stack: Frame[]): boolean | null {
+    const push = (parts: (Node | null | undefined)[], combine: Frame['combine'], guarded: boolean) => {
+      stack.push({ parts: parts.filter((p): p is Node => !!p), next: 0, combine, guarded });
+      return null;
+    };
+    switch (stmt.type) {
+      case 'compound_statement':
+        return push(children(stmt), 'any', false);
       case 'if_statement': {
         const cond = stmt.childForFieldName('condition');
         const cons = stmt.childForFieldName('consequence');
         const alt = branch(stmt.childForFieldName('alternative'));
-        if (cond && holdsWhenRetSet(cond, this.ret) && this.exitsWithRet(cons)) {
-          if (alt) this.walk(alt, true);
-          return true;
-        }
-        const a = cons ? this.walk(cons, false) : false;
-        const b = alt ? this.walk(alt, false) : false;
-        return a && b;
+        if (cond && holdsWhenRetSet(cond, this.ret) && this.exitsWithRet(cons)) return true;
+        return push([cons, alt], 'all', !!cons && !!alt);
       }
       case 'return_statement':
         if (!givesBackRet(returnValue(stmt), this.ret)) this.offending ??= stmt;
         return false;
-      case 'labeled_statement': {
-        const inner = children(stmt).find((c) => c.type !== 'statement_identifier');
-        return inner ? this.walk(inner, false) : false;
-      }
+      case 'labeled_statement':
+        return push([children(stmt).find((c) => c.type !== 'statement_identifier')], 'any', false);
       default:
         // Loops, switch, do: a guard inside them does not cover what follows; still look for returns.
-        for (const s of children(stmt)) {
-          if (/statement$|^else_clause$|^case_statement$/.test(s.type)) this.walk(s, false);
-        }
-        return false;
+        return push(children(stmt).filter((s) => /statement$|^else_clause$|^case_statement$/.test(s.type)), 'none', false);
     }
   }
 }
@@ -133,7 +183,7 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
   if (!program.body || !isIntegerScalar(retParam.decl)) return [];
   const ret = retParam.decl.name || 'ret';
   const walk = new PassthroughWalk(program.body, ret);
-  walk.walk(program.body, false);
+  walk.walk(program.body);
   if (!walk.offending) return [];
   const guard = insertPassthroughEdit(model, program, ret);
   return [{

@@ -1,6 +1,6 @@
 // Edits shared by several checks: rewriting a BPF_PROG argument list to the hook's prototype, and
 // inserting the `if (ret != 0) return ret;` passthrough as the program's first statement.
-import { formatParam, parseParam } from '../../hooks/cDecl';
+import { formatParam, parseParam } from '../../ctext/cDecl';
 import type { HookDef } from '../../hooks/types';
 import type { TextEdit } from '../findings';
 import type { FileModel, LsmProgram } from '../programs';
@@ -41,5 +41,6 @@ export function insertPassthroughEdit(model: FileModel, program: LsmProgram, ret
   const indent = model.index.indentAt(first.startIndex);
   const unit = indent.startsWith('\t') ? '\t' : indent.length > bodyIndent.length ? indent.slice(bodyIndent.length) : '    ';
   const lineStart = { line: model.index.position(first.startIndex).line, character: 0 };
-  return { range: { start: lineStart, end: lineStart }, newText: `${indent}${guard}\n${indent}${unit}${statement}\n\n` };
+  const eol = model.index.eol;
+  return { range: { start: lineStart, end: lineStart }, newText: `${indent}${guard}${eol}${indent}${unit}${statement}${eol}${eol}` };
 }

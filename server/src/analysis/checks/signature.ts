@@ -1,6 +1,6 @@
 // signature-mismatch: BPF_PROG arguments against the hook's prototype in the target release.
 // BPF LSM passes the hook's arguments, then (for hooks that return int) the previous verdict `ret`.
-import { formatParam, isIntegerScalar, parseParam } from '../../hooks/cDecl';
+import { formatParam, isIntegerScalar, parseParam } from '../../ctext/cDecl';
 import { prototypeOf } from '../../hooks/hookFacts';
 import type { Finding } from '../findings';
 import { argumentProblem } from './argumentMatch';

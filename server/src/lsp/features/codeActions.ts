@@ -1,7 +1,24 @@
 // Quick fixes: the edits each diagnostic carries in `data` (see convert.ts), one code action per fix.
-import { CodeActionKind, type CodeAction, type CodeActionParams } from 'vscode-languageserver';
+import {
+  CodeActionKind,
+  type ClientCapabilities,
+  type CodeAction,
+  type CodeActionParams,
+  type Connection,
+  type ServerCapabilities,
+} from 'vscode-languageserver';
 import type { DiagnosticData } from '../convert';
 import { DIAGNOSTIC_SOURCE } from '../convert';
+import type { Feature, Guard } from './feature';
+
+export class CodeActionsFeature implements Feature {
+  register(connection: Connection, capabilities: ServerCapabilities, client: ClientCapabilities, guard: Guard): void {
+    // Quick fixes need code action literals; older clients would only get bare commands.
+    if (!client.textDocument?.codeAction?.codeActionLiteralSupport) return;
+    capabilities.codeActionProvider = { codeActionKinds: [CodeActionKind.QuickFix] };
+    connection.onCodeAction((params) => guard('codeAction', () => codeActions(params), []));
+  }
+}
 
 export function codeActions(params: CodeActionParams): CodeAction[] {
   if (params.context.only && !params.context.only.some((k) => CodeActionKind.QuickFix.startsWith(k))) return [];

@@ -6,11 +6,23 @@ import {
   MarkupKind,
   type CompletionItem,
   type CompletionParams,
+  type Connection,
+  type ServerCapabilities,
 } from 'vscode-languageserver';
 import { hookStatus, programArgs, prototypeOf } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
+import type { Feature, Guard } from './feature';
 
 export const COMPLETION_TRIGGERS = ['/', '(', ','];
+
+export class CompletionFeature implements Feature {
+  constructor(private readonly ctx: ServerContext) {}
+
+  register(connection: Connection, capabilities: ServerCapabilities, _client: unknown, guard: Guard): void {
+    capabilities.completionProvider = { triggerCharacters: COMPLETION_TRIGGERS };
+    connection.onCompletion((params) => guard('completion', () => complete(this.ctx, params), []));
+  }
+}
 
 const SECTION_PREFIX = /(?:\bSEC|\bsection)\s*\(\s*"\??(lsm\.s|lsm_cgroup|lsm)\/(\w*)$/;
 const PROG_ARGS_PREFIX = /\bBPF_PROG\s*\(\s*(\w+)\s*(,[^()]*)?$/;

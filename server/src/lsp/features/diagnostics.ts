@@ -1,15 +1,24 @@
-// Diagnostics while typing: per-document debounce; a newer edit resets the timer, so a stale run never
-// starts (analysis itself is synchronous and short). Results are published with the version analysed;
-// closing a document clears its diagnostics.
+// Diagnostics while typing: per-document debounce; a newer edit resets the timer, and only a document's
+// latest run publishes (analyses run in the worker, so an older one can still be on its way). Results are
+// published with the version analysed; closing a document clears its diagnostics. When the analysis did
+// not run in full the user is told, never left with an empty list: a diagnostic on line 1 while the
+// problem lasts, and a message once per document and problem.
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { ServerContext } from '../context';
-import type { OpenDocument } from '../documentStore';
+import { MAX_ANALYSED_LENGTH, type OpenDocument } from '../documentStore';
 import { DIAGNOSTIC_SOURCE, toDiagnostic } from '../convert';
+
+const MB = 1024 * 1024;
 
 export class DiagnosticsFeature {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Documents that currently show diagnostics of ours (so a document that stops being BPF is cleared). */
   private readonly published = new Set<string>();
+  /** The latest run per document: only it may publish. */
+  private readonly runs = new Map<string, number>();
+  private lastRun = 0;
+  /** `uri \n problem` already shown as a message. */
+  private readonly told = new Set<string>();
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -19,7 +28,7 @@ export class DiagnosticsFeature {
     const delay = immediately ? 0 : this.ctx.settings.debounceMs;
     this.timers.set(uri, setTimeout(() => {
       this.timers.delete(uri);
-      this.run(uri);
+      void this.run(uri);
     }, delay));
   }
 
@@ -30,6 +39,8 @@ export class DiagnosticsFeature {
   clear(uri: string): void {
     clearTimeout(this.timers.get(uri));
     this.timers.delete(uri);
+    this.runs.delete(uri);
+    for (const key of this.told) if (key.startsWith(`${uri}\n`)) this.told.delete(key);
     if (this.published.delete(uri)) void this.ctx.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
 
@@ -38,17 +49,21 @@ export class DiagnosticsFeature {
     this.timers.clear();
   }
 
-  private run(uri: string): void {
+  private async run(uri: string): Promise<void> {
     const entry = this.ctx.store.get(uri);
     if (!entry) return;
+    const run = ++this.lastRun;
+    this.runs.set(uri, run);
+    const version = entry.doc.version;
     let diagnostics: Diagnostic[] | null;
     try {
-      diagnostics = this.diagnose(entry);
+      diagnostics = await this.diagnose(entry);
     } catch (err) {
-      // Never let one document's failure linger as stale diagnostics or take the server down.
-      this.ctx.connection.console.error(`analysis of ${uri} failed: ${(err as Error).stack ?? err}`);
-      diagnostics = [];
+      // Never let one document's failure linger as stale diagnostics, or pass unseen.
+      this.ctx.connection.console.error(`analysis of ${uri} failed: ${(err as Error)?.stack ?? err}`);
+      diagnostics = [this.problem(uri, 'analysis', `BPF LSM analysis failed on this file (${describe(err)}); no findings could be computed.`)];
     }
+    if (this.runs.get(uri) !== run) return;
     // Plain C files get nothing from us, unless they showed our diagnostics before (then they are cleared).
     if (diagnostics === null) {
       if (!this.published.delete(uri)) return;
@@ -56,22 +71,47 @@ export class DiagnosticsFeature {
     } else {
       this.published.add(uri);
     }
-    void this.ctx.connection.sendDiagnostics({ uri, version: entry.doc.version, diagnostics });
+    void this.ctx.connection.sendDiagnostics({ uri, version, diagnostics });
   }
 
   /** Diagnostics of a BPF document (every version gets its list, empty or not); null for other C files. */
-  private diagnose(entry: OpenDocument): Diagnostic[] | null {
-    const analysis = this.ctx.analysis(entry);
+  private async diagnose(entry: OpenDocument): Promise<Diagnostic[] | null> {
+    const uri = entry.doc.uri;
+    const analysis = await this.ctx.analysis(entry);
     switch (analysis.kind) {
-      case 'analysed':
-        return analysis.result.findings.map(toDiagnostic);
+      case 'analysed': {
+        const diagnostics = analysis.findings.map(toDiagnostic);
+        for (const f of analysis.failures) {
+          const where = f.program ? `on program '${f.program}'` : 'on this file';
+          diagnostics.push(this.problem(uri, `check ${f.check}`, `The BPF LSM check '${f.check}' failed ${where} (${f.message}); its findings are missing, the other checks' are shown.`));
+        }
+        return diagnostics;
+      }
+      case 'failed':
+        return [this.problem(uri, 'analysis', `BPF LSM analysis failed on this file (${analysis.message}); no findings could be computed.`)];
+      case 'parser-crashed':
+        return [this.problem(uri, 'parser', `The C parser failed on this file (${analysis.message}); BPF LSM diagnostics resume when it changes.`)];
+      case 'unavailable':
+        return [this.problem(uri, 'unavailable', `BPF LSM analysis is unavailable: ${analysis.message}. Try BPF LSM: Restart Language Server.`)];
       case 'too-large':
-        return [notice(`File too large for BPF LSM analysis (${(analysis.length / 1048576).toFixed(1)} MB; the limit is 4 MB).`)];
+        // Two decimals near the limit, so a size just over it does not read as equal to it.
+        return [notice(`File too large for BPF LSM analysis (${(analysis.length / MB).toFixed(analysis.length < 10 * MB ? 2 : 1)} MB; the limit is ${MAX_ANALYSED_LENGTH / MB} MB).`)];
       case 'parse-gave-up':
-        return [notice('BPF LSM analysis gave up parsing this file (it took too long); diagnostics are paused until it changes.')];
+        return [notice("BPF LSM analysis gave up parsing this file (it needs more than the parser's work limit); diagnostics are paused until it changes.")];
       case 'not-bpf':
         return null;
     }
+  }
+
+  /** A problem of ours on this document: a diagnostic each time, a message the first time. */
+  private problem(uri: string, what: string, message: string): Diagnostic {
+    const key = `${uri}\n${what}`;
+    if (!this.told.has(key)) {
+      this.told.add(key);
+      this.ctx.connection.console.warn(`${uri}: ${message}`);
+      void this.ctx.connection.window.showWarningMessage(`${fileName(uri)}: ${message}`);
+    }
+    return { ...notice(message), severity: DiagnosticSeverity.Warning };
   }
 }
 
@@ -82,4 +122,20 @@ function notice(message: string): Diagnostic {
     source: DIAGNOSTIC_SOURCE,
     message,
   };
+}
+
+function fileName(uri: string): string {
+  return decodeURIComponentSafe(uri.slice(uri.lastIndexOf('/') + 1)) || uri;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -1,36 +1,46 @@
 // Hover on a hook name (in the SEC string) or on BPF_PROG: the hook's prototype in the target kernel,
 // what its verdict means, whether it is sleepable, disabled or cgroup-capable, and its release history.
-import { MarkupKind, type Hover, type HoverParams } from 'vscode-languageserver';
+import { MarkupKind, type Connection, type Hover, type HoverParams, type ServerCapabilities } from 'vscode-languageserver';
 import { describeReleases } from '../../hooks/releaseList';
-import type { LsmProgram } from '../../analysis/programs';
 import { describePrototypeHistory, hookFacts, programArgs, prototypeOf, type HookFacts } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
+import type { Feature, Guard } from './feature';
+import type { ProgramSpan } from '../workerProtocol';
 
-const RETURNS: Record<string, string> = {
-  int: 'int: return 0 to allow, a negative errno (-EPERM) to deny; the verdict of the program before this one arrives as the trailing `int ret`, give it back when non-zero',
-  bool: 'bool: return 0 or 1 (a bool hook: the kernel rejects other values)',
-  void: 'void: the return value is ignored (observe only); no `ret` argument',
-};
+const RETURNS = new Map<string, string>([
+  ['int', 'int: return 0 to allow, a negative errno (-EPERM) to deny; the verdict of the program before this one arrives as the trailing `int ret`, give it back when non-zero'],
+  ['bool', 'bool: return 0 or 1 (a bool hook: the kernel rejects other values)'],
+  ['void', 'void: the return value is ignored (observe only); no `ret` argument'],
+]);
 
-export function hover(ctx: ServerContext, params: HoverParams): Hover | null {
+export class HoverFeature implements Feature {
+  constructor(private readonly ctx: ServerContext) {}
+
+  register(connection: Connection, capabilities: ServerCapabilities, _client: unknown, guard: Guard): void {
+    capabilities.hoverProvider = true;
+    connection.onHover((params) => guard('hover', () => hover(this.ctx, params), null));
+  }
+}
+
+export async function hover(ctx: ServerContext, params: HoverParams): Promise<Hover | null> {
   const entry = ctx.store.get(params.textDocument.uri);
   if (!entry) return null;
-  const analysis = ctx.analysis(entry);
-  if (analysis.kind !== 'analysed') return null;
+  const { generation } = entry;
   const offset = entry.doc.offsetAt(params.position);
-  const { model } = analysis.result;
-  const onHook = (p: LsmProgram) => p.hookStart >= 0 && offset >= p.hookStart && offset <= p.hookEnd;
-  const onMacro = (p: LsmProgram) => offset >= p.macroStart && offset <= p.macroEnd;
-  const program = model.programs.find((p) => onHook(p) || onMacro(p));
+  const analysis = await ctx.analysis(entry);
+  // Offsets of a text that changed meanwhile would point elsewhere: the client asks again.
+  if (analysis.kind !== 'analysed' || ctx.store.get(entry.doc.uri) !== entry || entry.generation !== generation) return null;
+  const onHook = (p: ProgramSpan) => p.hookStart >= 0 && offset >= p.hookStart && offset <= p.hookEnd;
+  const onMacro = (p: ProgramSpan) => offset >= p.macroStart && offset <= p.macroEnd;
+  const program = analysis.programs.find((p) => onHook(p) || onMacro(p));
   if (!program || !program.hook) return null;
-  const [start, end] = onHook(program) ? [program.hookStart, program.hookEnd] : [program.macroStart, program.macroEnd];
   return {
     contents: { kind: MarkupKind.Markdown, value: describe(ctx, hookFacts(program.hook, ctx.target, ctx.catalog), program) },
-    range: model.index.range(start, end),
+    range: onHook(program) ? program.hookRange : program.macroRange,
   };
 }
 
-function describe(ctx: ServerContext, facts: HookFacts, program: LsmProgram): string {
+function describe(ctx: ServerContext, facts: HookFacts, program: ProgramSpan): string {
   const { target, catalog } = ctx;
   const all = catalog.releases.map((r) => r.release);
   const where = `kernel ${target.release}, ${target.source === `bundled ${target.release}` ? 'bundled hook table' : target.source}`;
@@ -46,7 +56,7 @@ function describe(ctx: ServerContext, facts: HookFacts, program: LsmProgram): st
     prototypeOf(facts.def),
     `BPF_PROG(${program.name || 'name'}, ${programArgs(facts.def, facts.returns!).join(', ')})`,
     '```',
-    `- Returns ${RETURNS[facts.returns!]}`,
+    `- Returns ${RETURNS.get(facts.returns ?? '') ?? facts.returns}`,
     `- Sleepable (\`lsm.s/\`): ${facts.sleepable ? 'yes' : 'no'}`,
     `- Disabled for BPF LSM: ${facts.disabled ? '**yes**, programs on it are refused' : 'no'}`,
     `- \`lsm_cgroup/\`: ${facts.cgroupCapable ? 'yes' : 'no'}`,

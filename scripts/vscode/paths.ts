@@ -2,7 +2,7 @@
 // into .cache/e2e, and Debian's chromium. BPF_E2E_CACHE and BPF_E2E_CHROMIUM override them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../../scripts/repoRoot';
+import { REPO_ROOT } from '../../common/repoRoot';
 
 export { REPO_ROOT };
 

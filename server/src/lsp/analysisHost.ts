@@ -1,0 +1,185 @@
+// The server's side of the analysis worker (analysisWorker.ts): starts it when a document first needs
+// analysing, sends it each such document once and then its changes, and asks for analyses (answered in
+// order). A worker whose parser trapped is replaced and the document it was on is reported, not retried;
+// a worker is dropped when documents close and it holds much memory (or no document), which gives
+// tree-sitter's WASM memory back to the system: web-tree-sitter keeps one module per thread and its
+// memory can only grow.
+import { Worker } from 'node:worker_threads';
+import type { AnalysisOptions } from '../analysis/analyze';
+import type { KernelTarget } from '../hooks/catalog';
+import type { OpenDocument } from './documentStore';
+import type { FromWorker, ToWorker, WorkerAnalysis } from './workerProtocol';
+
+/** Past this much worker memory (mostly the WASM heap), closing a document replaces the worker. */
+const RECYCLE_BYTES = 128 * 1024 * 1024;
+/** After this many workers in a row die before they are ready, analysis is reported unavailable. */
+const MAX_FAILED_STARTS = 3;
+/** The worker's JavaScript heap; past it the worker dies, not the server. */
+const WORKER_HEAP_MB = 512;
+
+export type HostAnalysis =
+  | WorkerAnalysis
+  /** The parser trapped on this text; the next change tries again. */
+  | { kind: 'parser-crashed'; message: string }
+  | { kind: 'unavailable'; message: string };
+
+interface Pending {
+  entry: OpenDocument;
+  resolve: (analysis: HostAnalysis) => void;
+}
+
+export class AnalysisHost {
+  private worker: Worker | undefined;
+  private ready = false;
+  /** Documents the current worker has (sent on their first analysis). */
+  private readonly inWorker = new Set<string>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private memoryBytes = 0;
+  private recycleDue = false;
+  private failedStarts = 0;
+  private unavailable: string | undefined;
+  private configuration: ToWorker | undefined;
+
+  /**
+   * `script` is the file the worker runs (the server's own entry, which starts the worker part in a
+   * worker thread); `isOpen` says whether a document is still the open one, for retries.
+   */
+  constructor(
+    private readonly script: string,
+    private readonly log: (message: string) => void,
+    private readonly isOpen: (entry: OpenDocument) => boolean,
+  ) {}
+
+  configure(target: KernelTarget, options: AnalysisOptions): void {
+    this.configuration = { type: 'configure', target, options };
+    this.worker?.postMessage(this.configuration);
+  }
+
+  analyse(entry: OpenDocument): Promise<HostAnalysis> {
+    if (this.unavailable) return Promise.resolve({ kind: 'unavailable', message: this.unavailable });
+    const worker = this.ensureWorker();
+    const { uri, languageId, version } = entry.doc;
+    if (!this.inWorker.has(uri)) {
+      this.post({ type: 'open', uri, languageId, version, text: entry.doc.getText() });
+      this.inWorker.add(uri);
+    }
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.pending.set(id, { entry, resolve });
+      worker.postMessage({ type: 'analyse', id, uri } satisfies ToWorker);
+    });
+  }
+
+  /** The client's changes, for a document the worker has (others are sent whole when analysed). */
+  change(uri: string, version: number, changes: unknown[]): void {
+    if (this.inWorker.has(uri)) this.post({ type: 'change', uri, version, changes });
+  }
+
+  /** The document no longer needs the worker (closed, too large, not BPF): its text and tree are dropped. */
+  release(uri: string): void {
+    if (!this.inWorker.delete(uri)) return;
+    this.post({ type: 'close', uri });
+    this.recycleDue = true;
+    this.maybeRecycle();
+  }
+
+  dispose(): void {
+    this.stop();
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    // stdout and stderr are read here: a worker's output would otherwise go to the server's stdout,
+    // which is the protocol stream.
+    const worker = new Worker(this.script, { stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    this.worker = worker;
+    this.ready = false;
+    this.memoryBytes = 0;
+    worker.stdout.on('data', (d: Buffer) => this.log(`analysis worker: ${d.toString().trimEnd()}`));
+    worker.stderr.on('data', (d: Buffer) => this.log(`analysis worker: ${d.toString().trimEnd()}`));
+    worker.on('message', (m: FromWorker) => this.onMessage(worker, m));
+    worker.on('error', (err) => this.onStopped(worker, undefined, `${err.name}: ${err.message}`));
+    worker.on('exit', (code) => this.onStopped(worker, undefined, `the analysis worker exited with code ${code}`));
+    if (this.configuration) worker.postMessage(this.configuration);
+    return worker;
+  }
+
+  private onMessage(worker: Worker, m: FromWorker): void {
+    if (worker !== this.worker) return;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.failedStarts = 0;
+        break;
+      case 'failed-to-start':
+        this.giveUp(`the C parser could not be loaded (${m.message})`);
+        break;
+      case 'result': {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        this.memoryBytes = m.memoryBytes;
+        p?.resolve(m.analysis);
+        this.maybeRecycle();
+        break;
+      }
+      case 'crashed':
+        this.onStopped(worker, m.uri, m.message);
+        break;
+      case 'log':
+        this.log(m.message);
+        break;
+    }
+  }
+
+  /** The worker trapped or died: blame the document it was on, start afresh for the others. */
+  private onStopped(worker: Worker, uri: string | undefined, message: string): void {
+    if (worker !== this.worker) return;
+    const started = this.ready;
+    this.stop();
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    // A worker that died starting up was on no document; one that died working was on the oldest asked.
+    const blamed = started ? uri ?? waiting[0]?.entry.doc.uri : undefined;
+    this.log(`the analysis worker stopped${blamed ? ` on ${blamed}` : ''}: ${message}`);
+    if (!started && ++this.failedStarts >= MAX_FAILED_STARTS) {
+      this.giveUp(`the analysis worker could not start (${message})`, waiting);
+      return;
+    }
+    for (const p of waiting) {
+      if (p.entry.doc.uri === blamed) p.resolve({ kind: 'parser-crashed', message });
+      else if (this.isOpen(p.entry)) void this.analyse(p.entry).then(p.resolve);
+      else p.resolve({ kind: 'failed', message: 'the document closed' });
+    }
+  }
+
+  private giveUp(message: string, waiting = [...this.pending.values()]): void {
+    this.unavailable = message;
+    this.log(`analysis unavailable: ${message}`);
+    this.stop();
+    this.pending.clear();
+    for (const p of waiting) p.resolve({ kind: 'unavailable', message });
+  }
+
+  /** Drops the worker once idle after a release, when it holds much memory or no document. */
+  private maybeRecycle(): void {
+    if (!this.worker || !this.recycleDue || this.pending.size > 0) return;
+    this.recycleDue = false;
+    if (this.inWorker.size > 0 && this.memoryBytes <= RECYCLE_BYTES) return;
+    this.log(`analysis worker released (${(this.memoryBytes / 1048576).toFixed(0)} MB, ${this.inWorker.size} document(s) to reparse)`);
+    this.stop();
+  }
+
+  private stop(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    this.ready = false;
+    this.inWorker.clear();
+    void worker.terminate();
+  }
+}

@@ -1,0 +1,122 @@
+// The analysis worker: keeps the parse trees and runs the checks in a thread of its own (the same script
+// as the server, see server.ts). tree-sitter's WASM memory only ever grows, and a trap in the WASM parser
+// (a stack overflow on some deeply nested expressions) corrupts the module for good; in a worker both end
+// with the thread, not with the language server.
+import { parentPort } from 'node:worker_threads';
+import { Parser } from 'web-tree-sitter';
+import { analyzeTree, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
+import { createCParser } from '../analysis/cParser';
+import { HookCatalog, type KernelTarget } from '../hooks/catalog';
+import { DocumentStore } from './documentStore';
+import type { FromWorker, ProgramSpan, ToWorker, WorkerAnalysis } from './workerProtocol';
+
+/** tree-sitter's WASM memory may grow to this; a parse that needs more fails (a notice), not the server. */
+export const MAX_PARSER_MEMORY = 256 * 1024 * 1024;
+const WASM_PAGE = 65536;
+
+// Not in this project's TypeScript lib; only Memory is used.
+declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
+
+export function runAnalysisWorker(): void {
+  const port = parentPort;
+  if (!port) throw new Error('runAnalysisWorker() runs in a worker thread');
+  const post = (m: FromWorker) => port.postMessage(m);
+  const catalog = HookCatalog.bundled();
+  let target: KernelTarget | undefined;
+  let options: AnalysisOptions = {};
+  let store: DocumentStore | undefined;
+  let broken = false;
+  const waiting: ToWorker[] = [];
+
+  const handle = (m: ToWorker): void => {
+    if (broken || !store) return;
+    try {
+      switch (m.type) {
+        case 'configure':
+          target = m.target;
+          options = m.options;
+          break;
+        case 'open':
+          store.open(m.uri, m.languageId, m.version, m.text);
+          break;
+        case 'change':
+          store.change(m.uri, m.version, m.changes);
+          break;
+        case 'close':
+          store.close(m.uri);
+          break;
+        case 'analyse':
+          reply(m.id, analyse(store, m.uri));
+          break;
+      }
+    } catch (err) {
+      // The checks' own errors are answered in analyse(); what gets here came from the parser or the
+      // trees, whose WASM state can no longer be trusted. The host terminates this worker.
+      broken = true;
+      const outOfMemory = isWasmTrap(err) && /^Aborted/.test((err as Error).message) && memory.buffer.byteLength > MAX_PARSER_MEMORY / 2;
+      const message = outOfMemory ? `it needs more than the ${MAX_PARSER_MEMORY / 1048576} MB of memory the parser may use` : describe(err);
+      post({ type: 'crashed', uri: 'uri' in m ? m.uri : undefined, message });
+    }
+  };
+
+  const reply = (id: number, analysis: WorkerAnalysis): void => {
+    const memoryBytes = process.memoryUsage().external;
+    try {
+      post({ type: 'result', id, analysis, memoryBytes });
+    } catch (err) {
+      post({ type: 'result', id, analysis: { kind: 'failed', message: `the result could not be sent: ${describe(err)}` }, memoryBytes });
+    }
+  };
+
+  const analyse = (s: DocumentStore, uri: string): WorkerAnalysis => {
+    const entry = s.get(uri);
+    if (!entry || !target) return { kind: 'failed', message: 'the analysis worker was not given this document' };
+    const tree = s.tree(entry);
+    if (!tree) return { kind: 'parse-gave-up' };
+    let result: AnalysisResult;
+    try {
+      result = analyzeTree(tree, entry.doc.getText(), target, catalog, options);
+    } catch (err) {
+      if (isWasmTrap(err)) throw err;
+      post({ type: 'log', message: `analysis of ${uri} failed: ${(err as Error)?.stack ?? err}` });
+      return { kind: 'failed', message: describe(err) };
+    }
+    return { kind: 'analysed', findings: result.findings, programs: programSpans(result), failures: result.failures };
+  };
+
+  port.on('message', (m: ToWorker) => {
+    if (store) handle(m);
+    else waiting.push(m);
+  });
+  // Parser.init() keeps the first module it makes in this thread: made here first, its memory has a maximum.
+  const memory = new WebAssembly.Memory({ initial: 32 * 1048576 / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE });
+  Parser.init({ wasmMemory: memory }).then(() => createCParser()).then((parser) => {
+    // Malformed changes are logged by the server's own store, which drops them alike.
+    store = new DocumentStore(parser);
+    post({ type: 'ready' });
+    for (const m of waiting.splice(0)) handle(m);
+  }, (err) => post({ type: 'failed-to-start', message: describe(err) }));
+}
+
+function programSpans(result: AnalysisResult): ProgramSpan[] {
+  const { index, programs } = result.model;
+  return programs.map((p) => ({
+    hook: p.hook,
+    name: p.name,
+    hookStart: p.hookStart,
+    hookEnd: p.hookEnd,
+    macroStart: p.macroStart,
+    macroEnd: p.macroEnd,
+    hookRange: index.range(Math.max(0, p.hookStart), Math.max(0, p.hookEnd)),
+    macroRange: index.range(p.macroStart, p.macroEnd),
+  }));
+}
+
+/** A WebAssembly.RuntimeError: a trap (or an abort) in WASM code, after which its state is unknown. */
+function isWasmTrap(err: unknown): boolean {
+  return err instanceof Error && err.name === 'RuntimeError';
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,42 @@
+// Messages between the language server and its analysis worker (analysisHost.ts starts the worker,
+// analysisWorker.ts is the worker). Everything here crosses threads by structured clone: plain data only.
+import type { AnalysisOptions, CheckFailure } from '../analysis/analyze';
+import type { Finding, Range } from '../analysis/findings';
+import type { KernelTarget } from '../hooks/catalog';
+
+/** What hovers need of one program: where its hook name and macro are, with their ranges. */
+export interface ProgramSpan {
+  hook: string;
+  name: string;
+  hookStart: number;
+  hookEnd: number;
+  macroStart: number;
+  macroEnd: number;
+  hookRange: Range;
+  macroRange: Range;
+}
+
+/** The worker's answer for one document. */
+export type WorkerAnalysis =
+  /** `failures`: checks that threw while the others ran. */
+  | { kind: 'analysed'; findings: Finding[]; programs: ProgramSpan[]; failures: CheckFailure[] }
+  | { kind: 'parse-gave-up' }
+  /** The analysis threw: nothing could be computed. */
+  | { kind: 'failed'; message: string };
+
+export type ToWorker =
+  | { type: 'configure'; target: KernelTarget; options: AnalysisOptions }
+  | { type: 'open'; uri: string; languageId: string; version: number; text: string }
+  /** The changes exactly as the client sent them: the worker's copy of the text normalises them alike. */
+  | { type: 'change'; uri: string; version: number; changes: unknown[] }
+  | { type: 'close'; uri: string }
+  | { type: 'analyse'; id: number; uri: string };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed-to-start'; message: string }
+  /** `memoryBytes`: the worker's external memory, which holds tree-sitter's WASM memory. */
+  | { type: 'result'; id: number; analysis: WorkerAnalysis; memoryBytes: number }
+  /** The WASM module trapped (it cannot be trusted any more): the worker waits to be terminated. */
+  | { type: 'crashed'; uri?: string; message: string }
+  | { type: 'log'; message: string };

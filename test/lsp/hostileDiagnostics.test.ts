@@ -1,0 +1,81 @@
+// The diagnostics feature on analyses that did not run in full, with the analysis stubbed (no server,
+// no worker): checks that failed while others ran (`failures`), an analysis that threw, a parser that
+// gave up. The findings that were computed are published, with a notice; the user is told once.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PublishDiagnosticsParams } from 'vscode-languageserver';
+import type { ServerContext, DocumentAnalysis } from '../../server/src/lsp/context';
+import { DocumentStore } from '../../server/src/lsp/documentStore';
+import { DiagnosticsFeature } from '../../server/src/lsp/features/diagnostics';
+
+const URI = 'file:///work/prog.bpf.c';
+
+/** A feature whose analysis is `analyse()`, and what it sent to the client. */
+function harness(analyse: () => Promise<DocumentAnalysis>) {
+  const published: PublishDiagnosticsParams[] = [];
+  const shown: string[] = [];
+  let arrived: (() => void) | undefined;
+  const connection = {
+    sendDiagnostics: async (p: PublishDiagnosticsParams) => {
+      published.push(p);
+      arrived?.();
+    },
+    console: { log() {}, info() {}, warn() {}, error() {} },
+    window: { showWarningMessage: async (m: string) => void shown.push(m), showErrorMessage: async (m: string) => void shown.push(m) },
+  };
+  const store = new DocumentStore();
+  store.open(URI, 'c', 1, 'SEC("lsm/file_open")\n');
+  const ctx = { connection, store, settings: { debounceMs: 0 }, analysis: analyse } as unknown as ServerContext;
+  const feature = new DiagnosticsFeature(ctx);
+  const run = () => new Promise<PublishDiagnosticsParams>((resolve) => {
+    arrived = () => resolve(published[published.length - 1]);
+    feature.schedule(URI, true);
+  });
+  return { run, shown, feature };
+}
+
+const finding = {
+  code: 'license' as const,
+  severity: 'error' as const,
+  range: { start: { line: 0, character: 0 }, end: { line: 0, character: 20 } },
+  message: 'no licence',
+};
+
+describe('diagnostics when the analysis did not run in full', () => {
+  it('publishes the findings of the checks that ran, a notice per failed check, and says so once', async () => {
+    const { run, shown } = harness(async () => ({
+      kind: 'analysed',
+      findings: [finding],
+      programs: [],
+      failures: [{ check: 'missing-ret-passthrough', program: 'restrict', message: 'Maximum call stack size exceeded' }],
+    }));
+    const notice = "The BPF LSM check 'missing-ret-passthrough' failed on program 'restrict' (Maximum call stack size exceeded); its findings are missing, the other checks' are shown.";
+    for (let i = 0; i < 3; i++) {
+      const { diagnostics } = await run();
+      assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.message]), [['license', 1, 'no licence'], [undefined, 2, notice]]);
+      assert.deepEqual(diagnostics[1].range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
+    }
+    assert.deepEqual(shown, [`prog.bpf.c: ${notice}`]);
+  });
+
+  it('an analysis that throws gives a notice, not an empty list', async () => {
+    const { run, shown } = harness(async () => {
+      throw new TypeError('x is undefined');
+    });
+    const notice = 'BPF LSM analysis failed on this file (TypeError: x is undefined); no findings could be computed.';
+    assert.deepEqual((await run()).diagnostics.map((d) => [d.severity, d.message]), [[2, notice]]);
+    await run();
+    assert.deepEqual(shown, [`prog.bpf.c: ${notice}`]);
+  });
+
+  it('a parse that gave up, and a parser that crashed, each give a notice', async () => {
+    assert.deepEqual((await harness(async () => ({ kind: 'parse-gave-up' })).run()).diagnostics.map((d) => d.message), [
+      "BPF LSM analysis gave up parsing this file (it needs more than the parser's work limit); diagnostics are paused until it changes.",
+    ]);
+    const crashed = harness(async () => ({ kind: 'parser-crashed', message: 'RuntimeError: memory access out of bounds' }));
+    assert.deepEqual((await crashed.run()).diagnostics.map((d) => d.message), [
+      'The C parser failed on this file (RuntimeError: memory access out of bounds); BPF LSM diagnostics resume when it changes.',
+    ]);
+    assert.equal(crashed.shown.length, 1);
+  });
+});
