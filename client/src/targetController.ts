@@ -113,7 +113,7 @@ export class TargetController implements vscode.Disposable {
       if (!(err instanceof CompileError)) throw err;
       this.showCompilerMessages(doc, err.compiled.messages);
       this.log.error(err.compiled.output);
-      throw new Error(`clang could not compile ${path.basename(doc.fileName)}: see Problems.`);
+      throw new Error(`clang could not compile ${path.basename(doc.fileName)}: see Problems.`, { cause: err });
     }
     this.showCompilerMessages(doc, compiled.messages);
     let session: AttachSession;

@@ -47,7 +47,7 @@ export async function fetchTargetBtf(conn: SshConnection, cacheRoot: string): Pr
   try {
     data = await conn.readBinary(['cat', '/sys/kernel/btf/vmlinux']);
   } catch (err) {
-    throw new Error(`reading the target's BTF failed: ${(err as Error).message}`);
+    throw new Error(`reading the target's BTF failed: ${(err as Error).message}`, { cause: err });
   }
   if (data.length === 0) throw new Error('reading the target\'s BTF failed: it is empty');
   const got = crypto.createHash('sha256').update(data).digest('hex');

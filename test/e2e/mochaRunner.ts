@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as util from 'node:util';
-import Mocha = require('mocha');
+import Mocha from 'mocha';
 import { OUTPUT_TAG, RESULT_MARKER, STARTED_MARKER, TAG_ENV } from './hostProtocol';
 
 /** Tags each line under runVsCode (see hostProtocol); prints plainly elsewhere. */

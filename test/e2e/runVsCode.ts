@@ -171,10 +171,6 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
   }
 }
 
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 // --- command line ---------------------------------------------------------------------------------
 
 function parseArgs(argv: string[]): { mode: string; flags: Map<string, string> } {

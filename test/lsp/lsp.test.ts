@@ -128,7 +128,7 @@ describe('language server over the protocol', () => {
     const uri = uriOf('setxattr.bpf.c');
     await lsp.open(uri, 'SEC("lsm/inode_setxattr")\nint BPF_PROG(p, struct mnt_idmap *idmap, int ret) { return ret; }\n');
     const value = ((await lsp.hover(uri, 0, 12))!.contents as { value: string }).value;
-    assert.match(value, /Prototype changes:\n  - 5\.7\.14 to 5\.10\.13: int inode_setxattr\(struct dentry \*dentry/);
+    assert.match(value, /Prototype changes:\n {2}- 5\.7\.14 to 5\.10\.13: int inode_setxattr\(struct dentry \*dentry/);
     assert.match(value, /: int inode_setxattr\(struct mnt_idmap \*idmap, struct dentry \*dentry/);
   });
 

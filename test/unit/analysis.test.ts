@@ -100,9 +100,9 @@ describe('findings: ranges, messages and fixes', () => {
     const text = fixture('lint', 'passthrough-missing.bpf.c');
     const findings = lint(text).filter((x) => x.code === 'missing-ret-passthrough');
     const fixed = applyEdits(text, findings[0].fixes![0].edits);
-    assert.match(fixed, /int BPF_PROG\(no_ret, struct file \*file, int ret\)[^\n]*\n\{\n    if \(ret != 0\)\n        return ret;\n\n    return 0;\n\}/);
+    assert.match(fixed, /int BPF_PROG\(no_ret, struct file \*file, int ret\)[^\n]*\n\{\n {4}if \(ret != 0\)\n {8}return ret;\n\n {4}return 0;\n\}/);
     const guardFix = applyEdits(text, findings[1].fixes![0].edits);
-    assert.match(guardFix, /\{\n    if \(ret != 0\)\n        return ret;\n\n    bpf_printk\("open"\);/);
+    assert.match(guardFix, /\{\n {4}if \(ret != 0\)\n {8}return ret;\n\n {4}bpf_printk\("open"\);/);
   });
 
   it('missing-ret-passthrough keeps tabs when the file uses tabs', () => {
@@ -128,7 +128,7 @@ describe('findings: ranges, messages and fixes', () => {
     const f = lint(text).find((x) => x.code === 'misleading-indentation')!;
     assert.match(f.message, /denies every socket_connect call/);
     const fixed = applyEdits(text, f.fixes![0].edits);
-    assert.match(fixed, /if \(dest == blockme\)\n        \{\n        bpf_printk|if \(dest == blockme\)\n        \{/);
+    assert.match(fixed, /if \(dest == blockme\)\n {8}\{\n {8}bpf_printk|if \(dest == blockme\)\n {8}\{/);
     assert.deepEqual(lint(fixed).map((x) => x.code), []);
   });
 

@@ -112,8 +112,8 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
   };
 
   // The port is free when picked but QEMU binds it later: retry on a lost race.
-  let pid = 0;
-  let port = 0;
+  let pid: number;
+  let port: number;
   const t0 = Date.now();
   for (let attempt = 1; ; attempt++) {
     port = await freeLoopbackPort();

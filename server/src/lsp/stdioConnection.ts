@@ -7,12 +7,12 @@ import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageW
 import { FramingGuard } from './framing';
 
 export function createStdioConnection(): Connection {
-  let connection: Connection | undefined;
+  // The guard reports only once data flows, after `connection` below exists.
   const input = process.stdin.pipe(new FramingGuard((message) => {
     process.stderr.write(`${message}\n`);
-    connection?.console.error(message);
+    connection.console.error(message);
   }));
-  connection = createConnection(ProposedFeatures.all, new StreamMessageReader(input), new StreamMessageWriter(process.stdout));
+  const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(input), new StreamMessageWriter(process.stdout));
   const c = connection;
   console.log = console.debug = (...args: unknown[]) => c.console.log(format(...args));
   console.info = (...args: unknown[]) => c.console.info(format(...args));
