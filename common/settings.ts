@@ -1,9 +1,9 @@
 // Settings shared by the extension client and the language server: one prefix, one schema, defaults.
 // package.json's "contributes.configuration" mirrors these one to one (a unit test keeps them in step).
 
-export const SETTINGS_SECTION = 'bpfLsm';
+import { isSeverity, type Severity } from './severity';
 
-export type SeverityName = 'error' | 'warning' | 'information' | 'hint';
+export const SETTINGS_SECTION = 'bpfLsm';
 
 export interface BpfLsmSettings {
   /** Kernel release to check against; '' means the newest bundled release. */
@@ -13,7 +13,7 @@ export interface BpfLsmSettings {
   /** Path to a kernel BTF file (a copy of the target's /sys/kernel/btf/vmlinux); takes precedence. */
   btfPath: string;
   /** Severity per check code. */
-  severity: Record<string, SeverityName>;
+  severity: Record<string, Severity>;
   /** Check codes to turn off. */
   disabledChecks: string[];
   /** Delay after the last change before a document is analysed. */
@@ -29,16 +29,14 @@ export const DEFAULT_SETTINGS: BpfLsmSettings = {
   debounceMs: 150,
 };
 
-const SEVERITIES = new Set<string>(['error', 'warning', 'information', 'hint']);
-
 /** Takes whatever the client sent (possibly partial or wrongly typed) and returns complete settings. */
 export function normaliseSettings(raw: unknown): BpfLsmSettings {
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const str = (v: unknown, d: string) => (typeof v === 'string' ? v.trim() : d);
-  const severity: Record<string, SeverityName> = {};
+  const severity: Record<string, Severity> = {};
   if (r.severity && typeof r.severity === 'object') {
     for (const [code, s] of Object.entries(r.severity as Record<string, unknown>)) {
-      if (typeof s === 'string' && SEVERITIES.has(s)) severity[code] = s as SeverityName;
+      if (isSeverity(s)) severity[code] = s;
     }
   }
   const debounce = typeof r.debounceMs === 'number' && Number.isFinite(r.debounceMs) ? r.debounceMs : DEFAULT_SETTINGS.debounceMs;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   createMessageConnection,
   StreamMessageReader,
@@ -46,6 +47,8 @@ export class LspTestClient {
     settings: Record<string, unknown>,
     /** false: a client that cannot answer workspace/configuration, so settings are pushed. */
     private readonly pullsSettings = true,
+    /** The workspace folder (a directory), sent as rootUri and workspaceFolders; none by default. */
+    private readonly workspaceFolder?: string,
   ) {
     this.settings = settings;
     connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
@@ -72,10 +75,11 @@ export class LspTestClient {
     });
   }
 
-  static async start(settings: Record<string, unknown> = { debounceMs: 0 }, options: { pullsSettings?: boolean } = {}): Promise<LspTestClient> {
+  /** `workspaceFolder`: a directory opened as the workspace (the client then also watches files for the server). */
+  static async start(settings: Record<string, unknown> = { debounceMs: 0 }, options: { pullsSettings?: boolean; workspaceFolder?: string } = {}): Promise<LspTestClient> {
     const child = spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-    const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true);
+    const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true, options.workspaceFolder);
     child.stderr!.on('data', (d: Buffer) => client.logs.push(d.toString()));
     connection.listen();
     await client.initialize();
@@ -83,11 +87,17 @@ export class LspTestClient {
   }
 
   private async initialize(): Promise<InitializeResult> {
+    const folder = this.workspaceFolder !== undefined ? pathToFileURL(this.workspaceFolder).href : undefined;
     const result = await this.connection.sendRequest<InitializeResult>('initialize', {
       processId: process.pid,
-      rootUri: null,
+      rootUri: folder ?? null,
+      ...(folder !== undefined ? { workspaceFolders: [{ uri: folder, name: path.basename(this.workspaceFolder!) }] } : {}),
       capabilities: {
-        workspace: { configuration: this.pullsSettings, didChangeConfiguration: { dynamicRegistration: this.pullsSettings } },
+        workspace: {
+          configuration: this.pullsSettings,
+          didChangeConfiguration: { dynamicRegistration: this.pullsSettings },
+          ...(folder !== undefined ? { workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true } } : {}),
+        },
         textDocument: {
           publishDiagnostics: { versionSupport: true },
           codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
@@ -147,6 +157,11 @@ export class LspTestClient {
 
   async close(uri: string): Promise<void> {
     await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  /** Tells the server that watched files changed (what the editor does for the file watchers it registered). */
+  async changeWatchedFiles(changes: { uri: string; type: 1 | 2 | 3 }[]): Promise<void> {
+    await this.connection.sendNotification('workspace/didChangeWatchedFiles', { changes });
   }
 
   /**

@@ -30,12 +30,12 @@ describe('extension package', () => {
   const listed = execFileSync(VSCE, ['ls', '--no-dependencies', '--readme-path', readmePath], { cwd: REPO_ROOT, encoding: 'utf8' })
     .split('\n').map((l) => l.trim()).filter(Boolean);
 
-  it('holds the bundles, WASM, grammars, snippets, templates, walkthrough, icon, README and licence only', () => {
+  it('holds the bundles, WASM, grammars, snippets, templates, walkthrough, schemas, icon, README and licence only', () => {
     for (const f of ['package.json', readmePath, 'LICENSE', 'images/icon.png', 'dist/extension.js', 'dist/server.js', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.wasm', 'bpf-templates/templates.json']) {
       assert.ok(listed.includes(f), `${f} missing`);
     }
     const unexpected = listed.filter((f) => f !== readmePath &&
-      !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-loader-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/)/.test(f));
+      !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-loader-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/|schemas\/)/.test(f));
     assert.deepEqual(unexpected, []);
     assert.ok(!listed.some((f) => f.endsWith('.map') || f.startsWith('node_modules/') || f.endsWith('.ts')));
     // The repository's README links to screenshots and source files the package does not hold.
@@ -50,6 +50,7 @@ describe('extension package', () => {
       ...c.grammars.map((g: { path: string }) => g.path),
       ...c.snippets.map((s: { path: string }) => s.path),
       ...c.walkthroughs.flatMap((w: { steps: { media: { markdown: string } }[] }) => w.steps.map((s) => s.media.markdown)),
+      ...c.jsonValidation.map((v: { url: string }) => v.url),
     ].map((p: string) => p.replace(/^\.\//, ''));
     for (const f of referenced) assert.ok(listed.includes(f), `${f} is referenced by package.json but not packaged`);
   });

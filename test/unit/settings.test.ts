@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_SETTINGS, normaliseSettings, SETTINGS_SECTION } from '../../common/settings';
 import { DEFAULT_TARGET_SETTINGS, TARGET_SECTION } from '../../common/targetSettings';
-import { CHECK_CODES } from '../../server/src/analysis/findings';
+import { CHECK_CODES } from '../../server/src/analysis/checks/registry';
 import { REPO_ROOT } from '../helpers/paths';
 
 describe('settings', () => {

@@ -1,7 +1,9 @@
 // What the analysis reports: findings with a stable code, an exact range and, where obvious, the edit
 // that fixes them. Positions are 0-based lines and UTF-16 columns, as in LSP.
 
+import type { Severity } from '../../../common/severity';
 import type { Position, Range } from '../ctext/textIndex';
+import type { CheckCode } from './checks/registry';
 
 export type { Position, Range };
 
@@ -17,23 +19,7 @@ export interface Fix {
   preferred?: boolean;
 }
 
-export type Severity = 'error' | 'warning' | 'information' | 'hint';
-
-export const CHECK_CODES = [
-  'unknown-hook',
-  'hook-not-in-kernel',
-  'signature-mismatch',
-  'missing-ret-passthrough',
-  'return-out-of-range',
-  'disabled-hook',
-  'not-sleepable',
-  'unsupported-section',
-  'license',
-  'wrong-macro',
-  'misleading-indentation',
-] as const;
-
-export type CheckCode = (typeof CHECK_CODES)[number];
+export type { CheckCode, Severity };
 
 export interface Finding {
   code: CheckCode;

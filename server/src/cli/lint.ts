@@ -1,22 +1,25 @@
 // bpf-lsm-lint: the analysis as a command-line linter for CI.
 // Exit status: 0 no errors, 1 errors found, 2 usage or I/O errors (the other files are still linted).
 import { parseArgs } from 'node:util';
-import { Analyzer, type AnalysisResult } from '../analysis/analyze';
-import { CHECK_CODES, type CheckCode, type Finding } from '../analysis/findings';
+import * as path from 'node:path';
+import { Analyzer, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
+import { CHECK_CODES, isCheckCode, unknownCodesMessage, type CheckCode } from '../analysis/checks/registry';
+import type { Finding } from '../analysis/findings';
 import { readSourceFile } from '../analysis/sourceFile';
-import { btfHookTableFromFile } from '../btf/btfCache';
-import { HOOK_DEFS_LIMIT, readTextFile } from '../ctext/boundedRead';
-import { HookCatalog, KernelSelectionError } from '../hooks/catalog';
-import type { HookDef } from '../hooks/types';
+import { ConfigError, findProjectConfig, readProjectConfig, type ProjectConfig } from '../config/projectConfig';
+import { HookCatalog, type KernelTarget } from '../hooks/catalog';
+import { resolveTarget } from '../hooks/resolveTarget';
 import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
-const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE] [--format text|json] [--disable CODE]... FILE...
+const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE] [--format text|json] [--disable CODE]... [--config FILE] FILE...
 
   --kernel VERSION   kernel release to check against (e.g. 6.12, 6.1.20, 6.10); default: the newest bundled
   --hook-defs FILE   your own include/linux/lsm_hook_defs.h instead of the bundled hook table
   --btf FILE         a kernel's BTF (its /sys/kernel/btf/vmlinux): the hooks that kernel really has
   --format FORMAT    text (file:line:col: severity: message [code]) or json
   --disable CODE     skip a check (repeatable): ${CHECK_CODES.join(', ')}
+  --config FILE      the project configuration (default: the nearest bpf-lsm.config.json above each file);
+                     flags override what it says
   --list-kernels     print the bundled kernel releases and exit`;
 
 export interface JsonFinding {
@@ -52,19 +55,17 @@ function reason(e: unknown): string {
 class UsageError extends Error {}
 
 /** Refuses option values the usage line does not allow (parseArgs takes any string). */
-function checkOptions(values: { kernel?: string; 'hook-defs'?: string; btf?: string; format?: string; disable: string[] }): void {
+function checkOptions(values: { kernel?: string; 'hook-defs'?: string; btf?: string; config?: string; format?: string; disable: string[] }): void {
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not '${values.format}'`);
-  const unknownCodes = values.disable.filter((c) => !(CHECK_CODES as readonly string[]).includes(c));
-  if (unknownCodes.length > 0) {
-    throw new UsageError(`unknown check code(s) ${unknownCodes.join(', ')}; known: ${CHECK_CODES.join(', ')}`);
-  }
+  const unknownCodes = values.disable.filter((c) => !isCheckCode(c));
+  if (unknownCodes.length > 0) throw new UsageError(unknownCodesMessage(unknownCodes));
   if (values.kernel !== undefined && values.kernel.trim() === '') {
     throw new UsageError('--kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)');
   }
   if (values['hook-defs'] !== undefined && values.btf !== undefined) {
     throw new UsageError('--hook-defs and --btf each give the hook table: use one of them');
   }
-  for (const option of ['hook-defs', 'btf'] as const) {
+  for (const option of ['hook-defs', 'btf', 'config'] as const) {
     if (values[option] === '') throw new UsageError(`--${option} needs a file name`);
   }
 }
@@ -87,6 +88,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         btf: { type: 'string' },
         format: { type: 'string', default: 'text' },
         disable: { type: 'string', multiple: true, default: [] },
+        config: { type: 'string' },
         'list-kernels': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -119,42 +121,56 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
     return 2;
   }
 
-  let hookDefs: { path: string; text: string } | undefined;
-  if (values['hook-defs'] !== undefined) {
-    try {
-      hookDefs = { path: values['hook-defs'], text: readTextFile(values['hook-defs'], HOOK_DEFS_LIMIT) };
-    } catch (e) {
-      say(`bpf-lsm-lint: --hook-defs ${values['hook-defs']}: ${reason(e)}`);
-      return 2;
-    }
-  }
-  let btf: { source: string; hooks: HookDef[] } | undefined;
-  if (values.btf !== undefined) {
-    try {
-      btf = { source: `BTF of ${values.btf}`, hooks: btfHookTableFromFile(values.btf).hooks };
-    } catch (e) {
-      say(`bpf-lsm-lint: --btf ${values.btf}: ${reason(e)}`);
-      return 2;
-    }
-  }
-  let selected;
+  // The configuration of each file: --config for all, else the nearest bpf-lsm.config.json above it.
+  const configs = new Map<string, ProjectConfig>();
+  const configOf = new Map<string, ProjectConfig | undefined>();
   try {
-    selected = catalog.target({ kernel: values.kernel, hookDefs, btf });
+    const given = values.config !== undefined ? readProjectConfig(values.config) : undefined;
+    for (const file of positionals) {
+      const found = given ? values.config : findProjectConfig(path.dirname(path.resolve(file)));
+      if (found !== undefined && !configs.has(found)) configs.set(found, given ?? readProjectConfig(found));
+      configOf.set(file, found !== undefined ? configs.get(found) : undefined);
+    }
   } catch (e) {
-    if (!(e instanceof KernelSelectionError)) throw e;
+    if (!(e instanceof ConfigError)) throw e;
     say(`bpf-lsm-lint: ${e.message}`);
     return 2;
   }
-  const { target, headerErrors } = selected;
-  for (const h of headerErrors) say(`${hookDefs!.path}:${h.line}: warning: ${h.message}`);
-  if (hookDefs && !btf && target.source !== hookDefs.path) {
-    say(`bpf-lsm-lint: ${hookDefs.path} has no LSM_HOOK entries that parse`);
-    return 2;
+
+  // One target and set of options per configuration (flags > config file > defaults), resolved before any
+  // file is linted: a problem with the hook table stops the run (exit 2) before any output.
+  const setups = new Map<ProjectConfig | undefined, { target: KernelTarget; options: AnalysisOptions }>();
+  for (const config of new Set(configOf.values())) {
+    const fromConfig = (field: 'hookDefsPath' | 'btfPath') => `${config!.file}: ${field}`;
+    const flagTable = values['hook-defs'] !== undefined || values.btf !== undefined;
+    const hookDefsPath = flagTable ? values['hook-defs'] : config?.hookDefsPath;
+    const btfPath = flagTable ? values.btf : config?.btfPath;
+    const { target, problems } = resolveTarget({ kernel: values.kernel ?? config?.kernel, hookDefsPath, btfPath }, catalog);
+    for (const p of problems) {
+      switch (p.kind) {
+        case 'hook-defs-unreadable':
+          say(`bpf-lsm-lint: ${flagTable ? '--hook-defs' : fromConfig('hookDefsPath')} ${p.path}: ${p.reason}`);
+          return 2;
+        case 'btf-unusable':
+          say(`bpf-lsm-lint: ${flagTable ? '--btf' : fromConfig('btfPath')} ${p.path}: ${p.reason}`);
+          return 2;
+        case 'bad-kernel':
+          say(`bpf-lsm-lint: ${values.kernel === undefined ? `${config!.file}: kernel: ` : ''}${p.reason}`);
+          return 2;
+        case 'header-errors':
+          for (const h of p.errors) say(`${p.path}:${h.line}: warning: ${h.message}`);
+          if (!p.used) {
+            say(`bpf-lsm-lint: ${p.path} has no LSM_HOOK entries that parse`);
+            return 2;
+          }
+      }
+    }
+    if (target.note) say(`note: ${target.note}`);
+    const disabledChecks: CheckCode[] = values.disable.length > 0 ? (values.disable as CheckCode[]) : config?.disabledChecks ?? [];
+    setups.set(config, { target, options: { disabledChecks, ...(config?.severity ? { severityOverrides: config.severity } : {}) } });
   }
-  if (target.note) say(`note: ${target.note}`);
 
   const analyzer = await Analyzer.create();
-  const options = { disabledChecks: values.disable as CheckCode[] };
   let ioError = false;
   let errors = 0;
   const json: JsonFinding[] = [];
@@ -162,6 +178,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
     for (const file of positionals) {
       let result: AnalysisResult;
       try {
+        const { target, options } = setups.get(configOf.get(file))!;
         result = analyzer.analyze(readSourceFile(file), target, catalog, options);
       } catch (e) {
         say(`bpf-lsm-lint: ${file}: ${reason(e)}`);

@@ -2,6 +2,7 @@
 import storedTables from '../../data/hook-tables.json';
 import { parseHookDefs, type HeaderError } from './hookDefsParser';
 import { unpackTables, emptySets, type StoredTables } from './tableFormat';
+import { describeTableSource, type TableSource } from './tableSource';
 import type { HookDef, HookSets, ReleaseTable } from './types';
 import { atLeast, compareVersions, isKernelRelease, parseVersion, type Version } from './versions';
 
@@ -13,13 +14,22 @@ export interface KernelTarget {
   hooks: Map<string, HookDef>;
   /** bpf_lsm.c sets; for a release without its own, what its bundled neighbours agree on. */
   sets: HookSets;
-  /** Where the hooks came from: `bundled v6.12` or the user's header path. */
-  source: string;
+  /** Where the hooks came from (describeTableSource says it to the user). */
+  source: TableSource;
   /** How the requested kernel was mapped, when it was not an exact match (said in the output). */
   note?: string;
 }
 
 export class KernelSelectionError extends Error {}
+
+/** Hooks read from a kernel's BTF file. */
+export interface BtfHooks {
+  path: string;
+  hooks: HookDef[];
+  /** Whose kernel it is, and its `uname -r`, when it is not simply the file the user named. */
+  label?: string;
+  release?: string;
+}
 
 /**
  * Hooks whose refusal reached stable kernels older than the release that lists it: the disabled-hook list
@@ -149,7 +159,7 @@ export class HookCatalog {
    * header (BTF first: it is what the running kernel has). The bpf_lsm sets and version rules always come
    * from the chosen bundled release.
    */
-  target(options: { kernel?: string; hookDefs?: { path: string; text: string }; btf?: { source: string; hooks: HookDef[] } } = {}): {
+  target(options: { kernel?: string; hookDefs?: { path: string; text: string }; btf?: BtfHooks } = {}): {
     target: KernelTarget;
     headerErrors: HeaderError[];
   } {
@@ -158,18 +168,19 @@ export class HookCatalog {
     const version = this.versions.get(table.release)!;
     const notes = [note, derivedFrom ? `bpf_lsm sets of ${table.release} derived from ${derivedFrom}` : undefined];
     let hooks = table.hooks;
-    let source = `bundled ${table.release}`;
+    let source: TableSource = { kind: 'bundled', release: table.release };
     let headerErrors: HeaderError[] = [];
     if (options.btf && options.btf.hooks.length > 0) {
-      hooks = new Map(options.btf.hooks.map((h) => [h.name, h]));
-      source = options.btf.source;
-      notes.push(`hooks from ${options.btf.source} (${options.btf.hooks.length}), rules of ${table.release}`);
+      const { path, label, release, hooks: btfHooks } = options.btf;
+      hooks = new Map(btfHooks.map((h) => [h.name, h]));
+      source = { kind: 'btf', path, release: release ?? table.release, ...(label !== undefined ? { label } : {}) };
+      notes.push(`hooks from ${describeTableSource(source)} (${btfHooks.length}), rules of ${table.release}`);
     } else if (options.hookDefs) {
       const parsed = parseHookDefs(options.hookDefs.text);
       headerErrors = parsed.errors;
       if (parsed.hooks.length > 0) {
         hooks = new Map(parsed.hooks.map((h) => [h.name, h]));
-        source = options.hookDefs.path;
+        source = { kind: 'header', path: options.hookDefs.path, release: table.release };
         notes.push(`hooks from ${options.hookDefs.path} (${parsed.hooks.length}), rules of ${table.release}`);
       } else {
         notes.push(`${options.hookDefs.path} has no usable hooks; using the bundled table of ${table.release}`);

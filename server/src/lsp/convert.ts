@@ -1,6 +1,7 @@
 // Analysis findings as LSP diagnostics. Each diagnostic carries its fixes in `data`, so code actions need
 // no server-side cache (the client sends the diagnostics back with their data).
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { Severity } from '../../../common/severity';
 import type { Finding, Fix } from '../analysis/findings';
 
 export const DIAGNOSTIC_SOURCE = 'bpf-lsm';
@@ -9,18 +10,19 @@ export interface DiagnosticData {
   fixes: Fix[];
 }
 
-/** A Map: severities can come from the user's settings, and a plain object has `constructor` too. */
-const SEVERITY = new Map<string, DiagnosticSeverity>([
-  ['error', DiagnosticSeverity.Error],
-  ['warning', DiagnosticSeverity.Warning],
-  ['information', DiagnosticSeverity.Information],
-  ['hint', DiagnosticSeverity.Hint],
-]);
+/** Every severity (common/severity.ts) as LSP's: the type checker refuses a severity left out. */
+const LSP_SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
 
 export function toDiagnostic(finding: Finding): Diagnostic {
   const diagnostic: Diagnostic = {
     range: finding.range,
-    severity: SEVERITY.get(finding.severity) ?? DiagnosticSeverity.Warning,
+    // Object.hasOwn: a finding's severity may come from the user's settings (a plain object has `constructor` too).
+    severity: Object.hasOwn(LSP_SEVERITY, finding.severity) ? LSP_SEVERITY[finding.severity] : DiagnosticSeverity.Warning,
     code: finding.code,
     source: DIAGNOSTIC_SOURCE,
     message: finding.message,

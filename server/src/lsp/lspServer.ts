@@ -2,6 +2,7 @@
 // capability; this class creates what they share, reads the settings and reports problems once.
 import {
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   NotificationType,
   type ClientCapabilities,
   type Connection,
@@ -11,7 +12,9 @@ import {
 } from 'vscode-languageserver';
 import { TargetKernelNotification, type TargetKernelParams } from '../../../common/protocol';
 import { normaliseSettings, SETTINGS_SECTION, type BpfLsmSettings } from '../../../common/settings';
+import { CONFIG_FILE_NAME, type ProjectConfig } from '../config/projectConfig';
 import { HookCatalog } from '../hooks/catalog';
+import { describeTableSource } from '../hooks/tableSource';
 import { AnalysisHost } from './analysisHost';
 import { ServerContext } from './context';
 import { DocumentStore } from './documentStore';
@@ -22,7 +25,8 @@ import { DocumentSyncFeature } from './features/documentSync';
 import type { Feature } from './features/feature';
 import { HoverFeature } from './features/hover';
 import { createLogger, type Logger } from './logger';
-import { resolveTarget } from './targetProvider';
+import { checkSettingCodes, isWorkspaceConfig, readWorkspaceConfig, withProjectConfig, workspaceRoot } from './projectSettings';
+import { resolveTarget, type TargetProblem } from './targetProvider';
 
 const TARGET_KERNEL = new NotificationType<TargetKernelParams>(TargetKernelNotification.method);
 
@@ -45,6 +49,11 @@ export class BpfLspServer {
     c.onInitialize((params) => this.initialize(params));
     c.onInitialized(() => void this.onInitialized());
     c.onDidChangeConfiguration((change) => void this.reloadSettings(change.settings));
+    c.onDidChangeWatchedFiles((change) => this.guard('didChangeWatchedFiles', () => {
+      if (!change.changes.some((e) => isWorkspaceConfig(e.uri, this.root))) return;
+      this.report(this.readConfig());
+      this.apply(this.requested, true);
+    }, undefined));
     c.onNotification(TARGET_KERNEL, (params) => this.guard('targetKernel', () => {
       this.targetKernel = params.btfPath ? params : undefined;
       this.apply(this.requested, true);
@@ -60,14 +69,18 @@ export class BpfLspServer {
     this.clientCapabilities = params.capabilities;
     const catalog = HookCatalog.bundled();
     const settings = normaliseSettings(params.initializationOptions?.settings);
-    const { target, problems } = resolveTarget(settings, catalog);
+    this.root = workspaceRoot(params);
+    const configProblems = this.readConfig();
+    const { settings: effective, problems: settingProblems } = this.effective(settings);
+    const { target, problems } = resolveTarget(effective, catalog);
     this.requested = settings;
     // Text only here: the trees live in the analysis worker.
     const store = new DocumentStore(null, (m) => this.log.info(m));
     const host = new AnalysisHost(this.workerScript, (m) => this.log.info(m), (entry) => store.get(entry.doc.uri) === entry);
-    this.ctx = new ServerContext(this.connection, store, catalog, host, settings, target);
+    this.ctx = new ServerContext(this.connection, store, catalog, host, effective, target);
+    host.warm();
     this.diagnostics = new DiagnosticsFeature(this.ctx);
-    this.pendingProblems = problems;
+    this.pendingProblems = [...configProblems, ...settingProblems, ...problems];
     const features: Feature[] = [
       new DocumentSyncFeature(this.ctx, this.diagnostics),
       new HoverFeature(this.ctx),
@@ -83,7 +96,11 @@ export class BpfLspServer {
     };
   }
 
-  private pendingProblems: { message: string; severity: 'error' | 'warning' }[] = [];
+  private pendingProblems: TargetProblem[] = [];
+  /** The workspace folder's root, where bpf-lsm.config.json is looked for. */
+  private root: string | undefined;
+  /** The workspace's bpf-lsm.config.json, when there is one that is valid. */
+  private config: ProjectConfig | undefined;
   /** Settings as the user gave them (before the target's kernel fills gaps). */
   private requested!: BpfLsmSettings;
   private targetKernel: TargetKernelParams | undefined;
@@ -95,7 +112,18 @@ export class BpfLspServer {
     if (workspace?.configuration && workspace.didChangeConfiguration?.dynamicRegistration) {
       await this.connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
     }
+    // The config file is re-read when it changes: the client watches it for the server.
+    if (this.root && workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      await this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: `**/${CONFIG_FILE_NAME}` }] });
+    }
     if (workspace?.configuration) await this.reloadSettings();
+  }
+
+  /** (Re)reads the workspace's config file; a malformed one is ignored, and said once. */
+  private readConfig(): TargetProblem[] {
+    const { config, problem } = readWorkspaceConfig(this.root);
+    this.config = config;
+    return problem ? [problem] : [];
   }
 
   /** Settings are pulled (workspace/configuration) when the client can; otherwise taken from the notification. */
@@ -116,29 +144,34 @@ export class BpfLspServer {
   }
 
   /**
-   * The user's settings, with the configured target's kernel filling what they leave empty: its BTF for
-   * the hook table and its release for the rules. Explicit settings always win.
+   * The user's settings (unknown check codes dropped, and said), over the workspace's config file, with
+   * the configured target's kernel filling what both leave empty: its BTF for the hook table and its
+   * release for the rules. Explicit settings always win.
    */
-  private effective(settings: BpfLsmSettings): BpfLsmSettings {
+  private effective(raw: BpfLsmSettings): { settings: BpfLsmSettings; problems: TargetProblem[] } {
+    const { settings: checked, problems } = checkSettingCodes(raw);
+    const settings = withProjectConfig(checked, this.config);
     const k = this.targetKernel;
-    if (!k) return settings;
-    return { ...settings, btfPath: settings.btfPath || k.btfPath, kernel: settings.kernel || k.release };
+    if (!k) return { settings, problems };
+    return { settings: { ...settings, btfPath: settings.btfPath || k.btfPath, kernel: settings.kernel || k.release }, problems };
   }
 
   private apply(settings: BpfLsmSettings, force = false): void {
     this.requested = settings;
-    const effective = this.effective(settings);
+    const { settings: effective, problems: settingProblems } = this.effective(settings);
+    this.report(settingProblems);
     if (!force && JSON.stringify(effective) === JSON.stringify(this.ctx.settings)) return;
-    const { target, problems } = resolveTarget(effective, this.ctx.catalog);
     const k = this.targetKernel;
-    if (k && !settings.btfPath && target.source === `BTF of ${k.btfPath}`) target.source = `BTF of ${k.label} (${k.release})`;
+    // The target's BTF, when it is what fills an empty btfPath, is called by the target's name.
+    const btfLabel = k && effective.btfPath === k.btfPath && !withProjectConfig(settings, this.config).btfPath ? { label: k.label, release: k.release } : undefined;
+    const { target, problems } = resolveTarget(effective, this.ctx.catalog, btfLabel);
     this.ctx.configure(effective, target);
     this.report(problems);
-    this.log.info(`checking against ${target.source}${target.note ? ` (${target.note})` : ''}`);
+    this.log.info(`checking against ${describeTableSource(target.source)}${target.note ? ` (${target.note})` : ''}`);
     this.diagnostics.scheduleAll();
   }
 
-  private report(problems: { message: string; severity: 'error' | 'warning' }[]): void {
+  private report(problems: TargetProblem[]): void {
     for (const p of problems) {
       if (this.shownProblems.has(p.message)) continue;
       this.shownProblems.add(p.message);

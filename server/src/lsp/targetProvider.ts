@@ -1,10 +1,9 @@
-// Turns the settings into the kernel target the documents are checked against. A bad kernel setting or
-// a broken user header is reported once (per distinct problem), and the bundled tables are used instead.
+// Turns the settings into the kernel target the documents are checked against (hooks/resolveTarget.ts,
+// which the CLI uses too), and says its problems in the settings' words. A bad kernel setting or a
+// broken user header is reported once (per distinct problem), and the bundled tables are used instead.
 import type { BpfLsmSettings } from '../../../common/settings';
-import { btfHookTableFromFile } from '../btf/btfCache';
-import { HOOK_DEFS_LIMIT, readTextFile } from '../ctext/boundedRead';
-import { HookCatalog, type KernelTarget } from '../hooks/catalog';
-import type { HookDef } from '../hooks/types';
+import type { HookCatalog, KernelTarget } from '../hooks/catalog';
+import { resolveTarget as resolve, type TargetProblem as Problem } from '../hooks/resolveTarget';
 
 export interface TargetProblem {
   /** The same text is shown to the user once. */
@@ -17,50 +16,29 @@ export interface ResolvedTarget {
   problems: TargetProblem[];
 }
 
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
-}
-
-export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog): ResolvedTarget {
-  const problems: TargetProblem[] = [];
-  let hookDefs: { path: string; text: string } | undefined;
-  if (settings.hookDefsPath) {
-    // Bounded: a FIFO or /dev/zero here must not hang the server (see boundedRead.ts).
-    try {
-      hookDefs = { path: settings.hookDefsPath, text: readTextFile(settings.hookDefsPath, HOOK_DEFS_LIMIT) };
-    } catch (err) {
-      problems.push({
-        severity: 'error',
-        message: `bpfLsm.hookDefsPath: cannot read ${settings.hookDefsPath} (${oneLine(err)}); using the bundled hook tables.`,
-      });
+/** `btfLabel`: whose kernel the BTF is, when it came from the Run on Target destination, not the settings. */
+export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog, btfLabel?: { label: string; release: string }): ResolvedTarget {
+  const { target, problems } = resolve(
+    { kernel: settings.kernel, hookDefsPath: settings.hookDefsPath, btfPath: settings.btfPath, ...(btfLabel ? { btfLabel } : {}) },
+    catalog,
+  );
+  const hookDefsRead = !problems.some((p) => p.kind === 'hook-defs-unreadable') && settings.hookDefsPath !== '';
+  const say = (p: Problem): TargetProblem | undefined => {
+    switch (p.kind) {
+      case 'hook-defs-unreadable':
+        return { severity: 'error', message: `bpfLsm.hookDefsPath: cannot read ${p.path} (${p.reason}); using the bundled hook tables.` };
+      case 'btf-unusable':
+        return { severity: 'error', message: `bpfLsm.btfPath: ${p.path}: ${p.reason}; using ${hookDefsRead ? settings.hookDefsPath : 'the bundled hook tables'} instead.` };
+      case 'bad-kernel':
+        return { severity: 'error', message: `bpfLsm.kernel: ${p.reason}. Using the newest bundled release.` };
+      case 'header-errors': {
+        if (p.errors.length === 0) return undefined;
+        const shown = p.errors.slice(0, 5).map((e) => `line ${e.line}: ${e.message}`).join('; ');
+        const more = p.errors.length > 5 ? ` (and ${p.errors.length - 5} more)` : '';
+        const fallback = p.used ? 'the entries that parsed are used' : 'using the bundled hook tables instead';
+        return { severity: p.used ? 'warning' : 'error', message: `${p.path} has ${p.errors.length} problem(s): ${shown}${more}; ${fallback}.` };
+      }
     }
-  }
-  let btf: { source: string; hooks: HookDef[] } | undefined;
-  if (settings.btfPath) {
-    try {
-      const table = btfHookTableFromFile(settings.btfPath);
-      btf = { source: `BTF of ${settings.btfPath}`, hooks: table.hooks };
-    } catch (err) {
-      // InputFileError (not a regular file, too large...) and BtfError (corrupt, no bpf_lsm_ hooks) say why.
-      problems.push({ severity: 'error', message: `bpfLsm.btfPath: ${settings.btfPath}: ${oneLine(err)}; using ${hookDefs ? settings.hookDefsPath : 'the bundled hook tables'} instead.` });
-    }
-  }
-  let kernel: string | undefined = settings.kernel || undefined;
-  try {
-    catalog.select(kernel);
-  } catch (err) {
-    problems.push({ severity: 'error', message: `bpfLsm.kernel: ${(err as Error).message}. Using the newest bundled release.` });
-    kernel = undefined;
-  }
-  const { target, headerErrors } = catalog.target({ kernel, hookDefs, btf });
-  if (hookDefs && !btf && headerErrors.length > 0) {
-    const shown = headerErrors.slice(0, 5).map((e) => `line ${e.line}: ${e.message}`).join('; ');
-    const more = headerErrors.length > 5 ? ` (and ${headerErrors.length - 5} more)` : '';
-    const fallback = target.source === hookDefs.path ? 'the entries that parsed are used' : 'using the bundled hook tables instead';
-    problems.push({
-      severity: target.source === hookDefs.path ? 'warning' : 'error',
-      message: `${hookDefs.path} has ${headerErrors.length} problem(s): ${shown}${more}; ${fallback}.`,
-    });
-  }
-  return { target, problems };
+  };
+  return { target, problems: problems.flatMap((p) => say(p) ?? []) };
 }

@@ -4,6 +4,7 @@ import type { ProgramContext } from './context';
 import { suggestHooks } from './hookSuggestions';
 import type { HookCatalog, KernelTarget } from '../../hooks/catalog';
 import { describeReleases } from '../../hooks/releaseList';
+import { describeTableSource } from '../../hooks/tableSource';
 
 /** Hook names to suggest from, built once per target (a file may have thousands of unknown hooks). */
 const candidates = new WeakMap<KernelTarget, { names: Set<string>; preferred: Set<string> }>();
@@ -46,7 +47,7 @@ export function checkHookExists(ctx: ProgramContext): Finding[] {
     code: 'unknown-hook',
     severity: 'error',
     range,
-    message: `'${program.hook}' is not an LSM hook in any kernel release (${target.source}).${hint}`,
+    message: `'${program.hook}' is not an LSM hook in any kernel release (${describeTableSource(target.source)}).${hint}`,
     fixes: program.hookEditable
       ? suggestions.map((s, i) => ({ title: `Change hook to '${s}'`, edits: [{ range, newText: s }], preferred: i === 0 }))
       : undefined,

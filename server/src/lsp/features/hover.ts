@@ -2,6 +2,7 @@
 // what its verdict means, whether it is sleepable, disabled or cgroup-capable, and its release history.
 import { MarkupKind, type Connection, type Hover, type HoverParams, type ServerCapabilities } from 'vscode-languageserver';
 import { describeReleases } from '../../hooks/releaseList';
+import { describeTableSource } from '../../hooks/tableSource';
 import { describePrototypeHistory, hookFacts, programArgs, prototypeOf, type HookFacts } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
 import type { Feature, Guard } from './feature';
@@ -43,7 +44,7 @@ export async function hover(ctx: ServerContext, params: HoverParams): Promise<Ho
 function describe(ctx: ServerContext, facts: HookFacts, program: ProgramSpan): string {
   const { target, catalog } = ctx;
   const all = catalog.releases.map((r) => r.release);
-  const where = `kernel ${target.release}, ${target.source === `bundled ${target.release}` ? 'bundled hook table' : target.source}`;
+  const where = `kernel ${target.release}, ${target.source.kind === 'bundled' ? 'bundled hook table' : describeTableSource(target.source)}`;
   if (!facts.def) {
     const history = facts.releases.length > 0
       ? `Not in ${target.release}; present in ${describeReleases(facts.releases, all)}.`
