@@ -20,34 +20,65 @@ export default tseslint.config(
   {
     files: ['common/**/*.ts', 'server/src/**/*.ts', 'engine/src/**/*.ts', 'vm/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [noVscode], patterns: [testCode('**/'), { group: ['**/client/src/**'], message: 'The extension depends on this part, not the other way round.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode],
+          patterns: [
+            testCode('**/'),
+            { group: ['**/client/src/**'], message: 'The extension depends on this part, not the other way round.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['server/src/hooks/**/*.ts', 'server/src/btf/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [noVscode],
-        patterns: [testCode('**/'), { group: ['**/analysis/**', '**/lsp/**', '**/cli/**'], message: 'Hook tables and BTF sit below the analysis, the server and the CLI: shared C-text and file helpers live in server/src/ctext.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode],
+          patterns: [
+            testCode('**/'),
+            {
+              group: ['**/analysis/**', '**/lsp/**', '**/cli/**'],
+              message:
+                'Hook tables and BTF sit below the analysis, the server and the CLI: shared C-text and file helpers live in server/src/ctext.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['server/src/ctext/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [noVscode],
-        patterns: [testCode('**/'), { group: ['../*', '!../ctext'], message: 'ctext is the neutral bottom of the server: C text and file helpers only.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode],
+          patterns: [
+            testCode('**/'),
+            { group: ['../*', '!../ctext'], message: 'ctext is the neutral bottom of the server: C text and file helpers only.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['server/src/analysis/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [noVscode],
-        patterns: [testCode('**/'), { group: ['**/lsp/**', '**/cli/**'], message: 'The analysis sits below the language server and the CLI.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode],
+          patterns: [
+            testCode('**/'),
+            { group: ['**/lsp/**', '**/cli/**'], message: 'The analysis sits below the language server and the CLI.' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -16,7 +16,9 @@ export async function benchAnalysis(repoRoot: string): Promise<void> {
   const loadTables = () => new HookCatalog(unpackTables(JSON.parse(fs.readFileSync(tablesPath, 'utf8')) as StoredTables));
   const t0 = performance.now();
   loadTables();
-  console.log(`${'load all ten hook tables, first time in the process'.padEnd(58)} ${(performance.now() - t0).toFixed(3)} ms  target <= 20 ms`);
+  console.log(
+    `${'load all ten hook tables, first time in the process'.padEnd(58)} ${(performance.now() - t0).toFixed(3)} ms  target <= 20 ms`,
+  );
   report('load all ten hook tables (read, parse, unpack)', time(50, loadTables), 20);
 
   const catalog = HookCatalog.bundled();
@@ -30,13 +32,25 @@ export async function benchAnalysis(repoRoot: string): Promise<void> {
     throw new Error('benchmark corpus did not yield the expected programs');
   }
   const lines = (t: string) => t.split('\n').length;
-  report(`${lines(small)}-line program: parse + analysis`, time(1000, () => analyzer.analyze(small, target, catalog)), 2);
-  report(`${lines(large)}-line file, 100 programs: full parse + analysis`, time(100, () => analyzer.analyze(large, target, catalog)), 20);
+  report(
+    `${lines(small)}-line program: parse + analysis`,
+    time(1000, () => analyzer.analyze(small, target, catalog)),
+    2,
+  );
+  report(
+    `${lines(large)}-line file, 100 programs: full parse + analysis`,
+    time(100, () => analyzer.analyze(large, target, catalog)),
+    20,
+  );
 
   // What an editor pays per keystroke: the tree is kept, edited and reparsed incrementally.
   const parser = await createCParser();
   const tree = parseC(parser, large)!;
-  report(`${lines(large)}-line file, 100 programs: analysis of the parsed tree`, time(100, () => analyzeTree(tree, large, target, catalog)), 20);
+  report(
+    `${lines(large)}-line file, 100 programs: analysis of the parsed tree`,
+    time(100, () => analyzeTree(tree, large, target, catalog)),
+    20,
+  );
   let current = large;
   let currentTree = tree;
   const edit = () => {
@@ -61,7 +75,16 @@ function typeOneCharacter(parser: Parser, text: string, tree: Tree): { text: str
   const p = index.position(at);
   const point = { row: p.line, column: p.character };
   const after = { row: p.line, column: p.character + 1 };
-  tree.edit(new Edit({ startIndex: at, oldEndIndex: at + 1, newEndIndex: at + 1, startPosition: point, oldEndPosition: after, newEndPosition: after }));
+  tree.edit(
+    new Edit({
+      startIndex: at,
+      oldEndIndex: at + 1,
+      newEndIndex: at + 1,
+      startPosition: point,
+      oldEndPosition: after,
+      newEndPosition: after,
+    }),
+  );
   const reparsed = parseC(parser, next, tree);
   if (!reparsed) throw new Error('reparse gave up');
   return { text: next, tree: reparsed };

@@ -22,11 +22,29 @@ export function benchBtf(): void {
     const r = require(${JSON.stringify(path.join(__dirname, '..', 'server', 'src', 'btf', 'btfHooks'))}).hooksFromBtf(data);
     const ms = performance.now() - t0;
     console.log(JSON.stringify({ ms, hooks: r.hooks.length, rssMiB: (process.memoryUsage().rss - before) / 1048576 }));`;
-  const cold = Array.from({ length: 5 }, () => JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { ms: number; hooks: number; rssMiB: number });
-  report(`hook table from ${(data.length / 1048576).toFixed(1)} MiB vmlinux BTF, cold (fresh process, read + parse)`, summarise(cold.map((c) => c.ms)), 150);
-  report('hook table from vmlinux BTF, warm (same process)', time(30, () => hooksFromBtf(data)), 150);
-  console.log(`${'memory: RSS growth while building it (BTF bytes excluded)'.padEnd(58)} ${cold[0].rssMiB.toFixed(1)} MiB; ${cold[0].hooks} hooks`);
-  const bpftool = spawnSync('bash', ['-c', `command -v bpftool >/dev/null && TIMEFORMAT=%R; time (bpftool btf dump file ${BTF} format c > /dev/null)`], { encoding: 'utf8' });
+  const cold = Array.from(
+    { length: 5 },
+    () => JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { ms: number; hooks: number; rssMiB: number },
+  );
+  report(
+    `hook table from ${(data.length / 1048576).toFixed(1)} MiB vmlinux BTF, cold (fresh process, read + parse)`,
+    summarise(cold.map((c) => c.ms)),
+    150,
+  );
+  report(
+    'hook table from vmlinux BTF, warm (same process)',
+    time(30, () => hooksFromBtf(data)),
+    150,
+  );
+  console.log(
+    `${'memory: RSS growth while building it (BTF bytes excluded)'.padEnd(58)} ${cold[0].rssMiB.toFixed(1)} MiB; ${cold[0].hooks} hooks`,
+  );
+  const bpftool = spawnSync(
+    'bash',
+    ['-c', `command -v bpftool >/dev/null && TIMEFORMAT=%R; time (bpftool btf dump file ${BTF} format c > /dev/null)`],
+    { encoding: 'utf8' },
+  );
   const seconds = Number(bpftool.stderr.trim().split('\n').pop());
-  if (bpftool.status === 0 && Number.isFinite(seconds)) console.log(`${'bpftool btf dump file ... format c (for scale)'.padEnd(58)} ${(seconds * 1000).toFixed(0)} ms`);
+  if (bpftool.status === 0 && Number.isFinite(seconds))
+    console.log(`${'bpftool btf dump file ... format c (for scale)'.padEnd(58)} ${(seconds * 1000).toFixed(0)} ms`);
 }

@@ -14,8 +14,10 @@ const RUNS = 5;
 
 function program(dir: string, secret: string): string {
   const repo = path.resolve(__dirname, '..', '..');
-  const text = fs.readFileSync(path.join(repo, 'bpf-templates', 'programs', 'deny-file-open.bpf.c'), 'utf8')
-    .replace(/\{\{name\}\}/g, 'bench').replace(/"lsm-secret"/g, JSON.stringify(secret));
+  const text = fs
+    .readFileSync(path.join(repo, 'bpf-templates', 'programs', 'deny-file-open.bpf.c'), 'utf8')
+    .replace(/\{\{name\}\}/g, 'bench')
+    .replace(/"lsm-secret"/g, JSON.stringify(secret));
   const file = path.join(dir, 'bench.bpf.c');
   fs.writeFileSync(file, text);
   return file;
@@ -40,7 +42,12 @@ export async function benchRemote(): Promise<void> {
     await target.check(['sh', '-c', `mkdir -p /tmp/bench && echo x > /tmp/bench/${secret}`]);
     const object = await target.deploy((await target.compile(source, { output: path.join(dir, 'ours.o') })).object, '/tmp/bench/ours.o');
     const arrivals: number[] = [];
-    const trace = await target.startTrace({ line: (l) => { if (l.includes('bench: denied')) arrivals.push(performance.now()); }, status: () => undefined });
+    const trace = await target.startTrace({
+      line: (l) => {
+        if (l.includes('bench: denied')) arrivals.push(performance.now());
+      },
+      status: () => undefined,
+    });
     if (!trace) throw new Error('the VM has no tracefs');
     const session = await target.attach(object);
     const latencies: number[] = [];
@@ -57,10 +64,14 @@ export async function benchRemote(): Promise<void> {
     const N = 3000;
     const before = arrivals.length;
     const t0 = performance.now();
-    await target.shell(`i=0; while [ $i -lt ${N} ]; do cat /tmp/bench/${secret} 2>/dev/null; i=$((i+1)); done; true`, { timeoutMs: 300_000 });
+    await target.shell(`i=0; while [ $i -lt ${N} ]; do cat /tmp/bench/${secret} 2>/dev/null; i=$((i+1)); done; true`, {
+      timeoutMs: 300_000,
+    });
     while (arrivals.length - before < N && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
     const seconds = (arrivals[arrivals.length - 1] - t0) / 1000;
-    console.log(`${'trace throughput (lines received / s, target-bound)'.padEnd(58)} ${((arrivals.length - before) / seconds).toFixed(0)} lines/s (${arrivals.length - before} of ${N} lines)`);
+    console.log(
+      `${'trace throughput (lines received / s, target-bound)'.padEnd(58)} ${((arrivals.length - before) / seconds).toFixed(0)} lines/s (${arrivals.length - before} of ${N} lines)`,
+    );
     await session.detach();
     await target.stopTrace();
     // Ours: what Run on Target does after its once-per-target preflight and BTF fetch (both cached by the
@@ -98,11 +109,12 @@ export async function benchRemote(): Promise<void> {
     console.log(`${'compile + copy + attach, Run on Target code path'.padEnd(58)} median ${fmt(a)} (${RUNS} runs)`);
     console.log(`${'compile + copy + attach, plain clang/ssh/ssh commands'.padEnd(58)} median ${fmt(b)} (${RUNS} runs)`);
     console.log(`${'overhead of ours vs plain'.padEnd(58)} ${(((a - b) / b) * 100).toFixed(1)} %  target <= 10 %`);
-
   } catch (e) {
     const controlDir = target.connection?.controlDir;
     const mlog = controlDir ? path.join(controlDir, 'master.log') : '';
-    console.log(`master log: ${mlog && fs.existsSync(mlog) ? fs.readFileSync(mlog, 'utf8') : '(none)'}; sockets: ${controlDir && fs.existsSync(controlDir) ? fs.readdirSync(controlDir).join(',') : '(none)'}`);
+    console.log(
+      `master log: ${mlog && fs.existsSync(mlog) ? fs.readFileSync(mlog, 'utf8') : '(none)'}; sockets: ${controlDir && fs.existsSync(controlDir) ? fs.readdirSync(controlDir).join(',') : '(none)'}`,
+    );
     console.log(`serial console of the VM (last lines):\n${fs.readFileSync(vm.state.serialLog, 'utf8').split('\n').slice(-25).join('\n')}`);
     throw e;
   } finally {

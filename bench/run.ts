@@ -6,7 +6,6 @@ import { benchBtf } from './btf';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
 
-
 async function main(): Promise<void> {
   console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);
   await benchAnalysis(REPO_ROOT);

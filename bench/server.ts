@@ -12,9 +12,10 @@ async function editLatency(lsp: LspTestClient, uri: string, text: string, edits:
   const samples: number[] = [];
   for (let i = 0; i < edits; i++) {
     // Alternately insert and delete one character, so the text stays the same size.
-    const change = i % 2 === 0
-      ? { range: { start: { line, character }, end: { line, character } }, text: 'x' }
-      : { range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' };
+    const change =
+      i % 2 === 0
+        ? { range: { start: { line, character }, end: { line, character } }, text: 'x' }
+        : { range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' };
     const t0 = performance.now();
     const waiting = lsp.nextDiagnostics(uri, Number.MAX_SAFE_INTEGER);
     const version = await lsp.change(uri, [change]);
@@ -44,13 +45,23 @@ export async function benchServer(): Promise<void> {
   try {
     await lsp.openAndWait('file:///bench/small.bpf.c', small);
     await editLatency(lsp, 'file:///bench/small.bpf.c', small, 20);
-    report('didChange -> publishDiagnostics, 30-line program', summarise(await editLatency(lsp, 'file:///bench/small.bpf.c', small, 200)), 5);
+    report(
+      'didChange -> publishDiagnostics, 30-line program',
+      summarise(await editLatency(lsp, 'file:///bench/small.bpf.c', small, 200)),
+      5,
+    );
     const rssBefore = lsp.rssMiB();
     await lsp.openAndWait('file:///bench/large.bpf.c', large);
     const rssAfter = lsp.rssMiB();
     await editLatency(lsp, 'file:///bench/large.bpf.c', large, 20);
-    report('didChange -> publishDiagnostics, 5000 lines / 100 programs', summarise(await editLatency(lsp, 'file:///bench/large.bpf.c', large, 200)), 25);
-    console.log(`${'server resident memory after opening the 5000-line file'.padEnd(58)} ${rssAfter.toFixed(1)} MiB (before: ${rssBefore.toFixed(1)} MiB)`);
+    report(
+      'didChange -> publishDiagnostics, 5000 lines / 100 programs',
+      summarise(await editLatency(lsp, 'file:///bench/large.bpf.c', large, 200)),
+      25,
+    );
+    console.log(
+      `${'server resident memory after opening the 5000-line file'.padEnd(58)} ${rssAfter.toFixed(1)} MiB (before: ${rssBefore.toFixed(1)} MiB)`,
+    );
   } finally {
     await lsp.stop();
   }

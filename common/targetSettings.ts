@@ -30,7 +30,10 @@ export const DEFAULT_TARGET_SETTINGS: TargetSettings = {
 
 export function normaliseTargetSettings(raw: Partial<Record<keyof TargetSettings, unknown>>): TargetSettings {
   const str = (v: unknown, d: string) => (typeof v === 'string' ? v.trim() : d);
-  const lines = typeof raw.traceMaxLines === 'number' && raw.traceMaxLines >= 100 ? Math.min(raw.traceMaxLines, 100_000) : DEFAULT_TARGET_SETTINGS.traceMaxLines;
+  const lines =
+    typeof raw.traceMaxLines === 'number' && raw.traceMaxLines >= 100
+      ? Math.min(raw.traceMaxLines, 100_000)
+      : DEFAULT_TARGET_SETTINGS.traceMaxLines;
   return {
     destination: str(raw.destination, ''),
     identityFile: str(raw.identityFile, ''),

@@ -27,7 +27,8 @@ export function listTemplates(templatesDir: string): TemplateInfo[] {
 /** Why a project name cannot be used (it becomes a file name and a C identifier prefix), or null. */
 export function projectNameProblem(name: string): string | null {
   if (!name) return 'Give the program a name.';
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return 'Use letters, digits and _ only, not starting with a digit: it prefixes C function names.';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    return 'Use letters, digits and _ only, not starting with a digit: it prefixes C function names.';
   if (name.length > 40) return 'Keep the name under 40 characters (BPF program names are cut at 15).';
   return null;
 }
@@ -38,7 +39,10 @@ export function renderProject(templatesDir: string, templateId: string, name: st
   const template = listTemplates(templatesDir).find((t) => t.id === templateId);
   if (!template) throw new Error(`no template '${templateId}'`);
   const fill = (text: string) =>
-    text.replace(/\{\{name\}\}/g, name).replace(/\{\{template\}\}/g, template.label).replace(/\{\{probe\}\}/g, template.probe);
+    text
+      .replace(/\{\{name\}\}/g, name)
+      .replace(/\{\{template\}\}/g, template.label)
+      .replace(/\{\{probe\}\}/g, template.probe);
   const read = (rel: string) => fs.readFileSync(path.join(templatesDir, rel), 'utf8');
   return [
     { relativePath: `${name}.bpf.c`, content: fill(read(template.program)) },

@@ -50,7 +50,7 @@ export function generateHookTables(sourceDir: string): StoredTables {
   releases.sort((a, b) => compareVersions(parseVersion(a.release)!, parseVersion(b.release)!));
   return packTables(
     releases,
-    'Derived by scripts/generate-hook-tables.ts from each release\'s include/linux/lsm_hook_defs.h and ' +
+    "Derived by scripts/generate-hook-tables.ts from each release's include/linux/lsm_hook_defs.h and " +
       'kernel/bpf/bpf_lsm.c hook sets. Do not edit by hand: run `npm run generate-tables`.',
   );
 }

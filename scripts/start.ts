@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   console.log(`Test VM ${vm.state.release} ready in ${vm.state.bootSeconds.toFixed(1)} s (ssh -F ${vm.state.sshConfig} bpf-lsm-vm)`);
   // The same checks Run on Target makes, through the same engine: a VM that cannot run programs stops here.
   const report = await vm.session.requireRunnable();
-  console.log(`  target: kernel ${report.kernelRelease}, LSMs ${report.lsms.join(',')}${report.warnings.map((w) => `\n  warning: ${w}`).join('')}`);
+  console.log(
+    `  target: kernel ${report.kernelRelease}, LSMs ${report.lsms.join(',')}${report.warnings.map((w) => `\n  warning: ${w}`).join('')}`,
+  );
   const vs = await openVsCode({
     extensionPath: REPO_ROOT,
     workspace: path.join(REPO_ROOT, 'examples'),
@@ -22,7 +24,9 @@ async function main(): Promise<void> {
     settings: { 'bpfLsm.target.destination': 'bpf-lsm-vm', 'bpfLsm.target.sshConfigFile': vm.state.sshConfig },
     log: () => undefined,
   });
-  console.log(`\nBPF LSM Studio in VS Code:\n  ${vs.url}\n\nOpen examples/deny-open.bpf.c and run "BPF LSM: Run on Target". Ctrl+C stops VS Code and the VM.\n`);
+  console.log(
+    `\nBPF LSM Studio in VS Code:\n  ${vs.url}\n\nOpen examples/deny-open.bpf.c and run "BPF LSM: Run on Target". Ctrl+C stops VS Code and the VM.\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -23,12 +23,14 @@ export function registerCommand<A extends unknown[], R>(
   failurePrefix?: string,
 ): void {
   const report = failureReporter(log);
-  context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: A): Promise<R | undefined> => {
-    try {
-      return await fn(...args);
-    } catch (err) {
-      report(err, failurePrefix);
-      return undefined;
-    }
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand(id, async (...args: A): Promise<R | undefined> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        report(err, failurePrefix);
+        return undefined;
+      }
+    }),
+  );
 }

@@ -24,10 +24,16 @@ export async function activateLanguageClient(context: vscode.ExtensionContext, l
   };
   const client = new LanguageClient('bpfLsm', 'BPF LSM Studio', serverOptions, clientOptions);
   context.subscriptions.push(client);
-  registerCommand(context, log, 'bpfLsm.restartServer', async () => {
-    log.info('restarting the language server');
-    await client.restart();
-  }, 'Restarting the language server failed');
+  registerCommand(
+    context,
+    log,
+    'bpfLsm.restartServer',
+    async () => {
+      log.info('restarting the language server');
+      await client.restart();
+    },
+    'Restarting the language server failed',
+  );
   await client.start();
   log.info('language server started');
   return client;

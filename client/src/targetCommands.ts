@@ -12,30 +12,47 @@ export function registerTargetCommands(context: vscode.ExtensionContext, control
     const doc = vscode.window.activeTextEditor?.document;
     if (!doc || doc.languageId !== 'c') throw new Error('Open the BPF C file to run (a .bpf.c file) first.');
     if (!controller.settings().destination) {
-      const choice = await vscode.window.showErrorMessage('No target is set: set bpfLsm.target.destination (an ssh alias, user@host or user@host:port).', 'Open Settings');
+      const choice = await vscode.window.showErrorMessage(
+        'No target is set: set bpfLsm.target.destination (an ssh alias, user@host or user@host:port).',
+        'Open Settings',
+      );
       if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', TARGET_SECTION);
       return undefined;
     }
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Running ${vscode.workspace.asRelativePath(doc.uri)} on ${controller.settings().destination}` },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Running ${vscode.workspace.asRelativePath(doc.uri)} on ${controller.settings().destination}`,
+      },
       () => controller.run(doc, options),
     );
     if (!result) return undefined;
     const names = result.attached.map((p) => p.name).join(', ');
     const probe = result.probe
-      ? result.probe.denied ? ` Probe '${result.probe.command}' was denied (EPERM), as expected.` : ` Probe '${result.probe.command}' was NOT denied: ${result.probe.output}`
+      ? result.probe.denied
+        ? ` Probe '${result.probe.command}' was denied (EPERM), as expected.`
+        : ` Probe '${result.probe.command}' was NOT denied: ${result.probe.output}`
       : '';
     const warn = result.bpfActive ? '' : ' bpf is not an active LSM there: nothing is enforced.';
-    void vscode.window.showInformationMessage(`Attached ${names} on ${controller.settings().destination} (${result.kernelRelease}).${warn}${probe}`);
+    void vscode.window.showInformationMessage(
+      `Attached ${names} on ${controller.settings().destination} (${result.kernelRelease}).${warn}${probe}`,
+    );
     return result;
   });
   command('bpfLsm.runProbe', async (commandLine?: string) => {
-    const probe = commandLine ?? (controller.settings().probeCommand || await vscode.window.showInputBox({
-      title: 'Probe command', prompt: 'Runs on the target; an enforcing program should make it fail with EPERM', value: 'cat /tmp/lsm-secret',
-    }));
+    const probe =
+      commandLine ??
+      (controller.settings().probeCommand ||
+        (await vscode.window.showInputBox({
+          title: 'Probe command',
+          prompt: 'Runs on the target; an enforcing program should make it fail with EPERM',
+          value: 'cat /tmp/lsm-secret',
+        })));
     if (!probe) return undefined;
     const r = await controller.runProbe(probe);
-    const text = r.denied ? `'${probe}' was denied with EPERM: the program enforces.` : `'${probe}' was not denied (exit ${r.exitCode}): ${r.output}`;
+    const text = r.denied
+      ? `'${probe}' was denied with EPERM: the program enforces.`
+      : `'${probe}' was not denied (exit ${r.exitCode}): ${r.output}`;
     void (r.denied ? vscode.window.showInformationMessage(text) : vscode.window.showWarningMessage(text));
     return r;
   });
@@ -63,10 +80,17 @@ export function registerTargetCommands(context: vscode.ExtensionContext, control
   command('bpfLsm.trace.clear', async () => controller.panel.clear());
   command('bpfLsm.trace.togglePause', async () => controller.panel.setPaused(!controller.panel.isPaused));
   command('bpfLsm.trace.filter', async (text?: string) => {
-    const filter = text ?? await vscode.window.showInputBox({ title: 'Filter the trace', prompt: 'Show lines containing this text (a program name, a word); empty shows all' });
+    const filter =
+      text ??
+      (await vscode.window.showInputBox({
+        title: 'Filter the trace',
+        prompt: 'Show lines containing this text (a program name, a word); empty shows all',
+      }));
     if (filter !== undefined) controller.panel.setFilter(filter);
   });
-  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration(TARGET_SECTION)) void controller.onSettingsChanged();
-  }));
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(TARGET_SECTION)) void controller.onSettingsChanged();
+    }),
+  );
 }

@@ -32,7 +32,11 @@ export class TargetController implements vscode.Disposable {
   private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly btfCache: string;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel, private readonly client: () => LanguageClient | undefined) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly client: () => LanguageClient | undefined,
+  ) {
     this.panel = new TracePanel(this.settings().traceMaxLines);
     this.btfCache = path.join(context.globalStorageUri.fsPath, 'btf');
     this.statusItem.command = 'bpfLsm.targetStatus';
@@ -48,15 +52,20 @@ export class TargetController implements vscode.Disposable {
     this.panel.setMaxLines(this.settings().traceMaxLines);
     const s = this.settings();
     const t = this.engine?.connection?.target;
-    const same = t && t.destination === s.destination && (t.configFile ?? '') === s.sshConfigFile &&
-      (t.identityFile ?? '') === s.identityFile && !!t.sudo === s.sudo;
+    const same =
+      t &&
+      t.destination === s.destination &&
+      (t.configFile ?? '') === s.sshConfigFile &&
+      (t.identityFile ?? '') === s.identityFile &&
+      !!t.sudo === s.sudo;
     if (same) return;
     await this.disconnect();
     this.updateStatus();
   }
 
   private requireTrust(): void {
-    if (!vscode.workspace.isTrusted) throw new Error('This workspace is not trusted: nothing runs on a remote target. Trust the workspace to use Run on Target.');
+    if (!vscode.workspace.isTrusted)
+      throw new Error('This workspace is not trusted: nothing runs on a remote target. Trust the workspace to use Run on Target.');
   }
 
   /** The engine for the configured target, connected (an unknown host key is shown to the user first). */
@@ -71,7 +80,9 @@ export class TargetController implements vscode.Disposable {
           confirmHostKey: async (label, keys) => {
             const choice = await vscode.window.showWarningMessage(
               `The host key of ${label} is not known. Connect only if these fingerprints are the target's:\n${keys}`,
-              { modal: true }, 'Trust and Connect');
+              { modal: true },
+              'Trust and Connect',
+            );
             return choice === 'Trust and Connect';
           },
           log: this.log,
@@ -175,7 +186,11 @@ export class TargetController implements vscode.Disposable {
       .filter((m) => m.severity !== 'note' && path.resolve(m.file) === path.resolve(doc.fileName))
       .map((m) => {
         const pos = new vscode.Position(Math.max(0, m.line - 1), Math.max(0, m.column - 1));
-        const d = new vscode.Diagnostic(new vscode.Range(pos, pos), m.message, m.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+        const d = new vscode.Diagnostic(
+          new vscode.Range(pos, pos),
+          m.message,
+          m.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+        );
         d.source = 'clang';
         return d;
       });
@@ -189,7 +204,11 @@ export class TargetController implements vscode.Disposable {
     const at = name ? text.search(new RegExp(`BPF_PROG\\w*\\s*\\(\\s*${name}\\b|\\b${name}\\s*\\(`)) : -1;
     const pos = doc.positionAt(Math.max(0, at));
     const line = doc.lineAt(pos.line).range;
-    const d = new vscode.Diagnostic(line, `The kernel refused ${name ?? 'this program'}: ${err.failure.firstError}`, vscode.DiagnosticSeverity.Error);
+    const d = new vscode.Diagnostic(
+      line,
+      `The kernel refused ${name ?? 'this program'}: ${err.failure.firstError}`,
+      vscode.DiagnosticSeverity.Error,
+    );
     d.source = 'verifier';
     this.buildDiagnostics.set(doc.uri, [d]);
   }

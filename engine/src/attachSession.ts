@@ -19,7 +19,10 @@ export interface VerifierFailure {
 }
 
 export class AttachError extends Error {
-  constructor(message: string, readonly failure: VerifierFailure) {
+  constructor(
+    message: string,
+    readonly failure: VerifierFailure,
+  ) {
     super(message);
   }
 }
@@ -29,7 +32,10 @@ export function parseLoadFailure(log: string): VerifierFailure {
   const program = /libbpf: prog '([^']+)': (?:BPF program load failed|failed to load)/.exec(log)?.[1];
   const verifier = /-- BEGIN PROG LOAD LOG --\n([\s\S]*?)\n-- END PROG LOAD LOG --/.exec(log)?.[1];
   if (verifier) {
-    const lines = verifier.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = verifier
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const processed = lines.findIndex((l) => /^processed \d+ insns/.test(l));
     // The verifier states its reason just before its statistics line; without one, the last line.
     const reason = processed > 0 ? lines[processed - 1] : lines[lines.length - 1];
@@ -57,19 +63,33 @@ export class AttachSession {
   closed = false;
 
   /** `pinDir`: where the links are pinned (they outlive the session until it is removed), or undefined. */
-  private constructor(private readonly child: ResultPromise, readonly remoteObject: string, readonly pinDir: string | undefined) {
+  private constructor(
+    private readonly child: ResultPromise,
+    readonly remoteObject: string,
+    readonly pinDir: string | undefined,
+  ) {
     child.stdout!.on('data', (d: Buffer | string) => (this.stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer | string) => (this.stderr += d.toString()));
     child.stdin!.on('error', () => undefined);
-    this.exited = child.then((r) => r.exitCode, () => undefined).then((code) => {
-      this.closed = true;
-      for (const l of this.exitListeners) l(code);
-      return code;
-    });
+    this.exited = child
+      .then(
+        (r) => r.exitCode,
+        () => undefined,
+      )
+      .then((code) => {
+        this.closed = true;
+        for (const l of this.exitListeners) l(code);
+        return code;
+      });
   }
 
   /** Loads and attaches every program of an object already on the target. */
-  static async start(conn: SshConnection, loader: string, remoteObject: string, options: { pinDir?: string; timeoutMs?: number } = {}): Promise<AttachSession> {
+  static async start(
+    conn: SshConnection,
+    loader: string,
+    remoteObject: string,
+    options: { pinDir?: string; timeoutMs?: number } = {},
+  ): Promise<AttachSession> {
     const argv = loaderArgv(loader, remoteObject, options.pinDir);
     const session = new AttachSession((await conn.spawn(argv, { privileged: true })).subprocess, remoteObject, options.pinDir);
     const outcome = await Promise.race([
@@ -85,7 +105,12 @@ export class AttachSession {
     session.child.kill('SIGKILL');
     await session.exited;
     const failure = parseLoadFailure(session.output);
-    throw new AttachError(outcome === 'timeout' ? 'the loader did not report back in time' : `the kernel refused ${failure.program ?? 'the object'}: ${failure.firstError}`, failure);
+    throw new AttachError(
+      outcome === 'timeout'
+        ? 'the loader did not report back in time'
+        : `the kernel refused ${failure.program ?? 'the object'}: ${failure.firstError}`,
+      failure,
+    );
   }
 
   get pinned(): boolean {

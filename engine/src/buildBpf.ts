@@ -26,7 +26,14 @@ export interface CompileResult {
   output: string;
 }
 
-const ARCH: Record<string, string> = { x86_64: 'x86', aarch64: 'arm64', arm64: 'arm64', s390x: 's390', ppc64le: 'powerpc', riscv64: 'riscv' };
+const ARCH: Record<string, string> = {
+  x86_64: 'x86',
+  aarch64: 'arm64',
+  arm64: 'arm64',
+  s390x: 's390',
+  ppc64le: 'powerpc',
+  riscv64: 'riscv',
+};
 
 export function targetArch(machine: string): string {
   return ARCH[machine] ?? machine;
@@ -36,7 +43,9 @@ export function targetArch(machine: string): string {
 export async function fetchTargetBtf(conn: SshConnection, cacheRoot: string): Promise<TargetBtf> {
   const { execa } = await import('execa');
   // The checksum is computed on the target, so a cached kernel costs one small round trip.
-  const sum = (await conn.check(['sh', '-c', 'sha256sum /sys/kernel/btf/vmlinux 2>/dev/null || busybox sha256sum /sys/kernel/btf/vmlinux'])).split(/\s+/)[0];
+  const sum = (
+    await conn.check(['sh', '-c', 'sha256sum /sys/kernel/btf/vmlinux 2>/dev/null || busybox sha256sum /sys/kernel/btf/vmlinux'])
+  ).split(/\s+/)[0];
   if (!/^[0-9a-f]{64}$/.test(sum)) throw new Error(`could not checksum the target's BTF: ${sum}`);
   const dir = path.join(cacheRoot, sum);
   const btfFile = path.join(dir, 'vmlinux.btf');
@@ -49,7 +58,7 @@ export async function fetchTargetBtf(conn: SshConnection, cacheRoot: string): Pr
   } catch (err) {
     throw new Error(`reading the target's BTF failed: ${(err as Error).message}`, { cause: err });
   }
-  if (data.length === 0) throw new Error('reading the target\'s BTF failed: it is empty');
+  if (data.length === 0) throw new Error("reading the target's BTF failed: it is empty");
   const got = crypto.createHash('sha256').update(data).digest('hex');
   if (got !== sum) throw new Error('the BTF read from the target does not match its checksum; try again');
   fs.writeFileSync(btfFile, data);
@@ -81,15 +90,34 @@ export interface CompileOptions {
 export function clangArgs(source: string, output: string, includeDir: string, machine: string, options: CompileOptions = {}): string[] {
   const defines = Object.entries(options.defines ?? {}).map(([k, v]) => `-D${k}=${JSON.stringify(v)}`);
   return [
-    '-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${targetArch(machine)}`, '-I', includeDir, '-I', path.dirname(source),
-    ...defines, '-c', source, '-o', output,
+    '-O2',
+    '-g',
+    '-target',
+    'bpf',
+    `-D__TARGET_ARCH_${targetArch(machine)}`,
+    '-I',
+    includeDir,
+    '-I',
+    path.dirname(source),
+    ...defines,
+    '-c',
+    source,
+    '-o',
+    output,
   ];
 }
 
-export async function compileProgram(source: string, output: string, includeDir: string, machine: string, options: CompileOptions = {}): Promise<CompileResult> {
+export async function compileProgram(
+  source: string,
+  output: string,
+  includeDir: string,
+  machine: string,
+  options: CompileOptions = {},
+): Promise<CompileResult> {
   const { execa } = await import('execa');
   const r = await execa('clang', clangArgs(source, output, includeDir, machine, options), { reject: false, encoding: 'utf8' });
-  if (r.code === 'ENOENT') throw new Error('clang was not found: install it (apt-get install clang), with the libbpf headers (libbpf-dev).');
+  if (r.code === 'ENOENT')
+    throw new Error('clang was not found: install it (apt-get install clang), with the libbpf headers (libbpf-dev).');
   const stderr = r.stderr as string;
   return { ok: r.exitCode === 0, messages: parseCompilerMessages(stderr), output: stderr };
 }

@@ -1,14 +1,50 @@
 // The remote engine's public face: everything the editor, the VM tooling, the bench and the tests use to
 // drive a target. No VS Code in here (test/unit/remoteEngine.test.ts checks that).
-export { AttachError, AttachSession, loaderArgv, parseAttached, parseLoadFailure, type AttachedProgram, type VerifierFailure } from './attachSession';
-export { clangArgs, compileProgram, fetchTargetBtf, parseCompilerMessages, targetArch, type CompileOptions, type CompileResult, type CompilerMessage, type TargetBtf } from './buildBpf';
+export {
+  AttachError,
+  AttachSession,
+  loaderArgv,
+  parseAttached,
+  parseLoadFailure,
+  type AttachedProgram,
+  type VerifierFailure,
+} from './attachSession';
+export {
+  clangArgs,
+  compileProgram,
+  fetchTargetBtf,
+  parseCompilerMessages,
+  targetArch,
+  type CompileOptions,
+  type CompileResult,
+  type CompilerMessage,
+  type TargetBtf,
+} from './buildBpf';
 export { parsePreflight, preflight, type PreflightReport } from './preflight';
 export { probeDenied, type ProbeResult } from './probe';
 export { shellJoin, shellQuote } from './shellQuote';
-export { classifySshFailure, isSshFailure, SshConnection, SshError, type RunResult, type RunOptions as SshRunOptions } from './sshConnection';
+export {
+  classifySshFailure,
+  isSshFailure,
+  SshConnection,
+  SshError,
+  type RunResult,
+  type RunOptions as SshRunOptions,
+} from './sshConnection';
 export { parseTarget, type SshTarget, type SshTargetSettings } from './sshTarget';
 export { splitTraceChunk, TraceStream, type TraceEvents } from './traceStream';
 export {
-  CompileError, PIN_ROOT, REMOTE_DIR, TargetError, TargetSession,
-  type AttachOptions, type CompiledObject, type EngineLog, type RunOptions, type RunOutcome, type TargetErrorKind, type TargetSessionOptions, type TargetStatus,
+  CompileError,
+  PIN_ROOT,
+  REMOTE_DIR,
+  TargetError,
+  TargetSession,
+  type AttachOptions,
+  type CompiledObject,
+  type EngineLog,
+  type RunOptions,
+  type RunOutcome,
+  type TargetErrorKind,
+  type TargetSessionOptions,
+  type TargetStatus,
 } from './targetSession';

@@ -40,8 +40,17 @@ command -v lsm-loader >/dev/null 2>&1 && echo loader=1 || echo loader=0
 `;
 
 export function parsePreflight(output: string): PreflightReport {
-  const kv = new Map(output.split('\n').map((l) => l.split('=', 2) as [string, string]).filter((p) => p.length === 2).map(([k, v]) => [k.trim(), v.trim()]));
-  const lsms = (kv.get('lsm') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const kv = new Map(
+    output
+      .split('\n')
+      .map((l) => l.split('=', 2) as [string, string])
+      .filter((p) => p.length === 2)
+      .map(([k, v]) => [k.trim(), v.trim()]),
+  );
+  const lsms = (kv.get('lsm') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bpfActive = lsms.includes('bpf');
   // capability is always on and not named in lsm=; keep the target's order and add bpf at the end.
   const suggestedLsmParameter = `lsm=${[...lsms.filter((l) => l !== 'capability' && l !== 'bpf'), 'bpf'].join(',')}`;
@@ -59,12 +68,18 @@ export function parsePreflight(output: string): PreflightReport {
     blockers: [],
     warnings: [],
   };
-  if (!report.btf) report.blockers.push(`${report.kernelRelease} has no /sys/kernel/btf/vmlinux: BPF LSM needs a kernel built with CONFIG_DEBUG_INFO_BTF=y.`);
+  if (!report.btf)
+    report.blockers.push(
+      `${report.kernelRelease} has no /sys/kernel/btf/vmlinux: BPF LSM needs a kernel built with CONFIG_DEBUG_INFO_BTF=y.`,
+    );
   if (!report.bpffs) report.blockers.push('bpffs is not mounted at /sys/fs/bpf and could not be mounted (not root?).');
-  if (lsms.length === 0) report.blockers.push('/sys/kernel/security/lsm cannot be read: is securityfs available, and is the login root (or sudo set)?');
+  if (lsms.length === 0)
+    report.blockers.push('/sys/kernel/security/lsm cannot be read: is securityfs available, and is the login root (or sudo set)?');
   else if (!bpfActive) {
-    report.warnings.push(`bpf is not an active LSM on this target (${lsms.join(',')}): programs will attach but enforce nothing. ` +
-      `Boot the target with ${suggestedLsmParameter} (e.g. in GRUB_CMDLINE_LINUX, then update-grub and reboot).`);
+    report.warnings.push(
+      `bpf is not an active LSM on this target (${lsms.join(',')}): programs will attach but enforce nothing. ` +
+        `Boot the target with ${suggestedLsmParameter} (e.g. in GRUB_CMDLINE_LINUX, then update-grub and reboot).`,
+    );
   }
   if (!report.tracefs) report.warnings.push('tracefs is not mounted: bpf_printk output cannot be shown.');
   return report;

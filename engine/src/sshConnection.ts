@@ -27,7 +27,11 @@ export interface RunOptions {
 }
 
 export class SshError extends Error {
-  constructor(message: string, readonly kind: 'unknown-host-key' | 'changed-host-key' | 'unreachable' | 'auth' | 'command', readonly result?: RunResult) {
+  constructor(
+    message: string,
+    readonly kind: 'unknown-host-key' | 'changed-host-key' | 'unreachable' | 'auth' | 'command',
+    readonly result?: RunResult,
+  ) {
     super(message);
   }
 }
@@ -35,7 +39,8 @@ export class SshError extends Error {
 const SSH_FAILURE = 255;
 
 /** What ssh itself prints when it fails; a remote command may also exit 255, with its own stderr. */
-const SSH_MESSAGE = /^ssh: |Host key verification failed|No \S+ host key is known|REMOTE HOST IDENTIFICATION|Permission denied \(|Too many authentication failures|Connection (refused|closed|timed out|reset)|Could not resolve hostname|kex_exchange_identification|Control socket|mux_client|Broken pipe|Timeout, server/m;
+const SSH_MESSAGE =
+  /^ssh: |Host key verification failed|No \S+ host key is known|REMOTE HOST IDENTIFICATION|Permission denied \(|Too many authentication failures|Connection (refused|closed|timed out|reset)|Could not resolve hostname|kex_exchange_identification|Control socket|mux_client|Broken pipe|Timeout, server/m;
 
 /** True when ssh itself failed (exit 255 with ssh's own words or none), not the remote command. */
 export function isSshFailure(r: Pick<RunResult, 'exitCode' | 'stderr'>): boolean {
@@ -46,7 +51,11 @@ export function isSshFailure(r: Pick<RunResult, 'exitCode' | 'stderr'>): boolean
 export function classifySshFailure(r: RunResult, where: string): SshError {
   const err = r.stderr;
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(err)) {
-    return new SshError(`The host key of ${where} has changed: this may be an attack or a reinstalled machine. Check it and update known_hosts yourself; nothing was run.`, 'changed-host-key', r);
+    return new SshError(
+      `The host key of ${where} has changed: this may be an attack or a reinstalled machine. Check it and update known_hosts yourself; nothing was run.`,
+      'changed-host-key',
+      r,
+    );
   }
   if (/Host key verification failed|No \S+ host key is known/.test(err)) {
     return new SshError(`The host key of ${where} is not known yet.`, 'unknown-host-key', r);
@@ -79,13 +88,20 @@ export class SshConnection {
     const t = this.target;
     return [
       ...(t.configFile ? ['-F', t.configFile] : []),
-      '-o', 'BatchMode=yes',
-      '-o', `ControlMaster=${master ? 'yes' : 'no'}`,
-      '-o', `ControlPath=${dedicated ? 'none' : `${this.controlDir}/%C`}`,
-      '-o', 'ControlPersist=120',
-      '-o', `ConnectTimeout=${connectTimeoutSeconds}`,
-      '-o', 'ServerAliveInterval=5',
-      '-o', 'ServerAliveCountMax=3',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `ControlMaster=${master ? 'yes' : 'no'}`,
+      '-o',
+      `ControlPath=${dedicated ? 'none' : `${this.controlDir}/%C`}`,
+      '-o',
+      'ControlPersist=120',
+      '-o',
+      `ConnectTimeout=${connectTimeoutSeconds}`,
+      '-o',
+      'ServerAliveInterval=5',
+      '-o',
+      'ServerAliveCountMax=3',
       ...(this.acceptNewHostKey ? ['-o', 'StrictHostKeyChecking=accept-new'] : []),
       ...(t.identityFile ? ['-i', t.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
       ...(t.port ? ['-p', String(t.port)] : []),
@@ -114,10 +130,17 @@ export class SshConnection {
     const { execa } = await execaModule();
     const log = path.join(this.controlDir, 'master.log');
     fs.rmSync(log, { force: true });
-    const r = await execa('ssh', ['-E', log, '-f', '-N', ...this.baseArgs([], true, false, connectTimeoutSeconds)], { reject: false, stdio: 'ignore', timeout: 60_000 });
+    const r = await execa('ssh', ['-E', log, '-f', '-N', ...this.baseArgs([], true, false, connectTimeoutSeconds)], {
+      reject: false,
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
     if (r.exitCode !== 0) {
       const stderr = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
-      throw classifySshFailure({ stdout: '', stderr: stderr || `ssh exited with ${r.exitCode ?? r.signal}`, exitCode: r.exitCode, signal: r.signal }, this.target.label);
+      throw classifySshFailure(
+        { stdout: '', stderr: stderr || `ssh exited with ${r.exitCode ?? r.signal}`, exitCode: r.exitCode, signal: r.signal },
+        this.target.label,
+      );
     }
   }
 
@@ -147,7 +170,8 @@ export class SshConnection {
     });
     const result: RunResult = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode, signal: r.signal };
     if (isSshFailure(result)) throw classifySshFailure(result, this.target.label);
-    if (r.timedOut) throw new SshError(`'${argv.join(' ')}' on ${this.target.label} timed out after ${options.timeoutMs} ms`, 'command', result);
+    if (r.timedOut)
+      throw new SshError(`'${argv.join(' ')}' on ${this.target.label} timed out after ${options.timeoutMs} ms`, 'command', result);
     return result;
   }
 
@@ -156,7 +180,11 @@ export class SshConnection {
     const r = await this.run(argv, options);
     if (r.exitCode !== 0) {
       const status = r.exitCode === undefined ? `signal ${r.signal}` : `exit ${r.exitCode}`;
-      throw new SshError(`'${argv.join(' ')}' failed on ${this.target.label} (${status}): ${r.stderr.trim() || r.stdout.trim()}`, 'command', r);
+      throw new SshError(
+        `'${argv.join(' ')}' failed on ${this.target.label} (${status}): ${r.stderr.trim() || r.stdout.trim()}`,
+        'command',
+        r,
+      );
     }
     return r.stdout;
   }
@@ -166,12 +194,21 @@ export class SshConnection {
     await this.ensureMaster();
     const { execa } = await execaModule();
     const r = await execa('ssh', [...this.baseArgs(), '--', this.remoteCommand(argv, options.privileged)], {
-      encoding: 'buffer', reject: false, timeout: options.timeoutMs, maxBuffer: 512 * 1024 * 1024, stdin: 'ignore',
+      encoding: 'buffer',
+      reject: false,
+      timeout: options.timeoutMs,
+      maxBuffer: 512 * 1024 * 1024,
+      stdin: 'ignore',
     });
     const stderr = Buffer.from(r.stderr as Uint8Array).toString();
     const result: RunResult = { stdout: '', stderr, exitCode: r.exitCode, signal: r.signal };
     if (isSshFailure(result)) throw classifySshFailure(result, this.target.label);
-    if (r.exitCode !== 0) throw new SshError(`'${argv.join(' ')}' failed on ${this.target.label} (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? r.signal}`}): ${stderr.trim()}`, 'command', result);
+    if (r.exitCode !== 0)
+      throw new SshError(
+        `'${argv.join(' ')}' failed on ${this.target.label} (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? r.signal}`}): ${stderr.trim()}`,
+        'command',
+        result,
+      );
     return Buffer.from(r.stdout as Uint8Array);
   }
 
@@ -187,16 +224,23 @@ export class SshConnection {
    * go (through an OpenSSH master, a dropbear server was seen ending a streaming session when another
    * session on the same connection closed).
    */
-  async spawn(argv: readonly string[], options: { tty?: boolean; privileged?: boolean; dedicated?: boolean } = {}): Promise<{ subprocess: ResultPromise }> {
+  async spawn(
+    argv: readonly string[],
+    options: { tty?: boolean; privileged?: boolean; dedicated?: boolean } = {},
+  ): Promise<{ subprocess: ResultPromise }> {
     if (!options.dedicated) await this.ensureMaster();
     const { execa } = await execaModule();
     const extra = options.tty ? ['-tt'] : ['-T'];
     // Wrapped in an object: a subprocess is a thenable, and returning it would await its end.
-    const subprocess = execa('ssh', [...this.baseArgs(extra, false, options.dedicated), '--', this.remoteCommand(argv, options.privileged)], {
-      reject: false,
-      buffer: false,
-      stdin: 'pipe',
-    });
+    const subprocess = execa(
+      'ssh',
+      [...this.baseArgs(extra, false, options.dedicated), '--', this.remoteCommand(argv, options.privileged)],
+      {
+        reject: false,
+        buffer: false,
+        stdin: 'pipe',
+      },
+    );
     return { subprocess };
   }
 

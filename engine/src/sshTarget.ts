@@ -21,7 +21,8 @@ export interface SshTarget extends SshTargetSettings {
 
 export function parseTarget(settings: SshTargetSettings): SshTarget {
   const destination = settings.destination.trim();
-  if (!destination) throw new Error('No target is set: set bpfLsm.target.destination to an ssh destination (alias, user@host or user@host:port).');
+  if (!destination)
+    throw new Error('No target is set: set bpfLsm.target.destination to an ssh destination (alias, user@host or user@host:port).');
   if (/[\s'"`;|&$<>]/.test(destination) || destination.startsWith('-')) {
     throw new Error(`'${destination}' is not an ssh destination: use an alias, user@host or user@host:port.`);
   }

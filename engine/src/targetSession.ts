@@ -44,7 +44,10 @@ export type TargetErrorKind = 'host-key-rejected' | 'blocked' | 'compile' | 'no-
 
 /** A step that cannot go on, with the reason and the next step in its message. */
 export class TargetError extends Error {
-  constructor(message: string, readonly kind: TargetErrorKind) {
+  constructor(
+    message: string,
+    readonly kind: TargetErrorKind,
+  ) {
     super(message);
   }
 }
@@ -113,7 +116,10 @@ export class TargetSession {
   private readonly sessions = new Map<string, AttachSession>();
   private trace: TraceStream | undefined;
 
-  constructor(settings: SshTargetSettings, private readonly options: TargetSessionOptions) {
+  constructor(
+    settings: SshTargetSettings,
+    private readonly options: TargetSessionOptions,
+  ) {
     this.target = parseTarget(settings);
     this.log = options.log ?? SILENT;
   }
@@ -190,7 +196,8 @@ export class TargetSession {
   /** The preflight, failing with TargetError 'blocked' when the target cannot run BPF LSM programs at all. */
   async requireRunnable(): Promise<PreflightReport> {
     const report = await this.preflight();
-    if (report.blockers.length > 0) throw new TargetError(`${this.target.label} cannot run BPF LSM programs: ${report.blockers.join(' ')}`, 'blocked');
+    if (report.blockers.length > 0)
+      throw new TargetError(`${this.target.label} cannot run BPF LSM programs: ${report.blockers.join(' ')}`, 'blocked');
     return report;
   }
 
@@ -225,7 +232,8 @@ export class TargetSession {
     const report = await this.preflight();
     if (report.loaderInstalled) return (this.loaderPath = 'lsm-loader');
     const shipped = this.options.shippedLoader?.(report.machine);
-    if (!shipped || !fs.existsSync(shipped)) throw new TargetError(`${this.target.label} has no lsm-loader and none is shipped for ${report.machine}.`, 'no-loader');
+    if (!shipped || !fs.existsSync(shipped))
+      throw new TargetError(`${this.target.label} has no lsm-loader and none is shipped for ${report.machine}.`, 'no-loader');
     const remote = await this.deploy(shipped, `${REMOTE_DIR}/lsm-loader`);
     await this.check(['chmod', '+x', remote], { privileged: true });
     return (this.loaderPath = remote);
@@ -246,7 +254,9 @@ export class TargetSession {
     await this.detach(key);
     const conn = await this.connect();
     const loader = await this.loader();
-    const pinDir = options.pinDir ?? (options.pin ? `${PIN_ROOT}/${path.posix.basename(remoteObject, '.o').replace(/[^A-Za-z0-9_.-]/g, '_')}` : undefined);
+    const pinDir =
+      options.pinDir ??
+      (options.pin ? `${PIN_ROOT}/${path.posix.basename(remoteObject, '.o').replace(/[^A-Za-z0-9_.-]/g, '_')}` : undefined);
     const session = await AttachSession.start(conn, loader, remoteObject, { pinDir, timeoutMs: options.timeoutMs });
     this.sessions.set(key, session);
     session.onExit(() => {
@@ -257,7 +267,9 @@ export class TargetSession {
       }
       this.options.onAttachmentsChanged?.();
     });
-    this.log.info(`attached ${session.attached.map((p) => `${p.name} (${p.section})`).join(', ')} on ${this.target.label}${pinDir ? `, pinned in ${pinDir}` : ''}`);
+    this.log.info(
+      `attached ${session.attached.map((p) => `${p.name} (${p.section})`).join(', ')} on ${this.target.label}${pinDir ? `, pinned in ${pinDir}` : ''}`,
+    );
     this.options.onAttachmentsChanged?.();
     return session;
   }
@@ -267,7 +279,13 @@ export class TargetSession {
     const report = await this.requireRunnable();
     const compiled = await this.compile(source, options);
     const session = await this.attachObject(compiled.object, { key: source, name: path.basename(source), ...options });
-    const outcome: RunOutcome = { attached: session.attached, kernelRelease: report.kernelRelease, bpfActive: report.bpfActive, compiled, session };
+    const outcome: RunOutcome = {
+      attached: session.attached,
+      kernelRelease: report.kernelRelease,
+      bpfActive: report.bpfActive,
+      compiled,
+      session,
+    };
     if (options.probeCommand) outcome.probe = await this.probe(options.probeCommand);
     return outcome;
   }
@@ -332,7 +350,9 @@ export class TargetSession {
     const attached = [...this.sessions.values()].flatMap((x) => x.attached.map((p) => `${p.name} (${p.section})`));
     if (!this.conn) return { target: this.target.label, attached, pinned: [] };
     const report = await this.preflight();
-    const pinned = (await this.conn.run(['sh', '-c', `ls ${PIN_ROOT} 2>/dev/null`], { privileged: true })).stdout.split('\n').filter(Boolean);
+    const pinned = (await this.conn.run(['sh', '-c', `ls ${PIN_ROOT} 2>/dev/null`], { privileged: true })).stdout
+      .split('\n')
+      .filter(Boolean);
     return { target: this.target.label, kernel: report.kernelRelease, bpfActive: report.bpfActive, attached, pinned };
   }
 
@@ -341,7 +361,7 @@ export class TargetSession {
     await this.stopTrace();
     for (const session of this.sessions.values()) if (!session.pinned) await session.detach();
     this.sessions.clear();
-    const conn = this.conn ?? await this.connecting?.catch(() => undefined);
+    const conn = this.conn ?? (await this.connecting?.catch(() => undefined));
     this.conn = undefined;
     this.connecting = undefined;
     this.report = undefined;

@@ -25,7 +25,11 @@ export class TraceStream {
   private firstLine: Promise<void>;
   private resolveFirstLine!: () => void;
 
-  constructor(private readonly conn: SshConnection, private readonly tracefs: string, private readonly events: TraceEvents) {
+  constructor(
+    private readonly conn: SshConnection,
+    private readonly tracefs: string,
+    private readonly events: TraceEvents,
+  ) {
     this.firstLine = new Promise((r) => (this.resolveFirstLine = r));
   }
 
@@ -57,7 +61,11 @@ export class TraceStream {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const { subprocess: child } = await this.conn.spawn(['cat', `${this.tracefs}/trace_pipe`], { privileged: true, dedicated: true, tty: true });
+    const { subprocess: child } = await this.conn.spawn(['cat', `${this.tracefs}/trace_pipe`], {
+      privileged: true,
+      dedicated: true,
+      tty: true,
+    });
     this.child = child;
     this.events.status(`streaming ${this.tracefs}/trace_pipe from ${this.conn.target.label}`);
     child.stdout!.on('data', (chunk: Buffer | string) => {
@@ -72,14 +80,20 @@ export class TraceStream {
     child.stderr!.on('data', (chunk: Buffer | string) => {
       for (const l of chunk.toString().split('\n')) if (l.trim()) this.events.status(`reader: ${l.trim()}`);
     });
-    void child.then(() => this.onClosed(child), () => this.onClosed(child));
+    void child.then(
+      () => this.onClosed(child),
+      () => this.onClosed(child),
+    );
   }
 
   private onClosed(child: ResultPromise): void {
     if (this.stopped || this.child !== child) return;
     this.child = undefined;
     this.events.status(`connection to ${this.conn.target.label} lost; reconnecting in ${this.retryDelayMs} ms`);
-    setTimeout(() => void this.connect().catch((e: Error) => this.events.status(`reconnect failed: ${e.message}`)), this.retryDelayMs).unref();
+    setTimeout(
+      () => void this.connect().catch((e: Error) => this.events.status(`reconnect failed: ${e.message}`)),
+      this.retryDelayMs,
+    ).unref();
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, 10_000);
   }
 }

@@ -24,7 +24,9 @@ export interface OpenVsCode {
 }
 
 export function checkInputs(opts: { extensionPath: string; workspace: string; testsPath?: string }): void {
-  const need = (what: string, p: string) => { if (!fs.existsSync(p)) throw new Error(`${what} not found: ${p}`); };
+  const need = (what: string, p: string) => {
+    if (!fs.existsSync(p)) throw new Error(`${what} not found: ${p}`);
+  };
   need('extension manifest', path.join(opts.extensionPath, 'package.json'));
   need('workspace folder', opts.workspace);
   if (opts.testsPath !== undefined) {
@@ -39,8 +41,12 @@ export async function openVsCode(opts: OpenOptions): Promise<OpenVsCode> {
   checkInputs(opts);
   const log = opts.log ?? ((line: string) => console.log(line));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-e2e-open-'));
-  const server = await startServer({ dataDir: tmp, port: opts.port, settings: opts.settings, onLine: (l) => log(`[server] ${l}`) })
-    .catch((e) => { fs.rmSync(tmp, { recursive: true, force: true }); throw e; });
+  const server = await startServer({ dataDir: tmp, port: opts.port, settings: opts.settings, onLine: (l) => log(`[server] ${l}`) }).catch(
+    (e) => {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    },
+  );
   return {
     url: workbenchUrl({ origin: server.origin, workspace: opts.workspace, extensionPath: opts.extensionPath }),
     stop: async () => {
@@ -49,4 +55,3 @@ export async function openVsCode(opts: OpenOptions): Promise<OpenVsCode> {
     },
   };
 }
-

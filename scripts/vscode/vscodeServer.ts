@@ -71,15 +71,21 @@ export async function startServer(opts: ServerOptions): Promise<VsCodeServer> {
   fs.writeFileSync(userSettings, JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...opts.settings }, null, 2));
   const args = [
     SERVER_MAIN,
-    '--host', '127.0.0.1',
-    '--port', String(opts.port ?? 0),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(opts.port ?? 0),
     '--without-connection-token',
     '--accept-server-license-terms',
     ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
-    '--telemetry-level', 'off',
-    '--user-data-dir', dir('user-data'),
-    '--server-data-dir', dir('server-data'),
-    '--extensions-dir', opts.extensionsDir ?? dir('extensions'),
+    '--telemetry-level',
+    'off',
+    '--user-data-dir',
+    dir('user-data'),
+    '--server-data-dir',
+    dir('server-data'),
+    '--extensions-dir',
+    opts.extensionsDir ?? dir('extensions'),
     // A built workbench reads the URL payload (extensionDevelopmentPath, extensionTestsPath) only with
     // the smoke-test driver on; it also reports the test exit code to window.codeAutomationExit.
     '--enable-smoke-test-driver',
@@ -104,19 +110,30 @@ export async function startServer(opts: ServerOptions): Promise<VsCodeServer> {
   };
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`VS Code server did not start in ${opts.startTimeoutMs ?? 60000} ms`)),
-      opts.startTimeoutMs ?? 60000);
+    const timer = setTimeout(
+      () => reject(new Error(`VS Code server did not start in ${opts.startTimeoutMs ?? 60000} ms`)),
+      opts.startTimeoutMs ?? 60000,
+    );
     const onLine = (line: string) => {
       lines.push(line);
       if (lines.length > 500) lines.splice(0, lines.length - 200); // a long 'open' session
       opts.onLine?.(line);
       const m = /Extension host agent listening on (\d+)/.exec(line);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     };
     readLines(child.stdout, onLine);
     readLines(child.stderr, onLine);
-    spawnError.catch((e: Error) => { clearTimeout(timer); reject(e); });
-    void exitPromise.then(() => { clearTimeout(timer); reject(new Error('VS Code server exited while starting')); });
+    spawnError.catch((e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    void exitPromise.then(() => {
+      clearTimeout(timer);
+      reject(new Error('VS Code server exited while starting'));
+    });
   }).catch(async (e: Error) => {
     await stop();
     throw new Error(`${e.message}\n${lines.slice(-30).join('\n')}`);
@@ -144,10 +161,14 @@ export function installExtension(vsix: string, extensionsDir: string, dataDir: s
   const args = [
     SERVER_MAIN,
     '--accept-server-license-terms',
-    '--user-data-dir', dir('user-data'),
-    '--server-data-dir', dir('server-data'),
-    '--extensions-dir', extensionsDir,
-    '--install-extension', path.resolve(vsix),
+    '--user-data-dir',
+    dir('user-data'),
+    '--server-data-dir',
+    dir('server-data'),
+    '--extensions-dir',
+    extensionsDir,
+    '--install-extension',
+    path.resolve(vsix),
   ];
   return new Promise((resolve, reject) => {
     execFile(NODE24, args, { env: isolatedEnv(dir), timeout: 60_000 }, (error, stdout, stderr) => {
@@ -230,7 +251,9 @@ function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void
     rest = parts.pop() ?? '';
     for (const p of parts) onLine(p.replace(/\r$/, ''));
   });
-  stream.on('end', () => { if (rest) onLine(rest); });
+  stream.on('end', () => {
+    if (rest) onLine(rest);
+  });
 }
 
 /** unref: a pending delay does not keep this process alive. */

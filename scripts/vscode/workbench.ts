@@ -62,8 +62,7 @@ export async function launchBrowser(dir: string, headless = true): Promise<Brows
     await context.close().catch(() => undefined);
   };
   try {
-    await context.route(/.*/, (route) =>
-      isLoopback(route.request().url()) ? route.continue() : route.abort('blockedbyclient'));
+    await context.route(/.*/, (route) => (isLoopback(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
     const page = context.pages()[0] ?? (await context.newPage());
     return { context, page, close };
   } catch (e) {

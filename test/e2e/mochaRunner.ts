@@ -11,7 +11,14 @@ import { OUTPUT_TAG, RESULT_MARKER, STARTED_MARKER, TAG_ENV } from './hostProtoc
 /** Tags each line under runVsCode (see hostProtocol); prints plainly elsewhere. */
 function print(...args: unknown[]): void {
   const text = util.format(...args);
-  console.log(process.env[TAG_ENV] ? text.split('\n').map((l) => OUTPUT_TAG + l).join('\n') : text);
+  console.log(
+    process.env[TAG_ENV]
+      ? text
+          .split('\n')
+          .map((l) => OUTPUT_TAG + l)
+          .join('\n')
+      : text,
+  );
 }
 
 export interface MochaSuiteOptions {
@@ -24,9 +31,7 @@ export interface MochaSuiteOptions {
 /** Runs the compiled tests below testsRoot with the TDD interface (suite/test); rejects if any fail. */
 export async function runMochaSuite(testsRoot: string, opts: MochaSuiteOptions = {}): Promise<void> {
   const pattern = opts.pattern ?? /\.test\.js$/;
-  const files = (fs.readdirSync(testsRoot, { recursive: true }) as string[])
-    .filter((f) => pattern.test(f))
-    .sort();
+  const files = (fs.readdirSync(testsRoot, { recursive: true }) as string[]).filter((f) => pattern.test(f)).sort();
   if (files.length === 0) throw new Error(`no test files matching ${pattern} under ${testsRoot}`);
 
   // BPF_E2E_GREP reaches the extension host through the server's (or test-electron's) environment.
@@ -43,7 +48,7 @@ async function runAndReport(mocha: Mocha, fileCount: number, testsRoot: string):
   print(`${STARTED_MARKER}: ${fileCount} file(s) in ${testsRoot}`);
   const stats = await new Promise<Mocha.Stats>((resolve, reject) => {
     try {
-      const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 } as Mocha.Stats));
+      const runner = mocha.run(() => resolve(runner.stats ?? ({ passes: 0, failures: 1, pending: 0 } as Mocha.Stats)));
     } catch (e) {
       // A test file that throws while loading: mocha.run requires them synchronously.
       print(`[bpf-e2e] could not load the tests: ${e instanceof Error ? e.stack : String(e)}`);

@@ -36,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
     vsix = path.resolve(argv[vsixArg + 1] ?? '');
   } else {
     buildVsix();
-    console.log(`[packaged] npm run package: ${path.relative(REPO_ROOT, vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(2)} MB) in ${Date.now() - start} ms`);
+    console.log(
+      `[packaged] npm run package: ${path.relative(REPO_ROOT, vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(2)} MB) in ${Date.now() - start} ms`,
+    );
   }
   if (!fs.existsSync(vsix)) throw new Error(`no .vsix at ${vsix}`);
 
@@ -47,14 +49,22 @@ async function main(argv: string[]): Promise<number> {
     // Outside the repository, so nothing can resolve files from its node_modules or dist.
     const extensionsDir = path.join(tmp, 'extensions');
     const installStart = Date.now();
-    console.log(`[packaged] ${(await installExtension(vsix, extensionsDir, path.join(tmp, 'cli'))).split('\n').join(' ')} (${Date.now() - installStart} ms)`);
+    console.log(
+      `[packaged] ${(await installExtension(vsix, extensionsDir, path.join(tmp, 'cli'))).split('\n').join(' ')} (${Date.now() - installStart} ms)`,
+    );
 
     const driver = path.join(tmp, 'driver');
     fs.mkdirSync(driver);
-    fs.writeFileSync(path.join(driver, 'package.json'), JSON.stringify({
-      name: 'packaged-test-driver', publisher: 'bpf-lsm-test', version: '0.0.0', engines: { vscode: '*' },
-      capabilities: { untrustedWorkspaces: { supported: true } },
-    }));
+    fs.writeFileSync(
+      path.join(driver, 'package.json'),
+      JSON.stringify({
+        name: 'packaged-test-driver',
+        publisher: 'bpf-lsm-test',
+        version: '0.0.0',
+        engines: { vscode: '*' },
+        capabilities: { untrustedWorkspaces: { supported: true } },
+      }),
+    );
 
     let failed = 0;
     for (const trusted of [true, false]) {
@@ -74,8 +84,10 @@ async function main(argv: string[]): Promise<number> {
       });
       const ok = r.exitCode === 0 && r.passes !== undefined;
       if (!ok) failed++;
-      console.log(`[packaged] ${mode}: ${ok ? 'passed' : 'FAILED'} (${r.passes ?? 0} passed, ${r.failures ?? '?'} failed) ` +
-        `in ${(r.timings.hostExit ?? 0) + (r.timings.cleanup ?? 0)} ms`);
+      console.log(
+        `[packaged] ${mode}: ${ok ? 'passed' : 'FAILED'} (${r.passes ?? 0} passed, ${r.failures ?? '?'} failed) ` +
+          `in ${(r.timings.hostExit ?? 0) + (r.timings.cleanup ?? 0)} ms`,
+      );
     }
     console.log(`[packaged] ${failed ? 'FAILED' : 'ok'} in ${Date.now() - start} ms`);
     return failed ? 1 : 0;
@@ -85,8 +97,17 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Exiting runs the 'exit' hooks: the server's process group is killed and the folders go.
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => process.exit(code));
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(sig, () => process.exit(code));
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e: Error) => { console.error(`[packaged] ${e.message}`); process.exitCode = 2; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    console.error(`[packaged] ${e.message}`);
+    process.exitCode = 2;
+  },
 );

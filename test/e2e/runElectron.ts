@@ -48,7 +48,12 @@ if (require.main === module) {
     process.exit(2);
   }
   runExtensionTestsInElectron({ extensionPath, testsPath, workspace, version: flag(argv, 'version') }).then(
-    (code) => { process.exitCode = code === 0 ? 0 : 1; },
-    (e: unknown) => { console.error(`[e2e] ${e instanceof Error ? e.message : String(e)}`); process.exitCode = 2; },
+    (code) => {
+      process.exitCode = code === 0 ? 0 : 1;
+    },
+    (e: unknown) => {
+      console.error(`[e2e] ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 2;
+    },
   );
 }

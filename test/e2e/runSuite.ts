@@ -9,7 +9,11 @@ import { runExtensionTestsDetailed } from './runVsCode';
 const NAME = `e2e-${process.pid}`;
 
 async function main(): Promise<number> {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { killVmNow(NAME, { forget: true }); process.exit(130); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      killVmNow(NAME, { forget: true });
+      process.exit(130);
+    });
   const vm = await startVm({ name: NAME, kernel: '6.12', lifetimeSeconds: 1200, bootTimeoutMs: 240_000 });
   console.log(`[e2e] test VM ${vm.state.release} ready on 127.0.0.1:${vm.state.port} in ${vm.state.bootSeconds.toFixed(1)} s`);
   try {
@@ -22,7 +26,9 @@ async function main(): Promise<number> {
       timeoutMs: 8 * 60_000,
     });
     const t = r.timings;
-    console.log(`[e2e] timings (ms from launch): server ${t.server}, browser ${t.browser}, workbench ${t.workbench}, tests started ${t.testsStarted ?? '-'}, extension host exit ${t.hostExit}`);
+    console.log(
+      `[e2e] timings (ms from launch): server ${t.server}, browser ${t.browser}, workbench ${t.workbench}, tests started ${t.testsStarted ?? '-'}, extension host exit ${t.hostExit}`,
+    );
     if (r.passes !== undefined) console.log(`e2e: ${r.passes} passed, ${r.failures} failed`);
     return r.exitCode === 0 && r.passes !== undefined ? 0 : 1;
   } finally {
@@ -30,4 +36,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (e: Error) => { console.error(`[e2e] ${e.stack ?? e.message}`); process.exitCode = 2; });
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    console.error(`[e2e] ${e.stack ?? e.message}`);
+    process.exitCode = 2;
+  },
+);

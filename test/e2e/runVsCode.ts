@@ -37,7 +37,11 @@ export interface RunOptions {
 
 /** Milliseconds from launch, for the timing line. */
 export interface Timings {
-  server: number; browser?: number; workbench?: number; testsStarted?: number; hostExit?: number;
+  server: number;
+  browser?: number;
+  workbench?: number;
+  testsStarted?: number;
+  hostExit?: number;
   /** Closing the browser and the server, removing the folders. */
   cleanup?: number;
 }
@@ -77,7 +81,10 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
     if (!opts.screenshotDir || !browser) return;
     fs.mkdirSync(opts.screenshotDir, { recursive: true });
     const file = path.join(opts.screenshotDir, `${String(++shot).padStart(2, '0')}-${name}.png`);
-    await browser.page.screenshot({ path: file }).then(() => log(`[e2e] screenshot ${file}`), () => undefined);
+    await browser.page.screenshot({ path: file }).then(
+      () => log(`[e2e] screenshot ${file}`),
+      () => undefined,
+    );
   };
   // The workbench log (codeAutomationLog) carries the extension host's console among its own lines.
   // The in-host runner tags its own; while the suite runs, the rest is printed too (the tests' and the
@@ -96,7 +103,12 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
   };
   const onHostLine = (line: string) => {
     if (line.startsWith(SCREENSHOT_MARKER)) {
-      void screenshot(line.slice(SCREENSHOT_MARKER.length).trim().replace(/[^A-Za-z0-9_-]/g, '-'));
+      void screenshot(
+        line
+          .slice(SCREENSHOT_MARKER.length)
+          .trim()
+          .replace(/[^A-Za-z0-9_-]/g, '-'),
+      );
       return;
     }
     if (line.startsWith(STARTED_MARKER)) {
@@ -123,7 +135,9 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
       dataDir: path.join(tmp, 'server'),
       settings: opts.settings,
       env: { ...opts.server?.env, [TAG_ENV]: '1' },
-      onLine: (line) => { if (opts.verbose) log(`[server] ${line}`); },
+      onLine: (line) => {
+        if (opts.verbose) log(`[server] ${line}`);
+      },
     });
     result.timings.server = since();
     browser = await launchBrowser(path.join(tmp, 'browser'));
@@ -142,7 +156,12 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
     exit.catch(() => undefined); // it may settle while page.goto is awaited; it is awaited below
     if (opts.verbose) page.on('pageerror', (e) => log(`[page error] ${e.message}`));
 
-    const url = workbenchUrl({ origin: server.origin, workspace: opts.workspace, extensionPath: opts.extensionPath, testsPath: opts.testsPath });
+    const url = workbenchUrl({
+      origin: server.origin,
+      workspace: opts.workspace,
+      extensionPath: opts.extensionPath,
+      testsPath: opts.testsPath,
+    });
     log(`[e2e] VS Code server on ${server.origin} after ${result.timings.server} ms; opening the workbench`);
     await page.goto(url);
     await Promise.race([waitForWorkbench(page, timeoutMs), exit]);
@@ -181,7 +200,10 @@ function parseArgs(argv: string[]): { mode: string; flags: Map<string, string> }
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const next = rest[i + 1];
     if (next === undefined || next.startsWith('--')) flags.set(a.slice(2), 'true');
-    else { flags.set(a.slice(2), next); i++; }
+    else {
+      flags.set(a.slice(2), next);
+      i++;
+    }
   }
   return { mode, flags };
 }
@@ -206,8 +228,10 @@ async function main(argv: string[]): Promise<number> {
       verbose: flags.has('verbose'),
     });
     const t = r.timings;
-    console.log(`[e2e] timings (ms from launch): server ${t.server}, browser ${t.browser}, workbench ${t.workbench}, ` +
-      `tests started ${t.testsStarted ?? '-'}, extension host exit ${t.hostExit}; cleanup ${t.cleanup} ms`);
+    console.log(
+      `[e2e] timings (ms from launch): server ${t.server}, browser ${t.browser}, workbench ${t.workbench}, ` +
+        `tests started ${t.testsStarted ?? '-'}, extension host exit ${t.hostExit}; cleanup ${t.cleanup} ms`,
+    );
     console.log(`[e2e] extension host exit code ${r.exitCode}`);
     if (r.passes !== undefined) console.log(`e2e: ${r.passes} passed, ${r.failures} failed`);
     return r.exitCode === 0 ? 0 : 1;
@@ -219,23 +243,32 @@ async function main(argv: string[]): Promise<number> {
       port: flags.has('port') ? Number(flags.get('port')) : undefined,
     });
     console.log(`\nVS Code with the extension in development mode:\n  ${vs.url}\n(Ctrl+C stops the server)\n`);
-    await new Promise<void>((resolve) => { stopRequested = resolve; });
+    await new Promise<void>((resolve) => {
+      stopRequested = resolve;
+    });
     await vs.stop();
     return 0;
   }
-  console.error('usage: runVsCode.js test --extension DIR --tests MODULE --workspace DIR [--screenshots DIR] [--timeout MS] [--verbose]\n' +
-    '       runVsCode.js open --extension DIR --workspace DIR [--port N]');
+  console.error(
+    'usage: runVsCode.js test --extension DIR --tests MODULE --workspace DIR [--screenshots DIR] [--timeout MS] [--verbose]\n' +
+      '       runVsCode.js open --extension DIR --workspace DIR [--port N]',
+  );
   return 2;
 }
 
 if (require.main === module) {
   // Ctrl+C / SIGTERM: 'open' stops its server; otherwise exit, so the 'exit' hooks kill the server's
   // process group, playwright kills chromium and the temporary folders go.
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(sig, () => (stopRequested ? stopRequested() : process.exit(code)));
   }
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+    },
     (e: unknown) => {
       const verbose = process.argv.includes('--verbose');
       console.error(`[e2e] ${e instanceof Error ? (verbose ? e.stack : e.message) : String(e)}`);

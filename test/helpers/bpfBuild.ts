@@ -11,7 +11,9 @@ let headerDir: string | undefined;
 export function vmlinuxHeaderDir(): string {
   if (headerDir) return headerDir;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-vmlinux-'));
-  const header = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 * 1024 * 1024 });
+  const header = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   fs.writeFileSync(path.join(dir, 'vmlinux.h'), header);
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   headerDir = dir;
@@ -20,7 +22,8 @@ export function vmlinuxHeaderDir(): string {
 
 /** The snippet body with each placeholder replaced by its default text, as VS Code inserts it. */
 export function expandSnippet(body: string[]): string {
-  return body.join('\n')
+  return body
+    .join('\n')
     .replace(/\$\{\d+\|([^,|]*)[^}]*\|\}/g, '$1')
     .replace(/\$\{\d+:([^}]*)\}/g, '$1')
     .replace(/\$\d+/g, '');

@@ -31,17 +31,28 @@ describe('analysis that cannot finish reaches the user', () => {
     const notices = diagnostics.filter((d) => d.code === undefined);
     if (codes(diagnostics).includes('license')) {
       // The checks ran (one by one, or deep nesting no longer fails): any that failed is named.
-      for (const n of notices) assert.match(messageOf(n), /^The BPF LSM check '.+' failed on (this file|program 'p') \(.+\); its findings are missing, the other checks' are shown\.$/);
+      for (const n of notices)
+        assert.match(
+          messageOf(n),
+          /^The BPF LSM check '.+' failed on (this file|program 'p') \(.+\); its findings are missing, the other checks' are shown\.$/,
+        );
     } else {
-      assert.deepEqual(diagnostics.map(messageOf), ['BPF LSM analysis failed on this file (RangeError: Maximum call stack size exceeded); no findings could be computed.']);
+      assert.deepEqual(diagnostics.map(messageOf), [
+        'BPF LSM analysis failed on this file (RangeError: Maximum call stack size exceeded); no findings could be computed.',
+      ]);
       assert.equal(diagnostics[0].severity, 2);
       assert.deepEqual(diagnostics[0].range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
     }
     const told = () => lsp.messages.filter((m) => m.message.startsWith('deep.bpf.c: ')).map((m) => m.message);
-    assert.deepEqual(told(), notices.map((n) => `deep.bpf.c: ${messageOf(n)}`));
+    assert.deepEqual(
+      told(),
+      notices.map((n) => `deep.bpf.c: ${messageOf(n)}`),
+    );
     // Typing on: the diagnostics stay, the message is not repeated.
     const end = text.split('\n').length - 1;
-    const version = await lsp.change(uri, [{ range: { start: { line: end, character: 0 }, end: { line: end, character: 0 } }, text: '\n' }]);
+    const version = await lsp.change(uri, [
+      { range: { start: { line: end, character: 0 }, end: { line: end, character: 0 } }, text: '\n' },
+    ]);
     assert.deepEqual((await lsp.nextDiagnostics(uri, version)).diagnostics.map(messageOf), diagnostics.map(messageOf));
     assert.equal(told().length, notices.length);
   });
@@ -53,7 +64,10 @@ describe('analysis that cannot finish reaches the user', () => {
     const crashed = (await lsp.openAndWait(uri, poison)).diagnostics;
     assert.equal(crashed.length, 1);
     // A parse bound may give up before the crash; either way the user is told.
-    assert.match(messageOf(crashed[0]), /^(The C parser failed on this file \(RuntimeError: [^)]+\); BPF LSM diagnostics resume when it changes\.|BPF LSM analysis gave up parsing this file .*)$/);
+    assert.match(
+      messageOf(crashed[0]),
+      /^(The C parser failed on this file \(RuntimeError: [^)]+\); BPF LSM diagnostics resume when it changes\.|BPF LSM analysis gave up parsing this file .*)$/,
+    );
     const other = await lsp.openAndWait('file:///work/after-crash.bpf.c', fixture('lint', 'seed-target-exec.bpf.c'));
     assert.deepEqual(codes(other.diagnostics), ['unknown-hook', 'wrong-macro']);
     const version = await lsp.change(uri, [{ text: fixture('lint', 'license-bad.bpf.c') }]);
@@ -66,8 +80,14 @@ describe('analysis that cannot finish reaches the user', () => {
     await lsp.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: 'file:///work/no-text.bpf.c' } });
     const { diagnostics } = await lsp.openAndWait('file:///work/after-bad-open.bpf.c', fixture('lint', 'seed-target-exec.bpf.c'));
     assert.deepEqual(codes(diagnostics), ['unknown-hook', 'wrong-macro']);
-    assert.deepEqual(lsp.messages.filter((m) => m.message.includes('didOpen')).map((m) => [m.type, m.message]), [
-      [1, 'BPF LSM language server: handling didOpen failed (TypeError: didOpen without a document uri and text); the output channel has the details.'],
-    ]);
+    assert.deepEqual(
+      lsp.messages.filter((m) => m.message.includes('didOpen')).map((m) => [m.type, m.message]),
+      [
+        [
+          1,
+          'BPF LSM language server: handling didOpen failed (TypeError: didOpen without a document uri and text); the output channel has the details.',
+        ],
+      ],
+    );
   });
 });

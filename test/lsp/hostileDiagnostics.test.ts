@@ -27,10 +27,11 @@ function harness(analyse: () => Promise<DocumentAnalysis>) {
   store.open(URI, 'c', 1, 'SEC("lsm/file_open")\n');
   const ctx = { connection, store, settings: { debounceMs: 0 }, analysis: analyse } as unknown as ServerContext;
   const feature = new DiagnosticsFeature(ctx);
-  const run = () => new Promise<PublishDiagnosticsParams>((resolve) => {
-    arrived = () => resolve(published[published.length - 1]);
-    feature.schedule(URI, true);
-  });
+  const run = () =>
+    new Promise<PublishDiagnosticsParams>((resolve) => {
+      arrived = () => resolve(published[published.length - 1]);
+      feature.schedule(URI, true);
+    });
   return { run, shown, feature };
 }
 
@@ -49,10 +50,17 @@ describe('diagnostics when the analysis did not run in full', () => {
       programs: [],
       failures: [{ check: 'missing-ret-passthrough', program: 'restrict', message: 'Maximum call stack size exceeded' }],
     }));
-    const notice = "The BPF LSM check 'missing-ret-passthrough' failed on program 'restrict' (Maximum call stack size exceeded); its findings are missing, the other checks' are shown.";
+    const notice =
+      "The BPF LSM check 'missing-ret-passthrough' failed on program 'restrict' (Maximum call stack size exceeded); its findings are missing, the other checks' are shown.";
     for (let i = 0; i < 3; i++) {
       const { diagnostics } = await run();
-      assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.message]), [['license', 1, 'no licence'], [undefined, 2, notice]]);
+      assert.deepEqual(
+        diagnostics.map((d) => [d.code, d.severity, d.message]),
+        [
+          ['license', 1, 'no licence'],
+          [undefined, 2, notice],
+        ],
+      );
       assert.deepEqual(diagnostics[1].range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
     }
     assert.deepEqual(shown, [`prog.bpf.c: ${notice}`]);
@@ -63,19 +71,24 @@ describe('diagnostics when the analysis did not run in full', () => {
       throw new TypeError('x is undefined');
     });
     const notice = 'BPF LSM analysis failed on this file (TypeError: x is undefined); no findings could be computed.';
-    assert.deepEqual((await run()).diagnostics.map((d) => [d.severity, d.message]), [[2, notice]]);
+    assert.deepEqual(
+      (await run()).diagnostics.map((d) => [d.severity, d.message]),
+      [[2, notice]],
+    );
     await run();
     assert.deepEqual(shown, [`prog.bpf.c: ${notice}`]);
   });
 
   it('a parse that gave up, and a parser that crashed, each give a notice', async () => {
-    assert.deepEqual((await harness(async () => ({ kind: 'parse-gave-up' })).run()).diagnostics.map((d) => d.message), [
-      "BPF LSM analysis gave up parsing this file (it needs more than the parser's work limit); diagnostics are paused until it changes.",
-    ]);
+    assert.deepEqual(
+      (await harness(async () => ({ kind: 'parse-gave-up' })).run()).diagnostics.map((d) => d.message),
+      ["BPF LSM analysis gave up parsing this file (it needs more than the parser's work limit); diagnostics are paused until it changes."],
+    );
     const crashed = harness(async () => ({ kind: 'parser-crashed', message: 'RuntimeError: memory access out of bounds' }));
-    assert.deepEqual((await crashed.run()).diagnostics.map((d) => d.message), [
-      'The C parser failed on this file (RuntimeError: memory access out of bounds); BPF LSM diagnostics resume when it changes.',
-    ]);
+    assert.deepEqual(
+      (await crashed.run()).diagnostics.map((d) => d.message),
+      ['The C parser failed on this file (RuntimeError: memory access out of bounds); BPF LSM diagnostics resume when it changes.'],
+    );
     assert.equal(crashed.shown.length, 1);
   });
 });

@@ -8,7 +8,11 @@ import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { fixture } from '../helpers/paths';
 import { LspTestClient } from './lspClient';
 
-type Change = { range?: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string; rangeLength?: number };
+type Change = {
+  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
+  text: string;
+  rangeLength?: number;
+};
 
 /** What LSP says a change does: a range is sorted and clamped to the text; no range replaces it all. */
 function applyChange(text: string, change: Change): string {
@@ -35,11 +39,23 @@ describe('content changes as clients really send them', () => {
     assert.deepEqual((await lsp.openAndWait(uri, text)).diagnostics, []);
     const steps: { change: Change; expected: string[] }[] = [
       // Line 15 is the BPF_PROG line; its start is given past the line's end: `int addrlen, int ret)` goes.
-      { change: { range: { start: { line: 14, character: 125 }, end: { line: 14, character: 71 } }, text: '' }, expected: ['missing-ret-passthrough'] },
+      {
+        change: { range: { start: { line: 14, character: 125 }, end: { line: 14, character: 71 } }, text: '' },
+        expected: ['missing-ret-passthrough'],
+      },
       // Across lines, reversed: from `return ret;` back into the line before.
-      { change: { range: { start: { line: 18, character: 19 }, end: { line: 17, character: 4 } }, text: '{ return 1; }' }, expected: ['missing-ret-passthrough', 'return-out-of-range'] },
+      {
+        change: { range: { start: { line: 18, character: 19 }, end: { line: 17, character: 4 } }, text: '{ return 1; }' },
+        expected: ['missing-ret-passthrough', 'return-out-of-range'],
+      },
       // From line 500 (past the end) back to the last line.
-      { change: { range: { start: { line: 500, character: 3 }, end: { line: 34, character: 0 } }, text: '}\nchar x[] SEC("license") = "Proprietary";\n' }, expected: ['license', 'missing-ret-passthrough', 'return-out-of-range'] },
+      {
+        change: {
+          range: { start: { line: 500, character: 3 }, end: { line: 34, character: 0 } },
+          text: '}\nchar x[] SEC("license") = "Proprietary";\n',
+        },
+        expected: ['license', 'missing-ret-passthrough', 'return-out-of-range'],
+      },
     ];
     for (const [i, { change, expected }] of steps.entries()) {
       const version = await lsp.change(uri, [change]);
@@ -57,7 +73,10 @@ describe('content changes as clients really send them', () => {
     let version = await lsp.change(uri, [{ text, rangeLength: 3 }]);
     assert.deepEqual(codes((await lsp.nextDiagnostics(uri, version, 5000)).diagnostics), ['license']);
     // Later incremental edits apply to the new text.
-    const edit = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'SEC("lsm/no_such_hook")\nint BPF_PROG(p) { return 0; }\n' };
+    const edit = {
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      text: 'SEC("lsm/no_such_hook")\nint BPF_PROG(p) { return 0; }\n',
+    };
     version = await lsp.change(uri, [edit]);
     text = applyChange(text, edit);
     const incremental = (await lsp.nextDiagnostics(uri, version)).diagnostics;
@@ -67,7 +86,10 @@ describe('content changes as clients really send them', () => {
 
   it('a second didOpen of an open document replaces it, at the same version too', async () => {
     const uri = 'file:///work/reopened.bpf.c';
-    assert.deepEqual(codes((await lsp.openAndWait(uri, fixture('lint', 'seed-target-exec.bpf.c'))).diagnostics), ['unknown-hook', 'wrong-macro']);
+    assert.deepEqual(codes((await lsp.openAndWait(uri, fixture('lint', 'seed-target-exec.bpf.c'))).diagnostics), [
+      'unknown-hook',
+      'wrong-macro',
+    ]);
     let text = fixture('lint', 'seed-connect-braced.bpf.c');
     const reopened = lsp.nextDiagnostics(uri);
     await lsp.open(uri, text);
@@ -81,7 +103,7 @@ describe('content changes as clients really send them', () => {
     assert.deepEqual(codes(incremental), ['unknown-hook']);
   });
 
-  it('the same version sent twice with different text gets the second text\'s diagnostics', async () => {
+  it("the same version sent twice with different text gets the second text's diagnostics", async () => {
     const uri = 'file:///work/same-version.bpf.c';
     await lsp.openAndWait(uri, fixture('lint', 'seed-connect-braced.bpf.c'));
     const at = { start: { line: 13, character: 16 }, end: { line: 13, character: 16 } };

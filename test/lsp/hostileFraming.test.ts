@@ -28,16 +28,35 @@ describe('message framing on stdin', () => {
   }
 
   const cases: [string, string, string][] = [
-    ['a header without Content-Length', 'Content-Type: foo\r\n\r\n{}', 'dropped a malformed message header (no Content-Length): "Content-Type: foo\\r\\n\\r\\n"'],
-    ['a Content-Length that is not a number', 'Content-Length: abc\r\n\r\n{}', 'dropped a malformed message header (Content-Length is not a number: "abc"): "Content-Length: abc\\r\\n\\r\\n"'],
-    ['a Content-Length of 2 GB', 'Content-Length: 2147483648\r\n\r\n{"jsonrpc":"2.0"}', 'dropped a malformed message header (Content-Length 2147483648 is over the limit of 64 MiB): "Content-Length: 2147483648\\r\\n\\r\\n"'],
-    ['a header line without a colon', 'garbage\r\n\r\n', 'dropped a malformed message header (a header line without a colon): "garbage\\r\\n\\r\\n"'],
+    [
+      'a header without Content-Length',
+      'Content-Type: foo\r\n\r\n{}',
+      'dropped a malformed message header (no Content-Length): "Content-Type: foo\\r\\n\\r\\n"',
+    ],
+    [
+      'a Content-Length that is not a number',
+      'Content-Length: abc\r\n\r\n{}',
+      'dropped a malformed message header (Content-Length is not a number: "abc"): "Content-Length: abc\\r\\n\\r\\n"',
+    ],
+    [
+      'a Content-Length of 2 GB',
+      'Content-Length: 2147483648\r\n\r\n{"jsonrpc":"2.0"}',
+      'dropped a malformed message header (Content-Length 2147483648 is over the limit of 64 MiB): "Content-Length: 2147483648\\r\\n\\r\\n"',
+    ],
+    [
+      'a header line without a colon',
+      'garbage\r\n\r\n',
+      'dropped a malformed message header (a header line without a colon): "garbage\\r\\n\\r\\n"',
+    ],
   ];
   for (const [what, raw, logged] of cases) {
     it(`${what}: logged, dropped, and the next request is answered`, async () => {
       await lsp.writeRaw(raw);
       await answers();
-      assert.ok(lsp.logs.some((l) => l.includes(`${logged}; reading on at the next Content-Length header`)), `log: ${logged}`);
+      assert.ok(
+        lsp.logs.some((l) => l.includes(`${logged}; reading on at the next Content-Length header`)),
+        `log: ${logged}`,
+      );
     });
   }
 });
@@ -60,13 +79,15 @@ describe('FramingGuard', () => {
   it('passes messages split anywhere, drops what is malformed up to the next header, in any chunking', async () => {
     const a = '{"jsonrpc":"2.0","id":1,"method":"a","params":{"text":"Content-Length: 3 \u00e9\ud83d\ude00"}}';
     const b = '{"jsonrpc":"2.0","id":2,"method":"b"}';
-    const input = Buffer.from([
-      frame(a),
-      'Content-Type: foo\r\n\r\n{"half":',
-      `Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n${frame(b)}`,
-      'Content-Length: x\n\n',
-      `Content-Length: ${Buffer.byteLength(a)}\n\n${a}`,
-    ].join(''));
+    const input = Buffer.from(
+      [
+        frame(a),
+        'Content-Type: foo\r\n\r\n{"half":',
+        `Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n${frame(b)}`,
+        'Content-Length: x\n\n',
+        `Content-Length: ${Buffer.byteLength(a)}\n\n${a}`,
+      ].join(''),
+    );
     for (const size of [1, 2, 3, 7, 64, input.length]) {
       const { output, reports } = await through(input, size);
       assert.equal(output, frame(a) + frame(b) + frame(a), `chunks of ${size}`);
@@ -77,6 +98,9 @@ describe('FramingGuard', () => {
   it('does not hold on to a long run of bytes with no header', async () => {
     const { output, reports } = await through(Buffer.concat([Buffer.alloc(100_000, 'x'), Buffer.from(frame('{}'))]), 4096);
     assert.equal(output, frame('{}'));
-    assert.deepEqual(reports.map((r) => r.slice(0, 80)), ['dropped a malformed message header (no end of the header within 8192 bytes): "xx']);
+    assert.deepEqual(
+      reports.map((r) => r.slice(0, 80)),
+      ['dropped a malformed message header (no end of the header within 8192 bytes): "xx'],
+    );
   });
 });

@@ -12,7 +12,8 @@ const AFTER_CLOSE_MIB = 250;
 
 /** Just under the 4 MB limit. */
 const SIZE = MAX_ANALYSED_LENGTH - 64;
-const fill = (prefix: string, unit: string, size = SIZE) => prefix + unit.repeat(Math.ceil(size / unit.length)).slice(0, size - prefix.length);
+const fill = (prefix: string, unit: string, size = SIZE) =>
+  prefix + unit.repeat(Math.ceil(size / unit.length)).slice(0, size - prefix.length);
 const PARSER_OUT_OF_MEMORY = /^The C parser failed on this file \(it needs more than the 256 MB of memory the parser may use\)/;
 
 describe('memory through hostile documents', () => {
@@ -39,12 +40,16 @@ describe('memory through hostile documents', () => {
       ['casts', fill('SEC("lsm/file_open")\nint x = ', '(a)'), PARSER_OUT_OF_MEMORY],
       // A megabyte of programs, every one with a finding.
       ['program', fill('', fixture('lint', 'signature.bpf.c'), 1024 * 1024), /argument 2 is where BPF LSM passes the previous verdict/],
-      ['too-large', fill('', fixture('lint', 'signature.bpf.c'), 4 * 1024 * 1024 + 100_000), /^File too large for BPF LSM analysis \(4\.10 MB; the limit is 4 MB\)\.$/],
+      [
+        'too-large',
+        fill('', fixture('lint', 'signature.bpf.c'), 4 * 1024 * 1024 + 100_000),
+        /^File too large for BPF LSM analysis \(4\.10 MB; the limit is 4 MB\)\.$/,
+      ],
     ];
     for (const [name, text, first] of documents) {
       const uri = `file:///work/hostile-${name}.bpf.c`;
       const { diagnostics } = await lsp.openAndWait(uri, text);
-      assert.match(diagnostics[0]?.message as string ?? '', first, name);
+      assert.match((diagnostics[0]?.message as string) ?? '', first, name);
       assert.ok(peak < PEAK_MIB, `${name}: ${peak.toFixed(0)} MiB while open`);
       await lsp.close(uri);
     }
@@ -61,6 +66,9 @@ describe('memory through hostile documents', () => {
     assert.ok(settled < AFTER_CLOSE_MIB, `${settled.toFixed(0)} MiB after closing (${start.toFixed(0)} at start, peak ${peak.toFixed(0)})`);
     // Still working.
     const { diagnostics } = await lsp.openAndWait('file:///work/after.bpf.c', fixture('lint', 'seed-target-exec.bpf.c'));
-    assert.deepEqual(diagnostics.map((d) => d.code), ['unknown-hook', 'wrong-macro']);
+    assert.deepEqual(
+      diagnostics.map((d) => d.code),
+      ['unknown-hook', 'wrong-macro'],
+    );
   });
 });

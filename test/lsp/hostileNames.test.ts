@@ -19,17 +19,24 @@ describe('names of JavaScript built-ins', () => {
 
   it('as hook names: each is an unknown hook, with a hover that says so and no argument completion', async () => {
     const uri = 'file:///work/builtins.bpf.c';
-    const text = NAMES.map((n) => `SEC("lsm/${n}")\nint BPF_PROG(p_${n}, int ret) { return ret; }\n`).join('') + 'char LICENSE[] SEC("license") = "GPL";\n';
+    const text =
+      NAMES.map((n) => `SEC("lsm/${n}")\nint BPF_PROG(p_${n}, int ret) { return ret; }\n`).join('') +
+      'char LICENSE[] SEC("license") = "GPL";\n';
     const { diagnostics } = await lsp.openAndWait(uri, text);
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.message]), NAMES.map((n, i) => [
-      'unknown-hook', 2 * i, `'${n}' is not an LSM hook in any kernel release (bundled 7.1.5).`,
-    ]));
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line, d.message]),
+      NAMES.map((n, i) => ['unknown-hook', 2 * i, `'${n}' is not an LSM hook in any kernel release (bundled 7.1.5).`]),
+    );
     for (const [i, n] of NAMES.entries()) {
       const hover = await lsp.hover(uri, 2 * i, 11);
-      assert.equal((hover!.contents as { value: string }).value, `**${n}** (kernel 7.1.5, bundled hook table)\n\nNot an LSM hook in any bundled release.`);
+      assert.equal(
+        (hover!.contents as { value: string }).value,
+        `**${n}** (kernel 7.1.5, bundled hook table)\n\nNot an LSM hook in any bundled release.`,
+      );
     }
     const args = await lsp.connection.sendRequest<CompletionItem[]>('textDocument/completion', {
-      textDocument: { uri: 'file:///work/builtin-args.bpf.c' }, position: { line: 1, character: 18 },
+      textDocument: { uri: 'file:///work/builtin-args.bpf.c' },
+      position: { line: 1, character: 18 },
     });
     assert.deepEqual(args, []);
     await lsp.open('file:///work/builtin-args.bpf.c', 'SEC("lsm/constructor")\nint BPF_PROG(guard\n');
@@ -37,11 +44,18 @@ describe('names of JavaScript built-ins', () => {
   });
 
   it('as document URIs: each document keeps its own text, diagnostics and closing', async () => {
-    const docs = NAMES.map((n, i) => ({ uri: i % 2 ? n : `file:///work/${n}`, text: i % 2 ? fixture('lint', 'seed-target-exec.bpf.c') : fixture('lint', 'license-bad.bpf.c') }));
+    const docs = NAMES.map((n, i) => ({
+      uri: i % 2 ? n : `file:///work/${n}`,
+      text: i % 2 ? fixture('lint', 'seed-target-exec.bpf.c') : fixture('lint', 'license-bad.bpf.c'),
+    }));
     for (const d of docs) {
       // Plain `.c`-less URIs are BPF documents by their content (SEC).
       const { diagnostics } = await lsp.openAndWait(d.uri, d.text);
-      assert.deepEqual(diagnostics.map((x) => x.code), d.text.includes('target_exec') ? ['unknown-hook', 'wrong-macro'] : ['license'], d.uri);
+      assert.deepEqual(
+        diagnostics.map((x) => x.code),
+        d.text.includes('target_exec') ? ['unknown-hook', 'wrong-macro'] : ['license'],
+        d.uri,
+      );
     }
     for (const d of docs) {
       const cleared = lsp.nextDiagnostics(d.uri);
@@ -54,8 +68,18 @@ describe('names of JavaScript built-ins', () => {
     const uri = 'file:///work/builtin-settings.bpf.c';
     await lsp.openAndWait(uri, fixture('lint', 'seed-target-exec.bpf.c'));
     const next = lsp.nextDiagnostics(uri);
-    await lsp.setSettings(JSON.parse('{"debounceMs": 0, "severity": {"__proto__": "hint", "constructor": "hint", "toString": "hint", "unknown-hook": "warning"}, "disabledChecks": ["constructor", "__proto__"]}'));
-    assert.deepEqual((await next).diagnostics.map((d) => [d.code, d.severity]), [['unknown-hook', 2], ['wrong-macro', 1]]);
+    await lsp.setSettings(
+      JSON.parse(
+        '{"debounceMs": 0, "severity": {"__proto__": "hint", "constructor": "hint", "toString": "hint", "unknown-hook": "warning"}, "disabledChecks": ["constructor", "__proto__"]}',
+      ),
+    );
+    assert.deepEqual(
+      (await next).diagnostics.map((d) => [d.code, d.severity]),
+      [
+        ['unknown-hook', 2],
+        ['wrong-macro', 1],
+      ],
+    );
   });
 
   it('as the keys of pushed settings (a client that cannot be asked for them): ignored', async () => {
@@ -64,8 +88,16 @@ describe('names of JavaScript built-ins', () => {
       const uri = 'file:///work/builtin-pushed.bpf.c';
       await pushing.openAndWait(uri, fixture('lint', 'seed-target-exec.bpf.c'));
       const again = pushing.nextDiagnostics(uri);
-      await pushing.connection.sendNotification('workspace/didChangeConfiguration', { settings: JSON.parse('{"__proto__": {"bpfLsm": {"kernel": "5.10"}}, "constructor": {}, "bpfLsm": {"debounceMs": 0}}') });
-      assert.deepEqual((await again).diagnostics.map((d) => [d.code, d.severity]), [['unknown-hook', 1], ['wrong-macro', 1]]);
+      await pushing.connection.sendNotification('workspace/didChangeConfiguration', {
+        settings: JSON.parse('{"__proto__": {"bpfLsm": {"kernel": "5.10"}}, "constructor": {}, "bpfLsm": {"debounceMs": 0}}'),
+      });
+      assert.deepEqual(
+        (await again).diagnostics.map((d) => [d.code, d.severity]),
+        [
+          ['unknown-hook', 1],
+          ['wrong-macro', 1],
+        ],
+      );
     } finally {
       await pushing.stop();
     }

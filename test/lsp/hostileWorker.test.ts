@@ -15,7 +15,11 @@ const SERVER_ENTRY = path.join(__dirname, '..', '..', 'server', 'src', 'server.j
 function hostFor(script: string) {
   const store = new DocumentStore();
   const logs: string[] = [];
-  const host = new AnalysisHost(script, (m) => logs.push(m), (entry) => store.get(entry.doc.uri) === entry);
+  const host = new AnalysisHost(
+    script,
+    (m) => logs.push(m),
+    (entry) => store.get(entry.doc.uri) === entry,
+  );
   host.configure(HookCatalog.bundled().target({}).target, {});
   return { store, host, logs };
 }

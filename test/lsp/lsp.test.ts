@@ -56,10 +56,13 @@ describe('language server over the protocol', () => {
     await lsp.open(uri, text);
     const { diagnostics, version } = await next;
     assert.equal(version, 1);
-    assert.deepEqual(diagnostics.map((d) => [d.code, textAt(text, d), d.severity, d.source]), [
-      ['unknown-hook', 'target_exec', 1, 'bpf-lsm'],
-      ['wrong-macro', 'BPF_KPROBE', 1, 'bpf-lsm'],
-    ]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, textAt(text, d), d.severity, d.source]),
+      [
+        ['unknown-hook', 'target_exec', 1, 'bpf-lsm'],
+        ['wrong-macro', 'BPF_KPROBE', 1, 'bpf-lsm'],
+      ],
+    );
   });
 
   it('stays quiet on plain C files, even on text it would flag in a BPF file', async () => {
@@ -67,7 +70,10 @@ describe('language server over the protocol', () => {
     const text = '#include <stdio.h>\n__attribute__((section("lsm/target_exec"))) int prog(unsigned long long *ctx) { return 0; }\n';
     await lsp.open(uriOf('plain.c'), text);
     const asBpf = await lsp.openAndWait(uriOf('same-text.bpf.c'), text);
-    assert.deepEqual(asBpf.diagnostics.map((d) => d.code), ['license', 'unknown-hook']);
+    assert.deepEqual(
+      asBpf.diagnostics.map((d) => d.code),
+      ['license', 'unknown-hook'],
+    );
     assert.equal(lsp.published.filter((p) => p.uri === uriOf('plain.c')).length, 0);
   });
 
@@ -80,7 +86,10 @@ describe('language server over the protocol', () => {
     // Type "x" inside the hook name: socket_connect -> socket_xconnect.
     let v = await lsp.change(uri, [{ range: { start: { line, character: col + 7 }, end: { line, character: col + 7 } }, text: 'x' }]);
     let d = await lsp.nextDiagnostics(uri, v);
-    assert.deepEqual(d.diagnostics.map((x) => x.code), ['unknown-hook']);
+    assert.deepEqual(
+      d.diagnostics.map((x) => x.code),
+      ['unknown-hook'],
+    );
     assert.deepEqual(d.diagnostics[0].range, { start: { line, character: col }, end: { line, character: col + 15 } });
     assert.match(messageOf(d.diagnostics[0]), /Did you mean 'socket_connect'/);
     v = await lsp.change(uri, [{ range: { start: { line, character: col + 7 }, end: { line, character: col + 8 } }, text: '' }]);
@@ -90,7 +99,10 @@ describe('language server over the protocol', () => {
     v = await lsp.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '/* a\n * b\n */\n' }]);
     assert.deepEqual((await lsp.nextDiagnostics(uri, v)).diagnostics, []);
     v = await lsp.change(uri, [{ text: fixture('lint', 'license-bad.bpf.c') }]);
-    assert.deepEqual((await lsp.nextDiagnostics(uri, v)).diagnostics.map((x) => x.code), ['license']);
+    assert.deepEqual(
+      (await lsp.nextDiagnostics(uri, v)).diagnostics.map((x) => x.code),
+      ['license'],
+    );
   });
 
   it('clears diagnostics when a document closes', async () => {
@@ -139,7 +151,10 @@ describe('language server over the protocol', () => {
     const plain = await lsp.completion(uri, 0, 12);
     const fileOpen = plain.find((i) => i.label === 'file_open')!;
     assert.equal(fileOpen.detail, 'int file_open(struct file *file)');
-    assert.deepEqual(fileOpen.textEdit, { range: { start: { line: 0, character: 10 }, end: { line: 0, character: 12 } }, newText: 'file_open' });
+    assert.deepEqual(fileOpen.textEdit, {
+      range: { start: { line: 0, character: 10 }, end: { line: 0, character: 12 } },
+      newText: 'file_open',
+    });
     assert.ok(plain.some((i) => i.label === 'bprm_committed_creds'));
     assert.ok(!plain.some((i) => i.label === 'vm_enough_memory'), 'disabled hooks are not offered');
     const sleepable = (await lsp.completion(uri, 1, 12)).map((i) => i.label);
@@ -182,8 +197,11 @@ describe('language server over the protocol', () => {
           await lsp.open(checkUri, fixed);
           const remaining = (await after).diagnostics;
           await lsp.close(checkUri);
-          assert.ok(!remaining.some((r) => r.code === d.code && messageOf(r) === messageOf(d)), `${file}: '${action.title}' left: ${messageOf(d)}`);
-          assert.ok(await errorNodes(fixed) <= await errorNodes(text), `${file}: '${action.title}' broke the syntax`);
+          assert.ok(
+            !remaining.some((r) => r.code === d.code && messageOf(r) === messageOf(d)),
+            `${file}: '${action.title}' left: ${messageOf(d)}`,
+          );
+          assert.ok((await errorNodes(fixed)) <= (await errorNodes(text)), `${file}: '${action.title}' broke the syntax`);
           applied++;
         }
       }
@@ -205,8 +223,14 @@ describe('language server settings', () => {
 
   it('pulls its settings: it registers for change notifications of the bpfLsm section only', async () => {
     // A round trip: the server registers while handling `initialized`, before it answers later requests.
-    await lsp.connection.sendRequest('textDocument/hover', { textDocument: { uri: uriOf('none.bpf.c') }, position: { line: 0, character: 0 } });
-    assert.deepEqual(lsp.registrations.map((r) => [r.method, r.registerOptions]), [['workspace/didChangeConfiguration', { section: 'bpfLsm' }]]);
+    await lsp.connection.sendRequest('textDocument/hover', {
+      textDocument: { uri: uriOf('none.bpf.c') },
+      position: { line: 0, character: 0 },
+    });
+    assert.deepEqual(
+      lsp.registrations.map((r) => [r.method, r.registerOptions]),
+      [['workspace/didChangeConfiguration', { section: 'bpfLsm' }]],
+    );
   });
 
   it('applies kernel, severity and disabled checks when they change, without a restart', async () => {
@@ -214,13 +238,22 @@ describe('language server settings', () => {
     const uri = uriOf('settings.bpf.c');
     const first = lsp.nextDiagnostics(uri);
     await lsp.open(uri, text);
-    assert.deepEqual((await first).diagnostics.map((d) => d.code), ['hook-not-in-kernel', 'unsupported-section', 'unknown-hook']);
+    assert.deepEqual(
+      (await first).diagnostics.map((d) => d.code),
+      ['hook-not-in-kernel', 'unsupported-section', 'unknown-hook'],
+    );
     let next = lsp.nextDiagnostics(uri);
     await lsp.setSettings({ debounceMs: 0, kernel: '6.12' });
-    assert.deepEqual((await next).diagnostics.map((d) => d.code), ['unknown-hook']);
+    assert.deepEqual(
+      (await next).diagnostics.map((d) => d.code),
+      ['unknown-hook'],
+    );
     next = lsp.nextDiagnostics(uri);
     await lsp.setSettings({ debounceMs: 0, kernel: '6.12', severity: { 'unknown-hook': 'warning' } });
-    assert.deepEqual((await next).diagnostics.map((d) => d.severity), [2]);
+    assert.deepEqual(
+      (await next).diagnostics.map((d) => d.severity),
+      [2],
+    );
     next = lsp.nextDiagnostics(uri);
     await lsp.setSettings({ debounceMs: 0, kernel: '6.12', disabledChecks: ['unknown-hook'] });
     assert.deepEqual((await next).diagnostics, []);
@@ -233,7 +266,10 @@ describe('language server settings', () => {
     const missing = path.join(os.tmpdir(), 'no-such-lsm_hook_defs.h');
     let next = lsp.nextDiagnostics(uri);
     await lsp.setSettings({ debounceMs: 0, hookDefsPath: missing });
-    assert.deepEqual((await next).diagnostics.map((d) => d.code), ['unknown-hook', 'wrong-macro']);
+    assert.deepEqual(
+      (await next).diagnostics.map((d) => d.code),
+      ['unknown-hook', 'wrong-macro'],
+    );
     next = lsp.nextDiagnostics(uri);
     await lsp.setSettings({ debounceMs: 0, hookDefsPath: missing, disabledChecks: ['license'] });
     await next;
@@ -248,33 +284,40 @@ describe('language server settings', () => {
     assert.ok(lsp.messages.some((m) => /broken\.h has 6 problem\(s\): line 3: LSM_HOOK needs at least/.test(m.message)));
   });
 
-  it('reads the hook table from a kernel BTF file, and falls back with a message on a corrupt one', { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' }, async () => {
-    const uri = uriOf('btf.bpf.c');
-    const text = fixture('lint', 'seed-connect-braced.bpf.c');
-    await lsp.setSettings({ debounceMs: 0 });
-    await lsp.openAndWait(uri, text);
-    const line = text.split('\n').findIndex((l) => l.includes('lsm/socket_connect'));
-    await lsp.setSettings({ debounceMs: 0, btfPath: '/sys/kernel/btf/vmlinux' });
-    const hover = ((await lsp.hover(uri, line, 12))!.contents as { value: string }).value;
-    assert.match(hover, /LSM hook \(kernel 7\.1\.5, BTF of \/sys\/kernel\/btf\/vmlinux\)/);
-    const corrupt = path.join(os.tmpdir(), `corrupt-${process.pid}.btf`);
-    fs.writeFileSync(corrupt, Buffer.from('not btf at all, but long enough for a header'));
-    try {
-      await lsp.setSettings({ debounceMs: 0, btfPath: corrupt });
-      assert.ok(lsp.messages.some((m) => m.type === 1 && m.message.includes(`bpfLsm.btfPath: ${corrupt}: not BTF: magic`)));
-      const fallback = ((await lsp.hover(uri, line, 12))!.contents as { value: string }).value;
-      assert.match(fallback, /bundled hook table/);
-    } finally {
-      fs.rmSync(corrupt, { force: true });
-    }
-  });
+  it(
+    'reads the hook table from a kernel BTF file, and falls back with a message on a corrupt one',
+    { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' },
+    async () => {
+      const uri = uriOf('btf.bpf.c');
+      const text = fixture('lint', 'seed-connect-braced.bpf.c');
+      await lsp.setSettings({ debounceMs: 0 });
+      await lsp.openAndWait(uri, text);
+      const line = text.split('\n').findIndex((l) => l.includes('lsm/socket_connect'));
+      await lsp.setSettings({ debounceMs: 0, btfPath: '/sys/kernel/btf/vmlinux' });
+      const hover = ((await lsp.hover(uri, line, 12))!.contents as { value: string }).value;
+      assert.match(hover, /LSM hook \(kernel 7\.1\.5, BTF of \/sys\/kernel\/btf\/vmlinux\)/);
+      const corrupt = path.join(os.tmpdir(), `corrupt-${process.pid}.btf`);
+      fs.writeFileSync(corrupt, Buffer.from('not btf at all, but long enough for a header'));
+      try {
+        await lsp.setSettings({ debounceMs: 0, btfPath: corrupt });
+        assert.ok(lsp.messages.some((m) => m.type === 1 && m.message.includes(`bpfLsm.btfPath: ${corrupt}: not BTF: magic`)));
+        const fallback = ((await lsp.hover(uri, line, 12))!.contents as { value: string }).value;
+        assert.match(fallback, /bundled hook table/);
+      } finally {
+        fs.rmSync(corrupt, { force: true });
+      }
+    },
+  );
 
   it('takes a bad kernel setting with a message and the newest release', async () => {
     const uri = uriOf('badkernel.bpf.c');
     await lsp.openAndWait(uri, fixture('lint', 'kernel-history.bpf.c'));
     const next = lsp.nextDiagnostics(uri);
     await lsp.setSettings({ debounceMs: 0, kernel: 'latest' });
-    assert.deepEqual((await next).diagnostics.map((d) => d.code), ['unknown-hook']);
+    assert.deepEqual(
+      (await next).diagnostics.map((d) => d.code),
+      ['unknown-hook'],
+    );
     assert.ok(lsp.messages.some((m) => /bpfLsm\.kernel: 'latest' is not a kernel version/.test(m.message)));
   });
 });

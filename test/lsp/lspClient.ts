@@ -4,12 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  createMessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-  type MessageConnection,
-} from 'vscode-jsonrpc/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type {
   CodeAction,
   CompletionItem,
@@ -68,7 +63,8 @@ export class LspTestClient {
       return null;
     });
     connection.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
-      p.items.map((i) => (i.section === 'bpfLsm' ? this.settings : null)));
+      p.items.map((i) => (i.section === 'bpfLsm' ? this.settings : null)),
+    );
     connection.onRequest('client/registerCapability', (p: { registrations: { method: string; registerOptions?: unknown }[] }) => {
       this.registrations.push(...p.registrations);
       return null;
@@ -76,8 +72,13 @@ export class LspTestClient {
   }
 
   /** `workspaceFolder`: a directory opened as the workspace (the client then also watches files for the server). */
-  static async start(settings: Record<string, unknown> = { debounceMs: 0 }, options: { pullsSettings?: boolean; workspaceFolder?: string } = {}): Promise<LspTestClient> {
-    const child = spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  static async start(
+    settings: Record<string, unknown> = { debounceMs: 0 },
+    options: { pullsSettings?: boolean; workspaceFolder?: string } = {},
+  ): Promise<LspTestClient> {
+    const child = spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true, options.workspaceFolder);
     child.stderr!.on('data', (d: Buffer) => client.logs.push(d.toString()));
@@ -118,7 +119,14 @@ export class LspTestClient {
   nextDiagnostics(uri: string, minVersion = 0, timeoutMs = 10_000): Promise<PublishDiagnosticsParams> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${minVersion} within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ uri, minVersion, resolve: (p) => { clearTimeout(timer); resolve(p); } });
+      this.waiters.push({
+        uri,
+        minVersion,
+        resolve: (p) => {
+          clearTimeout(timer);
+          resolve(p);
+        },
+      });
     });
   }
 
@@ -171,7 +179,8 @@ export class LspTestClient {
   async setSettings(settings: Record<string, unknown>): Promise<void> {
     if (JSON.stringify(settings) === JSON.stringify(this.settings)) return;
     const sentinel = 'file:///work/.settings-sentinel.bpf.c';
-    if (!this.versions.has(sentinel)) await this.openAndWait(sentinel, 'SEC("lsm/file_open")\nint BPF_PROG(s, struct file *f, int ret) { return ret; }\n');
+    if (!this.versions.has(sentinel))
+      await this.openAndWait(sentinel, 'SEC("lsm/file_open")\nint BPF_PROG(s, struct file *f, int ret) { return ret; }\n');
     const applied = this.nextDiagnostics(sentinel);
     this.settings = settings;
     await this.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
@@ -184,14 +193,17 @@ export class LspTestClient {
 
   async completion(uri: string, line: number, character: number): Promise<CompletionItem[]> {
     const r = await this.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
-      textDocument: { uri }, position: { line, character },
+      textDocument: { uri },
+      position: { line, character },
     });
-    return Array.isArray(r) ? r : r?.items ?? [];
+    return Array.isArray(r) ? r : (r?.items ?? []);
   }
 
   codeActions(uri: string, diagnostic: Diagnostic): Promise<CodeAction[]> {
     return this.connection.sendRequest('textDocument/codeAction', {
-      textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic], only: ['quickfix'] },
+      textDocument: { uri },
+      range: diagnostic.range,
+      context: { diagnostics: [diagnostic], only: ['quickfix'] },
     });
   }
 

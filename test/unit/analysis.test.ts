@@ -27,7 +27,10 @@ function at(text: string, f: Finding): string {
 
 describe('lint fixtures: every finding is annotated, every annotation found', () => {
   const dir = path.join(FIXTURES, 'lint');
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.c')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.c'))
+    .sort()) {
     it(file, () => {
       const text = fixture('lint', file);
       const found = lint(text, fixtureKernel(text)).map((f) => ({ line: f.range.start.line + 1, code: f.code }));
@@ -56,12 +59,19 @@ describe('findings: ranges, messages and fixes', () => {
     const text = fixture('lint', 'kernel-history.bpf.c');
     const f = lint(text, '5.15').find((x) => x.code === 'hook-not-in-kernel')!;
     assert.equal(at(text, f), 'file_truncate');
-    assert.match(f.message, /does not exist in kernel 5\.15\.85: the bundled tables have it from 6\.6\.46-rpi on \(6\.6\.46-rpi to 7\.1\.5\)/);
-    assert.deepEqual(lint(text, '6.12').filter((x) => x.code === 'hook-not-in-kernel'), []);
+    assert.match(
+      f.message,
+      /does not exist in kernel 5\.15\.85: the bundled tables have it from 6\.6\.46-rpi on \(6\.6\.46-rpi to 7\.1\.5\)/,
+    );
+    assert.deepEqual(
+      lint(text, '6.12').filter((x) => x.code === 'hook-not-in-kernel'),
+      [],
+    );
   });
 
   it('a hook removed from newer kernels says where it still is', () => {
-    const text = 'SEC("lsm/bprm_set_creds")\nint BPF_PROG(p, struct linux_binprm *bprm, int ret) { return ret; }\nchar L[] SEC("license") = "GPL";\n';
+    const text =
+      'SEC("lsm/bprm_set_creds")\nint BPF_PROG(p, struct linux_binprm *bprm, int ret) { return ret; }\nchar L[] SEC("license") = "GPL";\n';
     const f = lint(text, '6.12')[0];
     assert.equal(f.code, 'hook-not-in-kernel');
     assert.match(f.message, /of the bundled tables only 5\.7\.14 have it/);
@@ -78,8 +88,10 @@ describe('findings: ranges, messages and fixes', () => {
     const setsockopt = findings.find((x) => /socket_setsockopt/.test(x.message))!;
     assert.equal(at(text, setsockopt), 'int ret');
     assert.match(setsockopt.message, /passes 'int level' there; the previous verdict is argument 4/);
-    assert.match(applyEdits(text, setsockopt.fixes![0].edits),
-      /BPF_PROG\(ret_too_early, struct socket \*sock, int level, int optname, int ret\)/);
+    assert.match(
+      applyEdits(text, setsockopt.fixes![0].edits),
+      /BPF_PROG\(ret_too_early, struct socket \*sock, int level, int optname, int ret\)/,
+    );
   });
 
   it('signature-mismatch follows the chosen release when a hook gains or changes an argument', () => {
@@ -87,20 +99,35 @@ describe('findings: ranges, messages and fixes', () => {
       `char LICENSE[] SEC("license") = "GPL";\nSEC("lsm/inode_setxattr")\nint BPF_PROG(p, ${args}, int ret)\n{ if (ret) return ret; return 0; }\n`;
     // 5.10: no namespace argument. 6.12 added `struct mnt_idmap *idmap` in front, so `ret` reads `flags`.
     const v510 = program('struct dentry *dentry, const char *name, const void *value, size_t size, int flags');
-    assert.deepEqual(lint(v510, '5.10').map((f) => f.code), []);
+    assert.deepEqual(
+      lint(v510, '5.10').map((f) => f.code),
+      [],
+    );
     const on612 = lint(v510, '6.12');
-    assert.ok(on612.some((f) => /'ret' is argument 6, but in 6\.12 inode_setxattr passes 'int flags' there; the previous verdict is argument 7/.test(f.message)));
+    assert.ok(
+      on612.some((f) =>
+        /'ret' is argument 6, but in 6\.12 inode_setxattr passes 'int flags' there; the previous verdict is argument 7/.test(f.message),
+      ),
+    );
     // 5.15 passed `struct user_namespace *`; 6.12 passes `struct mnt_idmap *` in that place.
     const v515 = program('struct user_namespace *ns, struct dentry *dentry, const char *name, const void *value, size_t size, int flags');
-    assert.deepEqual(lint(v515, '5.15').map((f) => f.code), []);
-    assert.ok(lint(v515, '6.12').some((f) => f.code === 'signature-mismatch' && /struct user_namespace, not struct mnt_idmap/.test(f.message)));
+    assert.deepEqual(
+      lint(v515, '5.15').map((f) => f.code),
+      [],
+    );
+    assert.ok(
+      lint(v515, '6.12').some((f) => f.code === 'signature-mismatch' && /struct user_namespace, not struct mnt_idmap/.test(f.message)),
+    );
   });
 
-  it('missing-ret-passthrough fix adds int ret and the guard in the file\'s indentation', () => {
+  it("missing-ret-passthrough fix adds int ret and the guard in the file's indentation", () => {
     const text = fixture('lint', 'passthrough-missing.bpf.c');
     const findings = lint(text).filter((x) => x.code === 'missing-ret-passthrough');
     const fixed = applyEdits(text, findings[0].fixes![0].edits);
-    assert.match(fixed, /int BPF_PROG\(no_ret, struct file \*file, int ret\)[^\n]*\n\{\n {4}if \(ret != 0\)\n {8}return ret;\n\n {4}return 0;\n\}/);
+    assert.match(
+      fixed,
+      /int BPF_PROG\(no_ret, struct file \*file, int ret\)[^\n]*\n\{\n {4}if \(ret != 0\)\n {8}return ret;\n\n {4}return 0;\n\}/,
+    );
     const guardFix = applyEdits(text, findings[1].fixes![0].edits);
     assert.match(guardFix, /\{\n {4}if \(ret != 0\)\n {8}return ret;\n\n {4}bpf_printk\("open"\);/);
   });
@@ -108,7 +135,10 @@ describe('findings: ranges, messages and fixes', () => {
   it('missing-ret-passthrough keeps tabs when the file uses tabs', () => {
     const text = 'char L[] SEC("license") = "GPL";\nSEC("lsm/file_open")\nint BPF_PROG(p, struct file *f, int ret)\n{\n\treturn 0;\n}\n';
     const f = lint(text)[0];
-    assert.equal(applyEdits(text, f.fixes![0].edits).split('\n').slice(3, 8).join('\n'), '{\n\tif (ret != 0)\n\t\treturn ret;\n\n\treturn 0;');
+    assert.equal(
+      applyEdits(text, f.fixes![0].edits).split('\n').slice(3, 8).join('\n'),
+      '{\n\tif (ret != 0)\n\t\treturn ret;\n\n\treturn 0;',
+    );
   });
 
   it('return-out-of-range is an error from 6.12 and a warning before, with -EPERM as the fix', () => {
@@ -129,7 +159,10 @@ describe('findings: ranges, messages and fixes', () => {
     assert.match(f.message, /denies every socket_connect call/);
     const fixed = applyEdits(text, f.fixes![0].edits);
     assert.match(fixed, /if \(dest == blockme\)\n {8}\{\n {8}bpf_printk|if \(dest == blockme\)\n {8}\{/);
-    assert.deepEqual(lint(fixed).map((x) => x.code), []);
+    assert.deepEqual(
+      lint(fixed).map((x) => x.code),
+      [],
+    );
   });
 
   it('license fix appends a GPL licence; a bad licence is replaced', () => {
@@ -144,7 +177,8 @@ describe('findings: ranges, messages and fixes', () => {
   });
 
   it('disabled-hook applies the stable backports of the disabled list to older releases', () => {
-    const text = 'char L[] SEC("license") = "GPL";\nSEC("lsm/xfrm_decode_session")\nint BPF_PROG(p, struct sk_buff *skb, u32 *secid, int ckall, int ret) { return ret; }\n';
+    const text =
+      'char L[] SEC("license") = "GPL";\nSEC("lsm/xfrm_decode_session")\nint BPF_PROG(p, struct sk_buff *skb, u32 *secid, int ckall, int ret) { return ret; }\n';
     for (const kernel of ['6.1', '6.12', '7.1.5']) {
       const f = lint(text, kernel).find((x) => x.code === 'disabled-hook');
       assert.ok(f, `kernel ${kernel}`);
@@ -153,9 +187,16 @@ describe('findings: ranges, messages and fixes', () => {
     assert.match(lint(text, '6.1').find((x) => x.code === 'disabled-hook')!.message, /stable kernels that received the disabled-hook list/);
     assert.match(lint(text, '7.1.5').find((x) => x.code === 'disabled-hook')!.message, /in kernel 7\.1\.5 \(bpf_lsm_disabled_hooks\)/);
     // file_alloc_security is refused only from 6.19 on: no backport claimed for 6.12.
-    const alloc = 'char L[] SEC("license") = "GPL";\nSEC("lsm/file_alloc_security")\nint BPF_PROG(p, struct file *file, int ret) { return ret; }\n';
-    assert.deepEqual(lint(alloc, '6.12').map((x) => x.code), []);
-    assert.deepEqual(lint(alloc, '6.19').map((x) => x.code), ['disabled-hook']);
+    const alloc =
+      'char L[] SEC("license") = "GPL";\nSEC("lsm/file_alloc_security")\nint BPF_PROG(p, struct file *file, int ret) { return ret; }\n';
+    assert.deepEqual(
+      lint(alloc, '6.12').map((x) => x.code),
+      [],
+    );
+    assert.deepEqual(
+      lint(alloc, '6.19').map((x) => x.code),
+      ['disabled-hook'],
+    );
   });
 
   it('wrong-macro fix turns BPF_KPROBE into BPF_PROG', () => {
@@ -169,8 +210,11 @@ describe('findings: ranges, messages and fixes', () => {
     const text = fixture('lint', 'kernel-sets.bpf.c');
     const f = lint(text, '6.12').find((x) => x.code === 'not-sleepable')!;
     assert.match(applyEdits(text, f.fixes![0].edits), /SEC\("lsm\/file_permission"\)/);
-    assert.match(lint('SEC("lsm.s/file_open")\nint BPF_PROG(p, struct file *f, int ret) { return ret; }\nchar L[] SEC("license") = "GPL";', '5.10')[0].message,
-      /no sleepable LSM programs \(they arrived in 5\.11\)/);
+    assert.match(
+      lint('SEC("lsm.s/file_open")\nint BPF_PROG(p, struct file *f, int ret) { return ret; }\nchar L[] SEC("license") = "GPL";', '5.10')[0]
+        .message,
+      /no sleepable LSM programs \(they arrived in 5\.11\)/,
+    );
   });
 
   it('every fix of every fixture leaves a file that still parses and no longer has that finding', () => {
@@ -199,7 +243,22 @@ describe('analysis robustness', () => {
     const base = fixture('lint', 'signature.bpf.c');
     let seed = 7;
     const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * n);
-    const pieces = ['{', '}', '(', ')', 'SEC("lsm/', '"', 'BPF_PROG(', 'return ', 'if (ret', ';', '\n', '#define X(h) SEC("lsm/" #h)\n', '\u00e9', '\0'];
+    const pieces = [
+      '{',
+      '}',
+      '(',
+      ')',
+      'SEC("lsm/',
+      '"',
+      'BPF_PROG(',
+      'return ',
+      'if (ret',
+      ';',
+      '\n',
+      '#define X(h) SEC("lsm/" #h)\n',
+      '\u00e9',
+      '\0',
+    ];
     for (let i = 0; i < 200; i++) {
       let text = base;
       for (let k = 0; k < 5; k++) {
@@ -223,7 +282,10 @@ describe('quick fixes on broken code', () => {
       for (const fix of f.fixes ?? []) {
         for (const e of fix.edits) {
           const { start, end } = e.range;
-          assert.ok(start.line < end.line || (start.line === end.line && start.character <= end.character), `${f.code}: ${JSON.stringify(e.range)}`);
+          assert.ok(
+            start.line < end.line || (start.line === end.line && start.character <= end.character),
+            `${f.code}: ${JSON.stringify(e.range)}`,
+          );
         }
       }
     }

@@ -14,25 +14,43 @@ const LOCAL_BTF = '/sys/kernel/btf/vmlinux';
 const hasLocalBtf = fs.existsSync(LOCAL_BTF);
 
 /** base type and pointer depth of each argument: what a BPF_PROG must match. */
-const shape = (h: HookDef) => `${h.ret}(${h.args.map((a) => { const p = parseParam(`${a.type} ${a.name}`); return `${p.base}${'*'.repeat(p.pointer)}`; }).join(', ')})`;
+const shape = (h: HookDef) =>
+  `${h.ret}(${h.args
+    .map((a) => {
+      const p = parseParam(`${a.type} ${a.name}`);
+      return `${p.base}${'*'.repeat(p.pointer)}`;
+    })
+    .join(', ')})`;
 
 /** The bundled release nearest to a kernel version, in either direction. */
 function nearestRelease(catalog: HookCatalog, release: string) {
   const v = parseVersion(release)!;
-  const distance = (r: string) => { const x = parseVersion(r)!; return Math.abs((x[0] - v[0]) * 100 + (x[1] - v[1])); };
+  const distance = (r: string) => {
+    const x = parseVersion(r)!;
+    return Math.abs((x[0] - v[0]) * 100 + (x[1] - v[1]));
+  };
   return [...catalog.releases].sort((a, b) => distance(a.release) - distance(b.release))[0];
 }
 
-describe('BTF of this machine\'s kernel', { skip: !hasLocalBtf && `no ${LOCAL_BTF} on this machine` }, () => {
+describe("BTF of this machine's kernel", { skip: !hasLocalBtf && `no ${LOCAL_BTF} on this machine` }, () => {
   const data = hasLocalBtf ? fs.readFileSync(LOCAL_BTF) : Buffer.alloc(0);
 
   it('yields every bpf_lsm_ hook with its prototype rendered as C', () => {
     const { hooks, skipped } = hooksFromBtf(data);
     assert.ok(hooks.length > 200, `${hooks.length} hooks`);
     const byName = new Map(hooks.map((h) => [h.name, h]));
-    assert.deepEqual(byName.get('file_open'), { name: 'file_open', ret: 'int', defaultValue: '', args: [{ type: 'struct file *', name: 'file' }], condition: null });
+    assert.deepEqual(byName.get('file_open'), {
+      name: 'file_open',
+      ret: 'int',
+      defaultValue: '',
+      args: [{ type: 'struct file *', name: 'file' }],
+      condition: null,
+    });
     assert.deepEqual(byName.get('bprm_committed_creds')!.ret, 'void');
-    assert.deepEqual(byName.get('sb_mount')!.args.map((a) => a.type), ['const char *', 'const struct path *', 'const char *', 'unsigned long', 'void *']);
+    assert.deepEqual(
+      byName.get('sb_mount')!.args.map((a) => a.type),
+      ['const char *', 'const struct path *', 'const char *', 'unsigned long', 'void *'],
+    );
     assert.ok(skipped.includes('verify_prog'), 'BPF LSM internals are not hooks');
     assert.ok(!byName.has('verify_prog'));
   });
@@ -54,8 +72,10 @@ describe('BTF of this machine\'s kernel', { skip: !hasLocalBtf && `no ${LOCAL_BT
       } else if (shape(h) !== shape(header)) {
         // Reason allowed: the prototype changed in a later release and this kernel has the later one.
         const later = catalog.releases.filter((r) => compareVersions(parseVersion(r.release)!, parseVersion(table.release)!) > 0);
-        assert.ok(later.some((r) => r.hooks.get(name) && shape(r.hooks.get(name)!) === shape(h)),
-          `${name}: BTF ${shape(h)} vs ${table.release} header ${shape(header)}`);
+        assert.ok(
+          later.some((r) => r.hooks.get(name) && shape(r.hooks.get(name)!) === shape(h)),
+          `${name}: BTF ${shape(h)} vs ${table.release} header ${shape(header)}`,
+        );
         differences.push(`${name}: prototype of a later release`);
       }
     }
@@ -82,7 +102,11 @@ describe('BTF: bad input gives a clear error', () => {
 
   it('refuses truncated BTF', { skip: !real && 'needs a real BTF' }, () => {
     for (const size of [24, 1000, real!.length >> 1, real!.length - 1]) {
-      assert.throws(() => hooksFromBtf(real!.subarray(0, size)), (e: Error) => e instanceof BtfError && /truncated BTF/.test(e.message), `size ${size}`);
+      assert.throws(
+        () => hooksFromBtf(real!.subarray(0, size)),
+        (e: Error) => e instanceof BtfError && /truncated BTF/.test(e.message),
+        `size ${size}`,
+      );
     }
   });
 

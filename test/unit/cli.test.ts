@@ -21,7 +21,10 @@ describe('bpf-lsm-lint', () => {
     assert.equal(r.status, 1);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 2);
-    assert.match(lines[0], /^test\/fixtures\/lint\/seed-target-exec\.bpf\.c:5:10: error: 'target_exec' is not an LSM hook .* \[unknown-hook\]$/);
+    assert.match(
+      lines[0],
+      /^test\/fixtures\/lint\/seed-target-exec\.bpf\.c:5:10: error: 'target_exec' is not an LSM hook .* \[unknown-hook\]$/,
+    );
     assert.match(lines[1], /^test\/fixtures\/lint\/seed-target-exec\.bpf\.c:6:5: error: BPF_KPROBE .* \[wrong-macro\]$/);
   });
 
@@ -38,10 +41,18 @@ describe('bpf-lsm-lint', () => {
     const findings = JSON.parse(r.stdout) as JsonFinding[];
     assert.deepEqual(findings[0], {
       file: lintFixture('seed-target-exec.bpf.c'),
-      line: 5, column: 10, endLine: 5, endColumn: 21,
-      severity: 'error', code: 'unknown-hook', message: findings[0].message,
+      line: 5,
+      column: 10,
+      endLine: 5,
+      endColumn: 21,
+      severity: 'error',
+      code: 'unknown-hook',
+      message: findings[0].message,
     });
-    assert.deepEqual(findings.map((f) => f.code), ['unknown-hook', 'wrong-macro', 'license']);
+    assert.deepEqual(
+      findings.map((f) => f.code),
+      ['unknown-hook', 'wrong-macro', 'license'],
+    );
   });
 
   it('says how it mapped --kernel, and applies that release', () => {
@@ -74,9 +85,12 @@ describe('bpf-lsm-lint', () => {
     assert.match(r.stdout, /unknown-hook/);
   });
 
-  it('checks against the user\'s own lsm_hook_defs.h', () => {
+  it("checks against the user's own lsm_hook_defs.h", () => {
     const file = path.join(os.tmpdir(), `vendor-${process.pid}.bpf.c`);
-    fs.writeFileSync(file, 'char L[] SEC("license") = "GPL";\nSEC("lsm/vendor_exec_check")\nint BPF_PROG(p, struct linux_binprm *bprm, unsigned int flags, int ret)\n{ return ret; }\n');
+    fs.writeFileSync(
+      file,
+      'char L[] SEC("license") = "GPL";\nSEC("lsm/vendor_exec_check")\nint BPF_PROG(p, struct linux_binprm *bprm, unsigned int flags, int ret)\n{ return ret; }\n',
+    );
     try {
       const header = path.join(FIXTURES, 'headers', 'custom-kernel.h');
       assert.equal(lint(file).status, 1, 'not a mainline hook');
@@ -88,14 +102,18 @@ describe('bpf-lsm-lint', () => {
     }
   });
 
-  it('checks against a kernel\'s BTF with --btf, and refuses a file that is not BTF', { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' }, () => {
-    const ok = lint('--btf', '/sys/kernel/btf/vmlinux', '--kernel', '6.12', lintFixture('seed-connect-braced.bpf.c'));
-    assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stderr, /hooks from BTF of \/sys\/kernel\/btf\/vmlinux \(\d+\), rules of 6\.12/);
-    const bad = lint('--btf', lintFixture('seed-connect-braced.bpf.c'), lintFixture('seed-connect-braced.bpf.c'));
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--btf .*: not BTF: magic 0x2f2f, expected 0xeb9f/);
-  });
+  it(
+    "checks against a kernel's BTF with --btf, and refuses a file that is not BTF",
+    { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' },
+    () => {
+      const ok = lint('--btf', '/sys/kernel/btf/vmlinux', '--kernel', '6.12', lintFixture('seed-connect-braced.bpf.c'));
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(ok.stderr, /hooks from BTF of \/sys\/kernel\/btf\/vmlinux \(\d+\), rules of 6\.12/);
+      const bad = lint('--btf', lintFixture('seed-connect-braced.bpf.c'), lintFixture('seed-connect-braced.bpf.c'));
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--btf .*: not BTF: magic 0x2f2f, expected 0xeb9f/);
+    },
+  );
 
   it('warns about a broken header with line numbers, and refuses one with no hooks', () => {
     const broken = lint('--hook-defs', path.join(FIXTURES, 'headers', 'broken.h'), lintFixture('seed-connect-braced.bpf.c'));
@@ -116,15 +134,24 @@ describe('bpf-lsm-lint', () => {
       assert.equal(text.status, 1);
       const lines = text.stdout.trim().split('\n');
       assert.equal(lines.length, 2);
-      assert.ok(lines.every((l) => l.startsWith(`${shown}:`)), text.stdout);
+      assert.ok(
+        lines.every((l) => l.startsWith(`${shown}:`)),
+        text.stdout,
+      );
       assert.ok(!(text.stdout + text.stderr).includes('\x1b') && !text.stdout.includes('\x9b'), 'no raw ESC or CSI');
       const json = lint('--format', 'json', file);
       assert.match(json.stdout, /red\\u009b\.bpf\.c/);
-      assert.deepEqual((JSON.parse(json.stdout) as JsonFinding[]).map((f) => f.file), [file, file]);
+      assert.deepEqual(
+        (JSON.parse(json.stdout) as JsonFinding[]).map((f) => f.file),
+        [file, file],
+      );
       const missing = lint(`${file}\x1b[2J`);
       assert.equal(missing.stderr, `bpf-lsm-lint: ${shown}\\e[2J: no such file\n`);
       const hook = path.join(dir, 'hook.bpf.c');
-      fs.writeFileSync(hook, 'char L[] SEC("license") = "GPL";\nSEC("lsm/\x1b[2Jfile_open")\nint BPF_PROG(p, struct file *file, int ret)\n{ return ret; }\n');
+      fs.writeFileSync(
+        hook,
+        'char L[] SEC("license") = "GPL";\nSEC("lsm/\x1b[2Jfile_open")\nint BPF_PROG(p, struct file *file, int ret)\n{ return ret; }\n',
+      );
       assert.match(lint(hook).stdout, /^.*hook\.bpf\.c:2:10: error: '\\e\[2Jfile_open' is not an LSM hook/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -133,20 +160,33 @@ describe('bpf-lsm-lint', () => {
 
   it('refuses an empty or malformed --kernel, and --hook-defs with --btf', () => {
     const file = lintFixture('seed-connect-braced.bpf.c');
-    assert.deepEqual(lint('--kernel', '', file),
-      { status: 2, stdout: '', stderr: 'bpf-lsm-lint: --kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)\n' });
-    assert.deepEqual(lint('--kernel=', file),
-      { status: 2, stdout: '', stderr: 'bpf-lsm-lint: --kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)\n' });
+    assert.deepEqual(lint('--kernel', '', file), {
+      status: 2,
+      stdout: '',
+      stderr: 'bpf-lsm-lint: --kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)\n',
+    });
+    assert.deepEqual(lint('--kernel=', file), {
+      status: 2,
+      stdout: '',
+      stderr: 'bpf-lsm-lint: --kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)\n',
+    });
     for (const bad of ['6.12.', '6.12-', '6..12', '6.12 x']) {
       const r = lint('--kernel', bad, file);
       assert.equal(r.status, 2, bad);
-      assert.match(r.stderr, new RegExp(`^bpf-lsm-lint: '${bad.replace(/\./g, '\\.')}' is not a kernel version; use a release such as 6\\.12`), bad);
+      assert.match(
+        r.stderr,
+        new RegExp(`^bpf-lsm-lint: '${bad.replace(/\./g, '\\.')}' is not a kernel version; use a release such as 6\\.12`),
+        bad,
+      );
     }
     for (const good of ['6.12', 'v6.12', '6.1.0-28-amd64', '5.15.153.1-microsoft-standard-WSL2', '6.12.9+rpt-rpi-v8', '6.6.0+']) {
       assert.equal(lint('--kernel', good, file).status, 0, good);
     }
-    assert.deepEqual(lint('--hook-defs', path.join(FIXTURES, 'headers', 'custom-kernel.h'), '--btf', '/sys/kernel/btf/vmlinux', file),
-      { status: 2, stdout: '', stderr: 'bpf-lsm-lint: --hook-defs and --btf each give the hook table: use one of them\n' });
+    assert.deepEqual(lint('--hook-defs', path.join(FIXTURES, 'headers', 'custom-kernel.h'), '--btf', '/sys/kernel/btf/vmlinux', file), {
+      status: 2,
+      stdout: '',
+      stderr: 'bpf-lsm-lint: --hook-defs and --btf each give the hook table: use one of them\n',
+    });
   });
 
   it('reports an internal error in one line, without a stack trace, and exits 2', () => {
@@ -154,7 +194,10 @@ describe('bpf-lsm-lint', () => {
     try {
       // The bundle without the WASM files it loads.
       fs.copyFileSync(CLI, path.join(dir, 'cli.js'));
-      const r = spawnSync(process.execPath, [path.join(dir, 'cli.js'), lintFixture('seed-target-exec.bpf.c')], { encoding: 'utf8', cwd: REPO_ROOT });
+      const r = spawnSync(process.execPath, [path.join(dir, 'cli.js'), lintFixture('seed-target-exec.bpf.c')], {
+        encoding: 'utf8',
+        cwd: REPO_ROOT,
+      });
       assert.equal(r.status, 2);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^bpf-lsm-lint: internal error: cannot find web-tree-sitter\.wasm; looked in: [^\n]*\n$/);
@@ -166,13 +209,22 @@ describe('bpf-lsm-lint', () => {
   it('runs as `npx bpf-lsm-lint` from the packed package', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-lint-'));
     try {
-      const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+      const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop()!;
       fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}');
-      execFileSync('npm', ['install', '--silent', '--offline', '--no-audit', '--no-fund', path.join(dir, tarball)], { cwd: dir, stdio: 'pipe' });
+      execFileSync('npm', ['install', '--silent', '--offline', '--no-audit', '--no-fund', path.join(dir, tarball)], {
+        cwd: dir,
+        stdio: 'pipe',
+      });
       const fileArg = path.join(FIXTURES, 'lint', 'seed-target-exec.bpf.c');
       const r = spawnSync('npx', ['--offline', 'bpf-lsm-lint', '--format', 'json', fileArg], { cwd: dir, encoding: 'utf8' });
       assert.equal(r.status, 1, r.stderr);
-      assert.deepEqual((JSON.parse(r.stdout) as JsonFinding[]).map((f) => f.code), ['unknown-hook', 'wrong-macro']);
+      assert.deepEqual(
+        (JSON.parse(r.stdout) as JsonFinding[]).map((f) => f.code),
+        ['unknown-hook', 'wrong-macro'],
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

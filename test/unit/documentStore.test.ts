@@ -28,11 +28,16 @@ function shape(tree: Tree, points = false): string {
   let descend = true;
   for (;;) {
     if (descend) {
-      const at = points ? `(${cursor.startPosition.row}:${cursor.startPosition.column}-${cursor.endPosition.row}:${cursor.endPosition.column})` : '';
+      const at = points
+        ? `(${cursor.startPosition.row}:${cursor.startPosition.column}-${cursor.endPosition.row}:${cursor.endPosition.column})`
+        : '';
       out.push(`${cursor.nodeType}@${cursor.startIndex}-${cursor.endIndex}${at}`);
     }
     if (descend && cursor.gotoFirstChild()) continue;
-    if (cursor.gotoNextSibling()) { descend = true; continue; }
+    if (cursor.gotoNextSibling()) {
+      descend = true;
+      continue;
+    }
     if (!cursor.gotoParent()) break;
     descend = false;
   }
@@ -96,7 +101,10 @@ describe('DocumentStore', () => {
       // What clients send: the end before the start, a column past the line, a line past the document.
       if (rand(5) === 0) start.character += 40;
       if (rand(9) === 0) end.line += 1000;
-      const change = rand(2) === 0 ? { range: { start: end, end: start }, text: pieces[rand(pieces.length)] } : { range: { start, end }, text: pieces[rand(pieces.length)] };
+      const change =
+        rand(2) === 0
+          ? { range: { start: end, end: start }, text: pieces[rand(pieces.length)] }
+          : { range: { start, end }, text: pieces[rand(pieces.length)] };
       const [from, to] = [doc.offsetAt(change.range.start), doc.offsetAt(change.range.end)].sort((x, y) => x - y);
       text = text.slice(0, from) + change.text + text.slice(to);
       const before = entry.tree;
@@ -119,7 +127,10 @@ describe('DocumentStore', () => {
     const entry = store.open(uri, 'c', 1, 'int a;\n');
     store.tree(entry);
     const first = entry.generation;
-    store.change(uri, 2, [{ text: 'int b(void) { return 0; }\n', rangeLength: 3 }, { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }]);
+    store.change(uri, 2, [
+      { text: 'int b(void) { return 0; }\n', rangeLength: 3 },
+      { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+    ]);
     assert.equal(entry.doc.getText(), 'int b(void) { return 0; }\n');
     assert.equal(shape(store.tree(entry)!, true), freshShape('int b(void) { return 0; }\n', true));
     // The same version with other text is another generation: nothing cached for the first text applies.

@@ -11,10 +11,23 @@ describe('lsm_hook_defs.h parser: format hazards', () => {
 
   it('parses every entry and nothing inside comments', () => {
     assert.deepEqual(errors, []);
-    assert.deepEqual(hooks.map((h) => h.name), [
-      'simple_hook', 'spread_hook', 'no_args_hook', 'user_hook', 'odd_spacing_hook', 'commented_arg_hook',
-      'ifdef_hook', 'nested_hook', 'else_hook', 'ifndef_hook', 'flagged_hook', 'array_hook',
-    ]);
+    assert.deepEqual(
+      hooks.map((h) => h.name),
+      [
+        'simple_hook',
+        'spread_hook',
+        'no_args_hook',
+        'user_hook',
+        'odd_spacing_hook',
+        'commented_arg_hook',
+        'ifdef_hook',
+        'nested_hook',
+        'else_hook',
+        'ifndef_hook',
+        'flagged_hook',
+        'array_hook',
+      ],
+    );
   });
 
   it('reads entries spread over several lines, with their first line', () => {
@@ -35,16 +48,22 @@ describe('lsm_hook_defs.h parser: format hazards', () => {
   });
 
   it('keeps __user, typedef types, odd spacing and comments out of the way', () => {
-    assert.deepEqual(byName.get('user_hook')!.args.map((a) => `${a.type}|${a.name}`), [
-      'struct socket *|sock', 'char __user *|optval', 'int __user *|optlen', 'unsigned|len',
-    ]);
+    assert.deepEqual(
+      byName.get('user_hook')!.args.map((a) => `${a.type}|${a.name}`),
+      ['struct socket *|sock', 'char __user *|optval', 'int __user *|optlen', 'unsigned|len'],
+    );
     assert.equal(byName.get('user_hook')!.defaultValue, '-EOPNOTSUPP');
     assert.deepEqual(byName.get('odd_spacing_hook')!.args, [
-      { type: 'u32 *', name: 'secid' }, { type: 'kernel_cap_t *', name: 'caps' },
+      { type: 'u32 *', name: 'secid' },
+      { type: 'kernel_cap_t *', name: 'caps' },
     ]);
-    assert.deepEqual(byName.get('commented_arg_hook')!.args.map((a) => a.name), ['inode', 'mask']);
+    assert.deepEqual(
+      byName.get('commented_arg_hook')!.args.map((a) => a.name),
+      ['inode', 'mask'],
+    );
     assert.deepEqual(byName.get('array_hook')!.args, [
-      { type: 'struct xattr *', name: 'xattrs' }, { type: 'char **', name: 'names' },
+      { type: 'struct xattr *', name: 'xattrs' },
+      { type: 'char **', name: 'names' },
     ]);
   });
 
@@ -66,8 +85,14 @@ describe('lsm_hook_defs.h parser: format hazards', () => {
 describe('lsm_hook_defs.h parser: malformed input', () => {
   it('reports each bad entry with its line and keeps the good ones', () => {
     const { hooks, errors } = parseHookDefs(fixture('headers', 'broken.h'));
-    assert.deepEqual(hooks.map((h) => h.name), ['good_first', 'good_second', 'good_third', 'good_fourth']);
-    assert.deepEqual(errors.map((e) => e.line), [3, 4, 6, 7, 8, 11]);
+    assert.deepEqual(
+      hooks.map((h) => h.name),
+      ['good_first', 'good_second', 'good_third', 'good_fourth'],
+    );
+    assert.deepEqual(
+      errors.map((e) => e.line),
+      [3, 4, 6, 7, 8, 11],
+    );
     assert.match(errors[0].message, /at least RET, DEFAULT and NAME/);
     assert.match(errors[1].message, /not closed/);
     assert.match(errors[2].message, /no hook name/);
@@ -85,7 +110,7 @@ describe('lsm_hook_defs.h parser: malformed input', () => {
   it('never throws on random or truncated input', () => {
     const real = fixture('headers', 'hazards.h');
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 300; i++) {
       const cut = real.slice(0, Math.floor(rand() * real.length));
       const noise = Array.from({ length: 40 }, () => '(),#*\n LSM_HOOK/'[Math.floor(rand() * 16)]).join('');

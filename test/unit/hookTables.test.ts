@@ -6,8 +6,16 @@ import { HookCatalog, KernelSelectionError } from '../../server/src/hooks/catalo
 import { KERNEL_HOOKS_DIR, kernelHooksAvailable } from '../helpers/paths';
 
 const EXPECTED_COUNTS: Record<string, number> = {
-  '5.7.14': 229, '5.10.13': 234, '5.15.85': 238, '6.1.20': 243, '6.6.46-rpi': 250, '6.8': 252, '6.12': 268,
-  '6.19': 273, '7.0': 273, '7.1.5': 277,
+  '5.7.14': 229,
+  '5.10.13': 234,
+  '5.15.85': 238,
+  '6.1.20': 243,
+  '6.6.46-rpi': 250,
+  '6.8': 252,
+  '6.12': 268,
+  '6.19': 273,
+  '7.0': 273,
+  '7.1.5': 277,
 };
 
 describe('committed hook tables', () => {
@@ -20,14 +28,21 @@ describe('committed hook tables', () => {
   it('hold ten releases, oldest first, with the hook counts of the kernel headers', () => {
     const catalog = HookCatalog.bundled();
     assert.deepEqual(Object.fromEntries(catalog.releases.map((r) => [r.release, r.hooks.size])), EXPECTED_COUNTS);
-    assert.deepEqual(catalog.releases.map((r) => r.release), Object.keys(EXPECTED_COUNTS));
+    assert.deepEqual(
+      catalog.releases.map((r) => r.release),
+      Object.keys(EXPECTED_COUNTS),
+    );
   });
 
   it('keep prototypes, defaults, conditions and bpf_lsm sets per release', () => {
     const catalog = HookCatalog.bundled();
     const r612 = catalog.select('6.12').table;
     assert.deepEqual(r612.hooks.get('file_open'), {
-      name: 'file_open', ret: 'int', defaultValue: '0', args: [{ type: 'struct file *', name: 'file' }], condition: null,
+      name: 'file_open',
+      ret: 'int',
+      defaultValue: '0',
+      args: [{ type: 'struct file *', name: 'file' }],
+      condition: null,
     });
     assert.equal(r612.hooks.get('socket_connect')!.condition, 'CONFIG_SECURITY_NETWORK');
     assert.equal(r612.hooks.get('bprm_committed_creds')!.ret, 'void');
@@ -86,6 +101,9 @@ describe('choosing a kernel', () => {
     const s68 = pick('6.8').table.sets!.sleepable;
     assert.deepEqual(target.sets.sleepable, [...new Set([...s61, ...s68])].sort());
     // The disabled list reached stable series (Debian's 6.1 and 6.12 refuse these hooks too).
-    assert.deepEqual(target.sets.disabled, [...new Set([...pick('6.12').table.sets!.disabled, 'xfrm_decode_session'])].filter((h) => target.hooks.has(h)).sort());
+    assert.deepEqual(
+      target.sets.disabled,
+      [...new Set([...pick('6.12').table.sets!.disabled, 'xfrm_decode_session'])].filter((h) => target.hooks.has(h)).sort(),
+    );
   });
 });

@@ -15,7 +15,10 @@ const manifest = JSON.parse(manifestText);
 
 /** The flags of the `vsce package` step of the `package` script, without `--out FILE`. */
 function packageFlags(): string[] {
-  const step = (manifest.scripts.package as string).split('&&').map((s) => s.trim()).find((s) => s.startsWith('vsce package'));
+  const step = (manifest.scripts.package as string)
+    .split('&&')
+    .map((s) => s.trim())
+    .find((s) => s.startsWith('vsce package'));
   assert.ok(step, 'the package script has no `vsce package` step');
   const words = step.split(/\s+/).slice(2);
   const out = words.indexOf('--out');
@@ -28,14 +31,31 @@ const readmePath = flags[flags.indexOf('--readme-path') + 1];
 
 describe('extension package', () => {
   const listed = execFileSync(VSCE, ['ls', '--no-dependencies', '--readme-path', readmePath], { cwd: REPO_ROOT, encoding: 'utf8' })
-    .split('\n').map((l) => l.trim()).filter(Boolean);
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
   it('holds the bundles, WASM, grammars, snippets, templates, walkthrough, schemas, icon, README and licence only', () => {
-    for (const f of ['package.json', readmePath, 'LICENSE', 'images/icon.png', 'dist/extension.js', 'dist/server.js', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.wasm', 'bpf-templates/templates.json']) {
+    for (const f of [
+      'package.json',
+      readmePath,
+      'LICENSE',
+      'images/icon.png',
+      'dist/extension.js',
+      'dist/server.js',
+      'dist/tree-sitter-c.wasm',
+      'dist/web-tree-sitter.wasm',
+      'bpf-templates/templates.json',
+    ]) {
       assert.ok(listed.includes(f), `${f} missing`);
     }
-    const unexpected = listed.filter((f) => f !== readmePath &&
-      !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-loader-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/|schemas\/)/.test(f));
+    const unexpected = listed.filter(
+      (f) =>
+        f !== readmePath &&
+        !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-loader-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/|schemas\/)/.test(
+          f,
+        ),
+    );
     assert.deepEqual(unexpected, []);
     assert.ok(!listed.some((f) => f.endsWith('.map') || f.startsWith('node_modules/') || f.endsWith('.ts')));
     // The repository's README links to screenshots and source files the package does not hold.
@@ -79,8 +99,14 @@ describe('extension package', () => {
     // vsce (MarkdownProcessor) rewrites or refuses links that are neither absolute, #anchors nor mailto:,
     // and accepts only https images.
     const links = [...readme.matchAll(/!?\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
-    assert.deepEqual(links.filter((l) => !/^(\w+:\/\/|#|mailto:)/i.test(l)), []);
-    assert.deepEqual([...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]).filter((l) => !/^https:/i.test(l)), []);
+    assert.deepEqual(
+      links.filter((l) => !/^(\w+:\/\/|#|mailto:)/i.test(l)),
+      [],
+    );
+    assert.deepEqual(
+      [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]).filter((l) => !/^https:/i.test(l)),
+      [],
+    );
     assert.doesNotMatch(readme, /<(img|video|svg)\b/i); // vsce checks these in HTML too; keep to Markdown
   });
 });

@@ -30,12 +30,41 @@ describe('the remote engine', () => {
     const conn = new SshConnection(parseTarget({ destination: 'root@10.0.0.5:2222', identityFile: '/k/id', configFile: '/c/cfg' }));
     try {
       assert.deepEqual(conn.baseArgs(), [
-        '-F', '/c/cfg', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', `ControlPath=${conn.controlDir}/%C`, '-o', 'ControlPersist=120',
-        '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3',
-        '-i', '/k/id', '-o', 'IdentitiesOnly=yes', '-p', '2222', 'root@10.0.0.5',
+        '-F',
+        '/c/cfg',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ControlMaster=no',
+        '-o',
+        `ControlPath=${conn.controlDir}/%C`,
+        '-o',
+        'ControlPersist=120',
+        '-o',
+        'ConnectTimeout=10',
+        '-o',
+        'ServerAliveInterval=5',
+        '-o',
+        'ServerAliveCountMax=3',
+        '-i',
+        '/k/id',
+        '-o',
+        'IdentitiesOnly=yes',
+        '-p',
+        '2222',
+        'root@10.0.0.5',
       ]);
       assert.deepEqual(conn.baseArgs(['-tt'], false, true, 3).slice(4, 14), [
-        '-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'ControlPersist=120', '-o', 'ConnectTimeout=3', '-o', 'ServerAliveInterval=5',
+        '-o',
+        'ControlMaster=no',
+        '-o',
+        'ControlPath=none',
+        '-o',
+        'ControlPersist=120',
+        '-o',
+        'ConnectTimeout=3',
+        '-o',
+        'ServerAliveInterval=5',
       ]);
       conn.acceptNewHostKeys();
       assert.ok(conn.baseArgs().join(' ').includes('-o StrictHostKeyChecking=accept-new'));
@@ -76,6 +105,8 @@ describe('the remote engine', () => {
       await session.close();
       fs.rmSync(cache, { recursive: true, force: true });
     }
-    assert.throws(() => new TargetSession({ destination: 'a b' }, { btfCache: cache }), { message: "'a b' is not an ssh destination: use an alias, user@host or user@host:port." });
+    assert.throws(() => new TargetSession({ destination: 'a b' }, { btfCache: cache }), {
+      message: "'a b' is not an ssh destination: use an alias, user@host or user@host:port.",
+    });
   });
 });

@@ -14,17 +14,50 @@ import { splitTraceChunk } from '../../engine/src/traceStream';
 
 describe('parseTarget', () => {
   it('takes an alias, user@host, user@host:port and [v6]:port', () => {
-    assert.deepEqual(parseTarget({ destination: 'vm-alias' }), { destination: 'vm-alias', host: 'vm-alias', port: undefined, label: 'vm-alias' });
-    assert.deepEqual(parseTarget({ destination: ' root@10.0.0.5 ' }), { destination: 'root@10.0.0.5', host: 'root@10.0.0.5', port: undefined, label: 'root@10.0.0.5' });
-    assert.deepEqual(parseTarget({ destination: 'root@127.0.0.1:2222', sudo: true }), { destination: 'root@127.0.0.1:2222', sudo: true, host: 'root@127.0.0.1', port: 2222, label: 'root@127.0.0.1:2222' });
-    assert.deepEqual(parseTarget({ destination: 'root@[::1]:2222' }), { destination: 'root@[::1]:2222', host: 'root@::1', port: 2222, label: 'root@[::1]:2222' });
-    assert.deepEqual(parseTarget({ destination: 'bpf-lsm-vm', configFile: '/x/ssh_config' }), { destination: 'bpf-lsm-vm', configFile: '/x/ssh_config', host: 'bpf-lsm-vm', port: undefined, label: 'bpf-lsm-vm' });
+    assert.deepEqual(parseTarget({ destination: 'vm-alias' }), {
+      destination: 'vm-alias',
+      host: 'vm-alias',
+      port: undefined,
+      label: 'vm-alias',
+    });
+    assert.deepEqual(parseTarget({ destination: ' root@10.0.0.5 ' }), {
+      destination: 'root@10.0.0.5',
+      host: 'root@10.0.0.5',
+      port: undefined,
+      label: 'root@10.0.0.5',
+    });
+    assert.deepEqual(parseTarget({ destination: 'root@127.0.0.1:2222', sudo: true }), {
+      destination: 'root@127.0.0.1:2222',
+      sudo: true,
+      host: 'root@127.0.0.1',
+      port: 2222,
+      label: 'root@127.0.0.1:2222',
+    });
+    assert.deepEqual(parseTarget({ destination: 'root@[::1]:2222' }), {
+      destination: 'root@[::1]:2222',
+      host: 'root@::1',
+      port: 2222,
+      label: 'root@[::1]:2222',
+    });
+    assert.deepEqual(parseTarget({ destination: 'bpf-lsm-vm', configFile: '/x/ssh_config' }), {
+      destination: 'bpf-lsm-vm',
+      configFile: '/x/ssh_config',
+      host: 'bpf-lsm-vm',
+      port: undefined,
+      label: 'bpf-lsm-vm',
+    });
   });
 
   it('refuses an empty destination, shell syntax, an option and a port out of range', () => {
-    assert.throws(() => parseTarget({ destination: '  ' }), { message: 'No target is set: set bpfLsm.target.destination to an ssh destination (alias, user@host or user@host:port).' });
-    assert.throws(() => parseTarget({ destination: 'root@host;reboot' }), { message: "'root@host;reboot' is not an ssh destination: use an alias, user@host or user@host:port." });
-    assert.throws(() => parseTarget({ destination: '-oProxyCommand=x' }), { message: "'-oProxyCommand=x' is not an ssh destination: use an alias, user@host or user@host:port." });
+    assert.throws(() => parseTarget({ destination: '  ' }), {
+      message: 'No target is set: set bpfLsm.target.destination to an ssh destination (alias, user@host or user@host:port).',
+    });
+    assert.throws(() => parseTarget({ destination: 'root@host;reboot' }), {
+      message: "'root@host;reboot' is not an ssh destination: use an alias, user@host or user@host:port.",
+    });
+    assert.throws(() => parseTarget({ destination: '-oProxyCommand=x' }), {
+      message: "'-oProxyCommand=x' is not an ssh destination: use an alias, user@host or user@host:port.",
+    });
     assert.throws(() => parseTarget({ destination: 'root@host:70000' }), { message: "port 70000 of 'root@host:70000' is not a TCP port" });
   });
 });
@@ -54,8 +87,14 @@ describe('ssh failures', () => {
   it('classifies a changed key, an unknown key, a refused login and no connection', () => {
     const changed = classifySshFailure(r('@@@\nWARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!\nHost key verification failed.\n'), 'vm');
     assert.equal(changed.kind, 'changed-host-key');
-    assert.equal(changed.message, 'The host key of vm has changed: this may be an attack or a reinstalled machine. Check it and update known_hosts yourself; nothing was run.');
-    const unknown = classifySshFailure(r('No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.\n'), 'vm');
+    assert.equal(
+      changed.message,
+      'The host key of vm has changed: this may be an attack or a reinstalled machine. Check it and update known_hosts yourself; nothing was run.',
+    );
+    const unknown = classifySshFailure(
+      r('No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.\n'),
+      'vm',
+    );
     assert.equal(unknown.kind, 'unknown-host-key');
     assert.equal(unknown.message, 'The host key of vm is not known yet.');
     const auth = classifySshFailure(r('root@10.0.0.5: Permission denied (publickey).\n'), 'root@10.0.0.5');
@@ -70,8 +109,14 @@ describe('ssh failures', () => {
 
 describe('parsePreflight', () => {
   const ok = [
-    'release=6.12.117+deb12-amd64', 'machine=x86_64', 'uid=0', 'btf=1',
-    'lsm=capability,lockdown,yama,integrity,apparmor,bpf', 'tracefs=/sys/kernel/tracing', 'bpffs=1', 'loader=1',
+    'release=6.12.117+deb12-amd64',
+    'machine=x86_64',
+    'uid=0',
+    'btf=1',
+    'lsm=capability,lockdown,yama,integrity,apparmor,bpf',
+    'tracefs=/sys/kernel/tracing',
+    'bpffs=1',
+    'loader=1',
   ].join('\n');
 
   it('reads a ready target', () => {
@@ -98,7 +143,7 @@ describe('parsePreflight', () => {
     assert.deepEqual(report.blockers, []);
     assert.deepEqual(report.warnings, [
       'bpf is not an active LSM on this target (capability,lockdown,yama): programs will attach but enforce nothing. ' +
-      'Boot the target with lsm=lockdown,yama,bpf (e.g. in GRUB_CMDLINE_LINUX, then update-grub and reboot).',
+        'Boot the target with lsm=lockdown,yama,bpf (e.g. in GRUB_CMDLINE_LINUX, then update-grub and reboot).',
     ]);
   });
 
@@ -118,7 +163,7 @@ describe('parsePreflight', () => {
 });
 
 describe('the compiler', () => {
-  it('maps uname -m to libbpf\'s __TARGET_ARCH_ names', () => {
+  it("maps uname -m to libbpf's __TARGET_ARCH_ names", () => {
     assert.equal(targetArch('x86_64'), 'x86');
     assert.equal(targetArch('aarch64'), 'arm64');
     assert.equal(targetArch('s390x'), 's390');
@@ -129,25 +174,51 @@ describe('the compiler', () => {
 
   it('builds one clang command line, with defines as C string literals', () => {
     assert.deepEqual(clangArgs('/w/prog.bpf.c', '/o/prog.bpf.o', '/cache/btf/abc', 'x86_64'), [
-      '-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-I', '/cache/btf/abc', '-I', '/w', '-c', '/w/prog.bpf.c', '-o', '/o/prog.bpf.o',
+      '-O2',
+      '-g',
+      '-target',
+      'bpf',
+      '-D__TARGET_ARCH_x86',
+      '-I',
+      '/cache/btf/abc',
+      '-I',
+      '/w',
+      '-c',
+      '/w/prog.bpf.c',
+      '-o',
+      '/o/prog.bpf.o',
     ]);
     assert.deepEqual(clangArgs('/w/p.c', '/o/p.o', '/h', 'aarch64', { defines: { DENY_NAME: 'kt-1-x', N: '"q"' } }), [
-      '-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_arm64', '-I', '/h', '-I', '/w', '-DDENY_NAME="kt-1-x"', '-DN="\\"q\\""', '-c', '/w/p.c', '-o', '/o/p.o',
+      '-O2',
+      '-g',
+      '-target',
+      'bpf',
+      '-D__TARGET_ARCH_arm64',
+      '-I',
+      '/h',
+      '-I',
+      '/w',
+      '-DDENY_NAME="kt-1-x"',
+      '-DN="\\"q\\""',
+      '-c',
+      '/w/p.c',
+      '-o',
+      '/o/p.o',
     ]);
   });
 
-  it('parses clang\'s file:line:col: severity: message lines', () => {
+  it("parses clang's file:line:col: severity: message lines", () => {
     const stderr = [
-      '/w/broken.bpf.c:2:9: error: use of undeclared identifier \'undeclared_thing\'',
+      "/w/broken.bpf.c:2:9: error: use of undeclared identifier 'undeclared_thing'",
       '    2 | int x = undeclared_thing;',
       '      |         ^',
-      '/w/broken.bpf.c:5:3: warning: unused variable \'y\' [-Wunused-variable]',
+      "/w/broken.bpf.c:5:3: warning: unused variable 'y' [-Wunused-variable]",
       '/w/vmlinux.h:10:1: note: previous definition is here',
       '2 errors generated.',
     ].join('\n');
     assert.deepEqual(parseCompilerMessages(stderr), [
-      { file: '/w/broken.bpf.c', line: 2, column: 9, severity: 'error', message: 'use of undeclared identifier \'undeclared_thing\'' },
-      { file: '/w/broken.bpf.c', line: 5, column: 3, severity: 'warning', message: 'unused variable \'y\' [-Wunused-variable]' },
+      { file: '/w/broken.bpf.c', line: 2, column: 9, severity: 'error', message: "use of undeclared identifier 'undeclared_thing'" },
+      { file: '/w/broken.bpf.c', line: 5, column: 3, severity: 'warning', message: "unused variable 'y' [-Wunused-variable]" },
       { file: '/w/vmlinux.h', line: 10, column: 1, severity: 'note', message: 'previous definition is here' },
     ]);
     assert.deepEqual(parseCompilerMessages(''), []);
@@ -157,8 +228,12 @@ describe('the compiler', () => {
 describe('the loader', () => {
   it('has one command line, session-held or pinned', () => {
     assert.deepEqual(loaderArgv('lsm-loader', '/tmp/x.bpf.o'), ['lsm-loader', '/tmp/x.bpf.o']);
-    assert.deepEqual(loaderArgv('/tmp/bpf-lsm-studio/lsm-loader', '/tmp/x.bpf.o', '/sys/fs/bpf/bpf-lsm-studio/x.bpf'),
-      ['/tmp/bpf-lsm-studio/lsm-loader', '--pin', '/sys/fs/bpf/bpf-lsm-studio/x.bpf', '/tmp/x.bpf.o']);
+    assert.deepEqual(loaderArgv('/tmp/bpf-lsm-studio/lsm-loader', '/tmp/x.bpf.o', '/sys/fs/bpf/bpf-lsm-studio/x.bpf'), [
+      '/tmp/bpf-lsm-studio/lsm-loader',
+      '--pin',
+      '/sys/fs/bpf/bpf-lsm-studio/x.bpf',
+      '/tmp/x.bpf.o',
+    ]);
   });
 
   it('reads its attached lines', () => {
@@ -173,17 +248,17 @@ describe('the loader', () => {
 });
 
 describe('parseLoadFailure', () => {
-  it('takes the verifier\'s reason: the line before its statistics', () => {
+  it("takes the verifier's reason: the line before its statistics", () => {
     const log = [
-      'libbpf: prog \'remote_test_file_open\': BPF program load failed: Invalid argument',
-      'libbpf: prog \'remote_test_file_open\': -- BEGIN PROG LOAD LOG --',
+      "libbpf: prog 'remote_test_file_open': BPF program load failed: Invalid argument",
+      "libbpf: prog 'remote_test_file_open': -- BEGIN PROG LOAD LOG --",
       '0: R1=ctx() R10=fp0',
       '; int BPF_PROG(remote_test_file_open, struct file *file, int ret)',
       '12: (95) exit',
       'At program exit the register R0 has smin=1 smax=1 should have been in [-4095, 0]',
       'processed 13 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 1',
       '-- END PROG LOAD LOG --',
-      'libbpf: prog \'remote_test_file_open\': failed to load: -22',
+      "libbpf: prog 'remote_test_file_open': failed to load: -22",
       'lsm-loader: loading /tmp/remote-test/bad.bpf.o failed: Invalid argument',
     ].join('\n');
     const failure = parseLoadFailure(log);
@@ -193,21 +268,31 @@ describe('parseLoadFailure', () => {
   });
 
   it('takes the last verifier line when there are no statistics', () => {
-    const log = 'libbpf: prog \'p\': BPF program load failed: Permission denied\nlibbpf: prog \'p\': -- BEGIN PROG LOAD LOG --\nR1 type=ctx expected=fp\n\n-- END PROG LOAD LOG --\n';
+    const log =
+      "libbpf: prog 'p': BPF program load failed: Permission denied\nlibbpf: prog 'p': -- BEGIN PROG LOAD LOG --\nR1 type=ctx expected=fp\n\n-- END PROG LOAD LOG --\n";
     assert.deepEqual(parseLoadFailure(log), { program: 'p', firstError: 'R1 type=ctx expected=fp', log });
   });
 
-  it('falls back to libbpf\'s own error line, then to the last line', () => {
-    const btf = 'libbpf: prog \'kt_unknown\': failed to find kernel BTF type ID of \'bpf_lsm_file_opne\': -3\nlibbpf: prog \'kt_unknown\': failed to prepare load attributes: -3\nlsm-loader: loading x failed\n';
-    assert.deepEqual(parseLoadFailure(btf), { program: undefined, firstError: 'prog \'kt_unknown\': failed to find kernel BTF type ID of \'bpf_lsm_file_opne\': -3', log: btf });
-    assert.deepEqual(parseLoadFailure('something odd\nlast words\n'), { program: undefined, firstError: 'last words', log: 'something odd\nlast words\n' });
+  it("falls back to libbpf's own error line, then to the last line", () => {
+    const btf =
+      "libbpf: prog 'kt_unknown': failed to find kernel BTF type ID of 'bpf_lsm_file_opne': -3\nlibbpf: prog 'kt_unknown': failed to prepare load attributes: -3\nlsm-loader: loading x failed\n";
+    assert.deepEqual(parseLoadFailure(btf), {
+      program: undefined,
+      firstError: "prog 'kt_unknown': failed to find kernel BTF type ID of 'bpf_lsm_file_opne': -3",
+      log: btf,
+    });
+    assert.deepEqual(parseLoadFailure('something odd\nlast words\n'), {
+      program: undefined,
+      firstError: 'last words',
+      log: 'something odd\nlast words\n',
+    });
     assert.equal(parseLoadFailure('').firstError, '');
   });
 });
 
 describe('the probe and the trace', () => {
   it('calls a failure with EPERM a denial, and nothing else', () => {
-    assert.equal(probeDenied(1, 'cat: can\'t open \'/tmp/e2e/x\': Operation not permitted'), true);
+    assert.equal(probeDenied(1, "cat: can't open '/tmp/e2e/x': Operation not permitted"), true);
     assert.equal(probeDenied(1, 'open: EPERM'), true);
     assert.equal(probeDenied(0, 'Operation not permitted'), false);
     assert.equal(probeDenied(1, 'cat: /tmp/x: No such file or directory'), false);

@@ -28,10 +28,21 @@ describe('snippets', () => {
   });
 
   it('cover the programs users start from', () => {
-    const hooks = Object.values(snippets).map((s) => /SEC\("([^"]+)"\)/.exec(s.body.join('\n'))?.[1]).filter(Boolean);
+    const hooks = Object.values(snippets)
+      .map((s) => /SEC\("([^"]+)"\)/.exec(s.body.join('\n'))?.[1])
+      .filter(Boolean);
     assert.deepEqual(hooks.sort(), [
-      'license', 'license', 'lsm.s/file_open', 'lsm/bprm_check_security', 'lsm/file_mprotect', 'lsm/file_open',
-      'lsm/path_unlink', 'lsm/sb_mount', 'lsm/socket_connect', 'lsm/task_alloc', 'lsm_cgroup/socket_bind',
+      'license',
+      'license',
+      'lsm.s/file_open',
+      'lsm/bprm_check_security',
+      'lsm/file_mprotect',
+      'lsm/file_open',
+      'lsm/path_unlink',
+      'lsm/sb_mount',
+      'lsm/socket_connect',
+      'lsm/task_alloc',
+      'lsm_cgroup/socket_bind',
     ]);
   });
 
@@ -41,10 +52,18 @@ describe('snippets', () => {
       const source = `${includes}\n${expandSnippet(snippet.body)}\n`;
       const catalog = HookCatalog.bundled();
       const findings = analyzer.analyze(source, catalog.target().target, catalog).findings;
-      assert.deepEqual(findings.map((f) => `${f.code}: ${f.message}`), []);
+      assert.deepEqual(
+        findings.map((f) => `${f.code}: ${f.message}`),
+        [],
+      );
       const file = path.join(dir, `${snippet.prefix[0]}.bpf.c`);
       fs.writeFileSync(file, source);
-      const built = await compileProgram(file, file.replace(/\.c$/, '.o'), vmlinuxHeaderDir(), os.arch() === 'arm64' ? 'aarch64' : 'x86_64');
+      const built = await compileProgram(
+        file,
+        file.replace(/\.c$/, '.o'),
+        vmlinuxHeaderDir(),
+        os.arch() === 'arm64' ? 'aarch64' : 'x86_64',
+      );
       assert.ok(built.ok, built.output);
       assert.deepEqual(built.messages, []);
     });

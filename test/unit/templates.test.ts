@@ -33,7 +33,10 @@ describe('project templates', () => {
       const source = fs.readFileSync(path.join(dir, `${name}.bpf.c`), 'utf8');
       assert.doesNotMatch(source, /\{\{/);
       const catalog = HookCatalog.bundled();
-      assert.deepEqual(analyzer.analyze(source, catalog.target().target, catalog).findings.map((f) => f.message), []);
+      assert.deepEqual(
+        analyzer.analyze(source, catalog.target().target, catalog).findings.map((f) => f.message),
+        [],
+      );
       const make = spawnSync('make', ['-C', dir], { encoding: 'utf8' });
       assert.equal(make.status, 0, make.stdout + make.stderr);
       assert.ok(fs.statSync(path.join(dir, `${name}.bpf.o`)).size > 0);

@@ -96,9 +96,22 @@ const NO_IB = 'Debian builds InfiniBand (CONFIG_INFINIBAND=m) without CONFIG_SEC
  */
 const BTF_DIFFERENCES: Record<KernelSeries, BtfDifference[]> = {
   '6.1': [
-    { hook: 'file_ioctl_compat', kind: 'backported', reason: 'hook added in 6.8 ("lsm: new security_file_ioctl_compat() hook", closing the 32-bit ioctl bypass of file_ioctl) and backported to 6.1.y' },
-    { hook: 'fs_context_submount', kind: 'backported', reason: 'hook added in 6.6 (automount superblock LSM init fix for NFS submounts) and backported to 6.1.y' },
-    { hook: 'audit_rule_init', kind: 'later-prototype', reason: 'the gfp_t argument of 6.10 ("ima: Avoid blocking in RCU read-side critical section"), backported to 6.1.y' },
+    {
+      hook: 'file_ioctl_compat',
+      kind: 'backported',
+      reason:
+        'hook added in 6.8 ("lsm: new security_file_ioctl_compat() hook", closing the 32-bit ioctl bypass of file_ioctl) and backported to 6.1.y',
+    },
+    {
+      hook: 'fs_context_submount',
+      kind: 'backported',
+      reason: 'hook added in 6.6 (automount superblock LSM init fix for NFS submounts) and backported to 6.1.y',
+    },
+    {
+      hook: 'audit_rule_init',
+      kind: 'later-prototype',
+      reason: 'the gfp_t argument of 6.10 ("ima: Avoid blocking in RCU read-side critical section"), backported to 6.1.y',
+    },
     { hook: 'post_notification', kind: 'compiled-out', config: 'CONFIG_WATCH_QUEUE', reason: NO_WATCH_QUEUE },
     { hook: 'watch_key', kind: 'compiled-out', config: 'CONFIG_KEY_NOTIFICATIONS', reason: NO_KEY_NOTIFICATIONS },
     { hook: 'ib_pkey_access', kind: 'compiled-out', config: 'CONFIG_SECURITY_INFINIBAND', reason: NO_IB },
@@ -107,10 +120,26 @@ const BTF_DIFFERENCES: Record<KernelSeries, BtfDifference[]> = {
     { hook: 'ib_free_security', kind: 'compiled-out', config: 'CONFIG_SECURITY_INFINIBAND', reason: NO_IB },
   ],
   '6.12': [
-    { hook: 'backing_file_alloc', kind: 'backported', reason: 'backing-file hook (overlayfs/fuse backing files), first in the 7.1.5 table, backported to 6.12.y' },
-    { hook: 'backing_file_free', kind: 'backported', reason: 'backing-file hook, first in the 7.1.5 table, backported to 6.12.y with backing_file_alloc' },
-    { hook: 'mmap_backing_file', kind: 'backported', reason: 'backing-file mmap hook, first in the 7.1.5 table, backported to 6.12.y with backing_file_alloc' },
-    { hook: 'perf_event_open', kind: 'later-prototype', reason: 'the unused struct perf_event_attr * argument is gone (int type only, as in the 6.19 table); 6.12.y took that change' },
+    {
+      hook: 'backing_file_alloc',
+      kind: 'backported',
+      reason: 'backing-file hook (overlayfs/fuse backing files), first in the 7.1.5 table, backported to 6.12.y',
+    },
+    {
+      hook: 'backing_file_free',
+      kind: 'backported',
+      reason: 'backing-file hook, first in the 7.1.5 table, backported to 6.12.y with backing_file_alloc',
+    },
+    {
+      hook: 'mmap_backing_file',
+      kind: 'backported',
+      reason: 'backing-file mmap hook, first in the 7.1.5 table, backported to 6.12.y with backing_file_alloc',
+    },
+    {
+      hook: 'perf_event_open',
+      kind: 'later-prototype',
+      reason: 'the unused struct perf_event_attr * argument is gone (int type only, as in the 6.19 table); 6.12.y took that change',
+    },
     { hook: 'post_notification', kind: 'compiled-out', config: 'CONFIG_WATCH_QUEUE', reason: NO_WATCH_QUEUE },
     { hook: 'watch_key', kind: 'compiled-out', config: 'CONFIG_KEY_NOTIFICATIONS', reason: NO_KEY_NOTIFICATIONS },
     { hook: 'ib_pkey_access', kind: 'compiled-out', config: 'CONFIG_SECURITY_INFINIBAND', reason: NO_IB },
@@ -121,7 +150,12 @@ const BTF_DIFFERENCES: Record<KernelSeries, BtfDifference[]> = {
 
 /** Base type and pointer depth of each argument: what a BPF_PROG must match (as in test/unit/btf.test.ts). */
 const shape = (h: HookDef) =>
-  `${h.ret}(${h.args.map((a) => { const p = parseParam(`${a.type} ${a.name}`); return `${p.base}${'*'.repeat(p.pointer)}`; }).join(', ')})`;
+  `${h.ret}(${h.args
+    .map((a) => {
+      const p = parseParam(`${a.type} ${a.name}`);
+      return `${p.base}${'*'.repeat(p.pointer)}`;
+    })
+    .join(', ')})`;
 
 /** The kernel config of the VM image, when the image cache kept it for this very release. */
 function imageConfig(series: KernelSeries, release: string): string | null {
@@ -149,7 +183,8 @@ async function checkBtf(t: { diagnostic(s: string): void }, series: KernelSeries
   for (const [name, h] of btf) {
     const header = table.hooks.get(name);
     if (!header) found.push({ hook: name, kind: 'backported', detail: shape(h) });
-    else if (shape(h) !== shape(header)) found.push({ hook: name, kind: 'later-prototype', detail: `BTF ${shape(h)}, table ${shape(header)}` });
+    else if (shape(h) !== shape(header))
+      found.push({ hook: name, kind: 'later-prototype', detail: `BTF ${shape(h)}, table ${shape(header)}` });
   }
   for (const [name, header] of table.hooks) {
     if (!btf.has(name)) found.push({ hook: name, kind: 'compiled-out', detail: `table condition: ${header.condition ?? 'none'}` });
@@ -158,7 +193,9 @@ async function checkBtf(t: { diagnostic(s: string): void }, series: KernelSeries
   const expected = BTF_DIFFERENCES[series];
   const config = imageConfig(series, vm.state.release);
   const problems: string[] = [];
-  t.diagnostic(`${vm.state.release} (${btf.size} hooks in BTF) vs bundled ${table.release} (${table.hooks.size}): ${found.length} difference(s)`);
+  t.diagnostic(
+    `${vm.state.release} (${btf.size} hooks in BTF) vs bundled ${table.release} (${table.hooks.size}): ${found.length} difference(s)`,
+  );
   for (const d of found) {
     const listed = expected.find((e) => e.hook === d.hook && e.kind === d.kind);
     if (!listed) {
@@ -217,8 +254,14 @@ type Prediction = Outcome | 'loads*';
  * - never refuse: missing-ret-passthrough and misleading-indentation (warnings about behaviour).
  */
 const REFUSING_CODES = new Set<CheckCode>([
-  'unknown-hook', 'hook-not-in-kernel', 'disabled-hook', 'not-sleepable', 'unsupported-section', 'license',
-  'return-out-of-range', 'wrong-macro',
+  'unknown-hook',
+  'hook-not-in-kernel',
+  'disabled-hook',
+  'not-sleepable',
+  'unsupported-section',
+  'license',
+  'return-out-of-range',
+  'wrong-macro',
 ]);
 const NO_LOAD_CLAIM_CODES = new Set<CheckCode>(['signature-mismatch']);
 
@@ -318,7 +361,10 @@ async function runFixture(
   const summary = findings.map((f) => `${f.code}(${f.severity})`).join(' ') || '-';
 
   const target = vm.session;
-  const compiled = await target.compile(source, { output: path.join(suite.objDir!, `${fixture.id}.bpf.o`), defines: { DENY_NAME: denyName(fixture.id) } });
+  const compiled = await target.compile(source, {
+    output: path.join(suite.objDir!, `${fixture.id}.bpf.o`),
+    defines: { DENY_NAME: denyName(fixture.id) },
+  });
   const remote = await target.deploy(compiled.object, `${WORK}/${fixture.id}.bpf.o`);
 
   const warningsBefore = series === '6.1' && fixture.id === 'return-one' ? await warnings(target) : [];
@@ -346,8 +392,11 @@ async function runFixture(
       const because = fixture.rejectedBecause instanceof RegExp ? fixture.rejectedBecause : fixture.rejectedBecause?.[series];
       assert.ok(because?.test(log), `${fixture.id} was rejected for a reason the fixture is not about:\n${log}`);
     } else {
-      assert.equal(session.attached.length, model.programs.length,
-        `${fixture.id}: the loader attached ${attached.join(', ')}; the linter saw ${model.programs.length} program(s)`);
+      assert.equal(
+        session.attached.length,
+        model.programs.length,
+        `${fixture.id}: the loader attached ${attached.join(', ')}; the linter saw ${model.programs.length} program(s)`,
+      );
       if (fixture.probe === 'open-denied') {
         const denied = await openInVm(target, denyName(fixture.id));
         assert.match(denied.stderr, /Operation not permitted/, `${fixture.id}: opening its target was not denied`);
@@ -362,8 +411,10 @@ async function runFixture(
         if (fixture.id === 'return-one') {
           const added = (await warnings(vm.session)).filter((w) => !warningsBefore.includes(w));
           t.diagnostic(`return-one: open failed with "${first.stderr}"; kernel: ${added.join(' | ')}`);
-          assert.ok(added.some((w) => /do_dentry_open|do_open|path_openat/.test(w)),
-            `no kernel WARNING from the open path after the first matching open: ${added.join('\n') || '(none)'}`);
+          assert.ok(
+            added.some((w) => /do_dentry_open|do_open|path_openat/.test(w)),
+            `no kernel WARNING from the open path after the first matching open: ${added.join('\n') || '(none)'}`,
+          );
           const again = await openInVm(target, denyName(fixture.id));
           assert.match(again.stderr, /Invalid argument/, 'the second matching open did not fail with EINVAL');
         }
@@ -391,9 +442,11 @@ async function runFixture(
     }
   }
 
-  assert.ok(agree,
+  assert.ok(
+    agree,
     `${fixture.id} on ${series} (table ${suite.target!.release}): the linter predicted '${predicted}' (${summary}), ` +
-    `the kernel ${actual === 'loads' ? 'loaded and attached it' : `rejected it: ${reason}`}`);
+      `the kernel ${actual === 'loads' ? 'loaded and attached it' : `rejected it: ${reason}`}`,
+  );
 }
 
 function agreementTable(): string {
@@ -410,7 +463,7 @@ function agreementTable(): string {
     lines.push(`${f.id.padEnd(width)} | ${KERNELS.map((k) => cell(r[k]).padEnd(column)).join(' | ')}`);
   }
   lines.push('(loads*: loads unless the verifier rejects an access to a mistyped argument; see predictLoad)');
-  lines.push('', 'Linter findings and the kernel\'s answer:');
+  lines.push('', "Linter findings and the kernel's answer:");
   for (const f of FIXTURES_MATRIX) {
     for (const k of KERNELS) {
       const r = results.get(f.id)?.[k];
@@ -432,7 +485,9 @@ describe('kernel truth: bundled tables and linter predictions against real kerne
 
   after(() => {
     analyzer?.dispose();
-    console.log(`\nAgreement of the linter with the kernel (token ${TOKEN}, ${((Date.now() - t0) / 1000).toFixed(1)} s):\n${agreementTable()}\n`);
+    console.log(
+      `\nAgreement of the linter with the kernel (token ${TOKEN}, ${((Date.now() - t0) / 1000).toFixed(1)} s):\n${agreementTable()}\n`,
+    );
   });
 
   for (const series of KERNELS) {
@@ -440,29 +495,40 @@ describe('kernel truth: bundled tables and linter predictions against real kerne
       const name = vmName(series);
       const suite: Suite = {};
 
-      before(async () => {
-        const t = Date.now();
-        suite.vm = await startVm({ name, kernel: series, lifetimeSeconds: LIFETIME_SECONDS, bootTimeoutMs: BOOT_TIMEOUT_MS });
-        const { target } = HookCatalog.bundled().target({ kernel: series });
-        assert.equal(target.release, TABLE_OF[series]);
-        suite.target = target;
-        await suite.vm.session.btf();
-        suite.objDir = fs.mkdtempSync(path.join(os.tmpdir(), `bpf-lsm-kernel-truth-${series}-`));
-        tempDirs.add(suite.objDir);
-        const files = [...FIXTURES_MATRIX.map((f) => denyName(f.id)), OTHER];
-        await suite.vm.session.check(['sh', '-c', `mkdir -p ${WORK} && cd ${WORK} && for f in ${files.join(' ')}; do echo kernel-truth > "$f"; done`]);
-        const version = (await suite.vm.session.check(['cat', '/proc/version'])).trim();
-        console.log(`${series}: ${version} (${suite.vm.state.accel}); ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-      }, { timeout: 300_000 });
+      before(
+        async () => {
+          const t = Date.now();
+          suite.vm = await startVm({ name, kernel: series, lifetimeSeconds: LIFETIME_SECONDS, bootTimeoutMs: BOOT_TIMEOUT_MS });
+          const { target } = HookCatalog.bundled().target({ kernel: series });
+          assert.equal(target.release, TABLE_OF[series]);
+          suite.target = target;
+          await suite.vm.session.btf();
+          suite.objDir = fs.mkdtempSync(path.join(os.tmpdir(), `bpf-lsm-kernel-truth-${series}-`));
+          tempDirs.add(suite.objDir);
+          const files = [...FIXTURES_MATRIX.map((f) => denyName(f.id)), OTHER];
+          await suite.vm.session.check([
+            'sh',
+            '-c',
+            `mkdir -p ${WORK} && cd ${WORK} && for f in ${files.join(' ')}; do echo kernel-truth > "$f"; done`,
+          ]);
+          const version = (await suite.vm.session.check(['cat', '/proc/version'])).trim();
+          console.log(`${series}: ${version} (${suite.vm.state.accel}); ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        },
+        { timeout: 300_000 },
+      );
 
       after(async () => {
         await stopVm(name, { forget: true });
         if (suite.objDir) fs.rmSync(suite.objDir, { recursive: true, force: true });
       });
 
-      test('the BTF hook table agrees with the bundled header table, except where this kernel really differs', { timeout: 180_000 }, async (t) => {
-        await checkBtf(t, series, suite.vm!);
-      });
+      test(
+        'the BTF hook table agrees with the bundled header table, except where this kernel really differs',
+        { timeout: 180_000 },
+        async (t) => {
+          await checkBtf(t, series, suite.vm!);
+        },
+      );
 
       for (const fixture of FIXTURES_MATRIX) {
         test(`${fixture.id}: the linter's load prediction matches the kernel`, { timeout: 120_000 }, async (t) => {

@@ -17,8 +17,17 @@ const image: ImageManifest = {
   clientKey: '/cache/keys/client_ed25519',
 };
 const opts: QemuOptions = {
-  name: 'unit', image, accel: 'tcg', sshPort: 40022, lsm: 'lockdown,yama,bpf', memoryMb: 1024, cpus: 2,
-  lifetimeSeconds: 0, serialLog: '/x/serial.log', pidFile: '/x/qemu.pid', qemuLog: '/x/qemu.log',
+  name: 'unit',
+  image,
+  accel: 'tcg',
+  sshPort: 40022,
+  lsm: 'lockdown,yama,bpf',
+  memoryMb: 1024,
+  cpus: 2,
+  lifetimeSeconds: 0,
+  serialLog: '/x/serial.log',
+  pidFile: '/x/qemu.pid',
+  qemuLog: '/x/qemu.log',
 };
 
 function arg(args: string[], flag: string): string[] {

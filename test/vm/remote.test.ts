@@ -20,7 +20,11 @@ import { REPO_ROOT } from '../helpers/paths';
 
 const NAME = `test-remote-${process.pid}`;
 const WORK = '/tmp/remote-test';
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { killVmNow(NAME, { forget: true }); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    killVmNow(NAME, { forget: true });
+    process.exit(130);
+  });
 
 /** The deny-file-open template, denying a file name only this test uses. */
 function denyProgram(dir: string, secret: string, body?: (text: string) => string, file = 'deny.bpf.c'): string {
@@ -77,9 +81,13 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
     const config = path.join(local, 'ssh_config');
     const knownHosts = path.join(local, 'known_hosts');
     fs.writeFileSync(knownHosts, '');
-    fs.writeFileSync(config, fs.readFileSync(vm.state.sshConfig, 'utf8')
-      .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${knownHosts}`)
-      .replace(/StrictHostKeyChecking .*/, 'StrictHostKeyChecking yes'));
+    fs.writeFileSync(
+      config,
+      fs
+        .readFileSync(vm.state.sshConfig, 'utf8')
+        .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${knownHosts}`)
+        .replace(/StrictHostKeyChecking .*/, 'StrictHostKeyChecking yes'),
+    );
     const btfCache = path.join(local, 'btf');
     // Nobody to ask: the unknown key is an error.
     const unasked = new TargetSession(vmTarget(config), { btfCache });
@@ -87,7 +95,13 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
     await unasked.close();
     // Asked, and the fingerprint shown; accepted, ssh records it.
     let shown = '';
-    const fresh = new TargetSession(vmTarget(config), { btfCache, confirmHostKey: async (label, keys) => { shown = `${label}: ${keys}`; return true; } });
+    const fresh = new TargetSession(vmTarget(config), {
+      btfCache,
+      confirmHostKey: async (label, keys) => {
+        shown = `${label}: ${keys}`;
+        return true;
+      },
+    });
     try {
       await fresh.connect();
       assert.match(shown, /^bpf-lsm-vm: .*SHA256:\S+ .*\((ED25519|ECDSA|RSA)\)/);
@@ -102,11 +116,19 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
     const config = path.join(local, 'ssh_config_declined');
     const knownHosts = path.join(local, 'known_hosts_declined');
     fs.writeFileSync(knownHosts, '');
-    fs.writeFileSync(config, fs.readFileSync(vm.state.sshConfig, 'utf8').replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${knownHosts}`));
+    fs.writeFileSync(
+      config,
+      fs.readFileSync(vm.state.sshConfig, 'utf8').replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${knownHosts}`),
+    );
     const declined = new TargetSession(vmTarget(config), { btfCache: path.join(local, 'btf'), confirmHostKey: async () => false });
     try {
-      await assert.rejects(declined.connect(), (e: Error) => e instanceof TargetError && e.kind === 'host-key-rejected' &&
-        e.message === 'Not connected: the host key of bpf-lsm-vm was not accepted.');
+      await assert.rejects(
+        declined.connect(),
+        (e: Error) =>
+          e instanceof TargetError &&
+          e.kind === 'host-key-rejected' &&
+          e.message === 'Not connected: the host key of bpf-lsm-vm was not accepted.',
+      );
       assert.equal(fs.readFileSync(knownHosts, 'utf8'), '');
     } finally {
       await declined.close();
@@ -116,7 +138,10 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
   it('says clearly when the target cannot be reached', async () => {
     const nowhere = new TargetSession({ destination: 'root@127.0.0.1:1', configFile: '/dev/null' }, { btfCache: path.join(local, 'btf') });
     try {
-      await assert.rejects(nowhere.connect(), (e: Error) => e instanceof SshError && e.kind === 'unreachable' && /could not reach root@127\.0\.0\.1:1/.test(e.message));
+      await assert.rejects(
+        nowhere.connect(),
+        (e: Error) => e instanceof SshError && e.kind === 'unreachable' && /could not reach root@127\.0\.0\.1:1/.test(e.message),
+      );
     } finally {
       await nowhere.close();
     }
@@ -132,7 +157,7 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
     assert.equal(await target.preflight(), report, 'cached for the session');
   });
 
-  it('compiles against vmlinux.h made from the target\'s own BTF, cached per kernel build', async () => {
+  it("compiles against vmlinux.h made from the target's own BTF, cached per kernel build", async () => {
     const conn = await target.connect();
     const t0 = performance.now();
     const btf = await fetchTargetBtf(conn, path.join(local, 'btf'));
@@ -141,12 +166,15 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
     const t1 = performance.now();
     assert.deepEqual(await fetchTargetBtf(conn, path.join(local, 'btf')), btf);
     console.log(`target BTF + vmlinux.h: ${cold.toFixed(0)} ms cold, ${(performance.now() - t1).toFixed(0)} ms cached`);
-    assert.equal((await target.btf()).checksum, btf.checksum, 'the session\'s BTF is the same kernel build');
+    assert.equal((await target.btf()).checksum, btf.checksum, "the session's BTF is the same kernel build");
     const broken = path.join(local, 'broken.bpf.c');
     fs.writeFileSync(broken, '#include "vmlinux.h"\nint x = undeclared_thing;\n');
     await assert.rejects(target.compile(broken), (e: Error) => {
       assert.ok(e instanceof CompileError, e.stack);
-      assert.deepEqual(e.compiled.messages.map((m) => [m.line, m.severity]), [[2, 'error']]);
+      assert.deepEqual(
+        e.compiled.messages.map((m) => [m.line, m.severity]),
+        [[2, 'error']],
+      );
       assert.match(e.compiled.messages[0].message, /undeclared identifier 'undeclared_thing'/);
       return true;
     });
@@ -169,7 +197,10 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
       assert.equal(probe.denied, true, probe.output);
       assert.equal((await target.check(['cat', `${WORK}/${other}`])).trim(), 'o');
       await Promise.race([trace.firstLineSeen, sleep(20_000)]);
-      assert.ok(lines.some((l) => l.includes(`remote_test: denied open of ${secret.slice(0, 10)}`)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => l.includes(`remote_test: denied open of ${secret.slice(0, 10)}`)),
+        lines.join('\n'),
+      );
     } finally {
       assert.equal(await session.detach(), 0, session.output);
       await target.stopTrace();
@@ -217,7 +248,7 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
     assert.ok(opened, 'removing the pin did not detach the program');
   });
 
-  it('reports a verifier rejection with the program and the verifier\'s reason', async () => {
+  it("reports a verifier rejection with the program and the verifier's reason", async () => {
     const source = denyProgram(local, secret, (t) => t.replace('return -EPERM;', 'return 1;'), 'bad.bpf.c');
     const compiled = await target.compile(source);
     const remote = await target.deploy(compiled.object, `${WORK}/bad.bpf.o`);

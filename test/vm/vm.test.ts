@@ -63,7 +63,9 @@ async function buildAndCopyProgram(vm: RunningVm, secret: string): Promise<strin
 }
 
 async function createTestFiles(target: TargetSession, files: { secret: string; other: string }): Promise<void> {
-  await target.check(['sh', '-c',
+  await target.check([
+    'sh',
+    '-c',
     `mkdir -p ${WORK} && echo secret-content > ${WORK}/${files.secret} && echo other-content > ${WORK}/${files.other}`,
   ]);
 }
@@ -91,7 +93,9 @@ for (const kernel of KERNELS) {
       const t = Date.now();
       await vm.session.check(['true']);
       const rtt = (Date.now() - t) / 1000;
-      console.log(`${kernel}: ${vm.state.release} (${vm.state.accel}) ssh-ready in ${vm.state.bootSeconds.toFixed(1)} s, ssh round trip ${rtt.toFixed(2)} s`);
+      console.log(
+        `${kernel}: ${vm.state.release} (${vm.state.accel}) ssh-ready in ${vm.state.bootSeconds.toFixed(1)} s, ssh round trip ${rtt.toFixed(2)} s`,
+      );
     });
 
     after(async () => {
@@ -109,7 +113,7 @@ for (const kernel of KERNELS) {
       await createTestFiles(ssh, files);
       assert.equal((await catInVm(ssh, files.secret)).code, 0, 'the target opens before the program is loaded');
       const remoteObj = await buildAndCopyProgram(vm!, files.secret);
-      await ssh.check(['sh', '-c', 'echo > /sys/kernel/tracing/trace']);  // drop older trace lines
+      await ssh.check(['sh', '-c', 'echo > /sys/kernel/tracing/trace']); // drop older trace lines
 
       const session = await ssh.attach(remoteObj);
       let detached = false;
@@ -194,16 +198,24 @@ describe('a boot with an lsm= list that lacks bpf', () => {
     assert.ok(!lsm.split(',').includes('bpf'), `bpf listed although lsm= left it out: ${lsm}`);
   });
 
-  test('Run on Target\'s preflight warns before attaching, with the exact lsm= line to boot with', async () => {
+  test("Run on Target's preflight warns before attaching, with the exact lsm= line to boot with", async () => {
     {
       const report = await vm!.session.preflight(true);
       const active = (await vm!.session.check(['cat', '/sys/kernel/security/lsm'])).trim();
       // The target's own list, in its order, without the implicit capability, plus bpf (6.12 adds ima,evm).
-      const expected = `lsm=${active.split(',').filter((l) => l !== 'capability').join(',')},bpf`;
+      const expected = `lsm=${active
+        .split(',')
+        .filter((l) => l !== 'capability')
+        .join(',')},bpf`;
       assert.equal(report.bpfActive, false);
       assert.deepEqual(report.blockers, []);
       assert.equal(report.suggestedLsmParameter, expected);
-      assert.ok(report.warnings[0].startsWith(`bpf is not an active LSM on this target (${active}): programs will attach but enforce nothing. Boot the target with ${expected}`), report.warnings[0]);
+      assert.ok(
+        report.warnings[0].startsWith(
+          `bpf is not an active LSM on this target (${active}): programs will attach but enforce nothing. Boot the target with ${expected}`,
+        ),
+        report.warnings[0],
+      );
     }
   });
 
@@ -215,13 +227,17 @@ describe('a boot with an lsm= list that lacks bpf', () => {
       await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'other')]);
       const otherKey = fs.readFileSync(path.join(dir, 'other.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
       fs.writeFileSync(path.join(dir, 'known_hosts'), `[127.0.0.1]:${vm!.state.port} ${otherKey}\n`);
-      const config = fs.readFileSync(vm!.state.sshConfig, 'utf8')
+      const config = fs
+        .readFileSync(vm!.state.sshConfig, 'utf8')
         .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${path.join(dir, 'known_hosts')}`);
       fs.writeFileSync(path.join(dir, 'ssh_config'), config);
       const conn = new SshConnection(parseTarget(vmTarget(path.join(dir, 'ssh_config'))));
       try {
         await assert.rejects(conn.run(['true'], { timeoutMs: 30_000 }), (e: Error) => {
-          assert.ok(e instanceof SshError && (e.kind === 'changed-host-key' || e.kind === 'unknown-host-key'), `ssh accepted a host key it was not given: ${e.message}`);
+          assert.ok(
+            e instanceof SshError && (e.kind === 'changed-host-key' || e.kind === 'unknown-host-key'),
+            `ssh accepted a host key it was not given: ${e.message}`,
+          );
           assert.match(e.result?.stderr ?? '', /host key/i);
           return true;
         });

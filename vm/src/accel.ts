@@ -41,8 +41,27 @@ async function probeKvm(manifest: ImageManifest): Promise<boolean> {
   const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-kvm-')), 'serial.log');
   const child = spawn(
     'qemu-system-x86_64',
-    ['-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nic', 'none', '-display', 'none', '-monitor', 'none',
-      '-no-reboot', '-serial', `file:${log}`, '-kernel', manifest.vmlinuz, '-append', 'console=ttyS0 panic=-1'],
+    [
+      '-accel',
+      'kvm',
+      '-cpu',
+      'host',
+      '-m',
+      '256',
+      '-nic',
+      'none',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-no-reboot',
+      '-serial',
+      `file:${log}`,
+      '-kernel',
+      manifest.vmlinuz,
+      '-append',
+      'console=ttyS0 panic=-1',
+    ],
     { stdio: 'ignore' },
   );
   let exited = false;

@@ -183,7 +183,10 @@ function qemuPid(name: string): number | undefined {
  * forget: also delete the instance folder (serial log, ssh config), as tests do for their VMs.
  */
 export async function stopVm(name = DEFAULT_NAME, opts: { forget?: boolean } = {}): Promise<boolean> {
-  await sessions.get(name)?.close().catch(() => undefined);
+  await sessions
+    .get(name)
+    ?.close()
+    .catch(() => undefined);
   sessions.delete(name);
   const pid = qemuPid(name);
   let wasRunning = false;

@@ -33,22 +33,34 @@ export function kernelCommandLine(o: Pick<QemuOptions, 'lsm' | 'lifetimeSeconds'
 
 export function qemuArgs(o: QemuOptions): string[] {
   return [
-    '-name', processName(o.name),
+    '-name',
+    processName(o.name),
     // TCG: -cpu max gives the guest every feature the emulator has; thread=multi uses both cores.
     ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
-    '-smp', String(o.cpus),
-    '-m', String(o.memoryMb),
-    '-kernel', o.image.vmlinuz,
-    '-initrd', o.image.initrd,
-    '-append', kernelCommandLine(o),
+    '-smp',
+    String(o.cpus),
+    '-m',
+    String(o.memoryMb),
+    '-kernel',
+    o.image.vmlinuz,
+    '-initrd',
+    o.image.initrd,
+    '-append',
+    kernelCommandLine(o),
     '-no-reboot',
-    '-display', 'none',
-    '-monitor', 'none',
-    '-serial', `file:${o.serialLog}`,
-    '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${o.serialLog}`,
+    '-netdev',
+    `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
     // romfile= skips the iPXE option ROM: the kernel is loaded directly, never from the network.
-    '-device', 'e1000,netdev=n0,romfile=',
-    '-pidfile', o.pidFile,
+    '-device',
+    'e1000,netdev=n0,romfile=',
+    '-pidfile',
+    o.pidFile,
     '-daemonize',
   ];
 }
@@ -76,7 +88,10 @@ export function launchQemu(o: QemuOptions): Promise<number> {
 }
 
 export class QemuLaunchError extends Error {
-  constructor(message: string, readonly log: string) {
+  constructor(
+    message: string,
+    readonly log: string,
+  ) {
     super(message);
   }
   /** QEMU could not bind the forwarded port (someone took it after we picked it). */

@@ -32,9 +32,7 @@ const READ_PIECE = 512;
 /** 4194304 -> `4,194,304`. */
 const n = (x: number) => x.toLocaleString('en-US');
 
-export type ParseOutcome =
-  | { tree: Tree }
-  | { tree: null; reason: 'too-large' | 'too-complex'; message: string };
+export type ParseOutcome = { tree: Tree } | { tree: null; reason: 'too-large' | 'too-complex'; message: string };
 
 function findFile(name: string, packageDir: string): string {
   const candidates = [
@@ -113,7 +111,8 @@ export function parseCBounded(parser: Parser, text: string, oldTree?: Tree | nul
   return {
     tree: null,
     reason: 'too-complex',
-    message: `parsing stopped: the file needs more than the parser's work limit (${n(PARSE_BUDGET.steps * 100)} parser ` +
+    message:
+      `parsing stopped: the file needs more than the parser's work limit (${n(PARSE_BUDGET.steps * 100)} parser ` +
       `operations, ${n(PARSE_BUDGET.reads)} characters read); the file was not analysed`,
   };
 }

@@ -3,14 +3,53 @@
 import type { Node } from 'web-tree-sitter';
 
 /** asm-generic/errno-base.h and errno.h values most used in LSM programs. */
-export const ERRNO: ReadonlyMap<string, number> = new Map(Object.entries({
-  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9, ECHILD: 10,
-  EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18, ENODEV: 19, ENOTDIR: 20,
-  EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOTTY: 25, ETXTBSY: 26, EFBIG: 27, ENOSPC: 28, ESPIPE: 29,
-  EROFS: 30, EMLINK: 31, EPIPE: 32, ERANGE: 34, ENOSYS: 38, ENOPROTOOPT: 92, EPROTONOSUPPORT: 93,
-  EOPNOTSUPP: 95, ENOTSUP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETUNREACH: 101,
-  ECONNREFUSED: 111, EHOSTUNREACH: 113,
-}));
+export const ERRNO: ReadonlyMap<string, number> = new Map(
+  Object.entries({
+    EPERM: 1,
+    ENOENT: 2,
+    ESRCH: 3,
+    EINTR: 4,
+    EIO: 5,
+    ENXIO: 6,
+    E2BIG: 7,
+    ENOEXEC: 8,
+    EBADF: 9,
+    ECHILD: 10,
+    EAGAIN: 11,
+    ENOMEM: 12,
+    EACCES: 13,
+    EFAULT: 14,
+    EBUSY: 16,
+    EEXIST: 17,
+    EXDEV: 18,
+    ENODEV: 19,
+    ENOTDIR: 20,
+    EISDIR: 21,
+    EINVAL: 22,
+    ENFILE: 23,
+    EMFILE: 24,
+    ENOTTY: 25,
+    ETXTBSY: 26,
+    EFBIG: 27,
+    ENOSPC: 28,
+    ESPIPE: 29,
+    EROFS: 30,
+    EMLINK: 31,
+    EPIPE: 32,
+    ERANGE: 34,
+    ENOSYS: 38,
+    ENOPROTOOPT: 92,
+    EPROTONOSUPPORT: 93,
+    EOPNOTSUPP: 95,
+    ENOTSUP: 95,
+    EAFNOSUPPORT: 97,
+    EADDRINUSE: 98,
+    EADDRNOTAVAIL: 99,
+    ENETUNREACH: 101,
+    ECONNREFUSED: 111,
+    EHOSTUNREACH: 113,
+  }),
+);
 
 const MAX_DEPTH = 8;
 
@@ -95,14 +134,22 @@ export function evalConstant(node: Node, defines: Map<string, string>, depth = 0
       const b = r ? evalConstant(r, defines, depth + 1) : null;
       if (a === null || b === null) return null;
       switch (op) {
-        case '+': return a + b;
-        case '-': return a - b;
-        case '*': return a * b;
-        case '|': return a | b;
-        case '&': return a & b;
-        case '<<': return a << b;
-        case '>>': return a >> b;
-        default: return null;
+        case '+':
+          return a + b;
+        case '-':
+          return a - b;
+        case '*':
+          return a * b;
+        case '|':
+          return a | b;
+        case '&':
+          return a & b;
+        case '<<':
+          return a << b;
+        case '>>':
+          return a >> b;
+        default:
+          return null;
       }
     }
     default:

@@ -63,8 +63,15 @@ export interface FileModel {
 }
 
 const PROGRAM_MACROS = new Set([
-  'BPF_PROG', 'BPF_PROG2', 'BPF_KPROBE', 'BPF_KRETPROBE', 'BPF_KSYSCALL', 'BPF_KPROBE_SYSCALL', 'BPF_UPROBE',
-  'BPF_URETPROBE', 'BPF_USDT',
+  'BPF_PROG',
+  'BPF_PROG2',
+  'BPF_KPROBE',
+  'BPF_KRETPROBE',
+  'BPF_KSYSCALL',
+  'BPF_KPROBE_SYSCALL',
+  'BPF_UPROBE',
+  'BPF_URETPROBE',
+  'BPF_USDT',
 ]);
 
 const SECTION_RE = /^(\?)?(lsm|lsm\.s|lsm_cgroup)\/(.*)$/;
@@ -107,7 +114,12 @@ function stringValue(node: Node): { value: string; contentStart: number } | null
   return null;
 }
 
-const ESCAPES = new Map([['n', '\n'], ['t', '\t'], ['\\', '\\'], ['"', '"']]);
+const ESCAPES = new Map([
+  ['n', '\n'],
+  ['t', '\t'],
+  ['\\', '\\'],
+  ['"', '"'],
+]);
 
 function unescape(s: string): string {
   return s.replace(/\\(.)/g, (_m, c: string) => ESCAPES.get(c) ?? c);
@@ -203,7 +215,10 @@ function isBetweenMarkerAndFunction(text: string): boolean {
   return BETWEEN_MARKER_AND_FUNCTION.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\r\n]*/g, ' '));
 }
 
-function programParams(declarator: Node, macro: string | null): { params: ProgramParam[]; name: string; start: number; end: number } | null {
+function programParams(
+  declarator: Node,
+  macro: string | null,
+): { params: ProgramParam[]; name: string; start: number; end: number } | null {
   const list = declarator.childForFieldName('parameters');
   if (!list) return null;
   const nodes = list.namedChildren.filter((n): n is Node => !!n && n.type !== 'comment');
@@ -234,8 +249,9 @@ function programParams(declarator: Node, macro: string | null): { params: Progra
 }
 
 function isRawContext(params: ProgramParam[]): boolean {
-  return params.length === 1 && params[0].decl.pointer === 1 &&
-    /^(unsigned long long|__u64|u64|void|unsigned long)$/.test(params[0].decl.base);
+  return (
+    params.length === 1 && params[0].decl.pointer === 1 && /^(unsigned long long|__u64|u64|void|unsigned long)$/.test(params[0].decl.base)
+  );
 }
 
 const COLLECTED = ['call_expression', 'macro_type_specifier', 'function_declarator', 'preproc_function_def', 'preproc_def'];
@@ -279,7 +295,8 @@ function collect(root: Node) {
     } else if (child.type === 'expression_statement' && child.namedChildCount === 1 && child.firstNamedChild?.type === 'call_expression') {
       // `SEC("lsm/file_open")` on its own line: a call with string arguments holds nothing else we need.
       const call = child.firstNamedChild;
-      if (call.childForFieldName('arguments')?.namedChildren.every((a) => a?.type === 'string_literal' || a?.type === 'identifier')) push(call);
+      if (call.childForFieldName('arguments')?.namedChildren.every((a) => a?.type === 'string_literal' || a?.type === 'identifier'))
+        push(call);
       else search(child);
     } else if (child.type === 'preproc_def' || child.type === 'preproc_function_def') {
       push(child);
@@ -317,7 +334,8 @@ export function findPrograms(tree: Tree, text: string): FileModel {
   for (const call of calls) {
     const callee = calleeName(call);
     const macro = callee ? sectionMacros.get(callee) : undefined;
-    const marker = callee === 'SEC' || callee === 'section' ? directMarker(call, defineValues) : macro ? expandSectionMacro(call, macro) : null;
+    const marker =
+      callee === 'SEC' || callee === 'section' ? directMarker(call, defineValues) : macro ? expandSectionMacro(call, macro) : null;
     if (marker) markers.push(marker);
   }
   for (const use of macroTypes) {

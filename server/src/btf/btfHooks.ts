@@ -8,8 +8,15 @@ import { BtfError, Kind, parseBtf, TypeRenderer } from './btfReader';
  * tell them apart, so they are listed (from bpf_lsm.c of 5.7 to 7.1).
  */
 const NOT_HOOKS = new Set([
-  'verify_prog', 'find_cgroup_shim', 'is_sleepable_hook', 'is_trusted', 'get_retval_range', 'func_proto',
-  'has_d_inode_locked', 'hook_returns_errno', 'init',
+  'verify_prog',
+  'find_cgroup_shim',
+  'is_sleepable_hook',
+  'is_trusted',
+  'get_retval_range',
+  'func_proto',
+  'has_d_inode_locked',
+  'hook_returns_errno',
+  'init',
 ]);
 
 /** A kernel has about 280 bpf_lsm_ functions; far more is not a kernel's BTF. */

@@ -5,9 +5,26 @@
 export class BtfError extends Error {}
 
 export const enum Kind {
-  Unknown = 0, Int = 1, Ptr = 2, Array = 3, Struct = 4, Union = 5, Enum = 6, Fwd = 7, Typedef = 8,
-  Volatile = 9, Const = 10, Restrict = 11, Func = 12, FuncProto = 13, Var = 14, Datasec = 15, Float = 16,
-  DeclTag = 17, TypeTag = 18, Enum64 = 19,
+  Unknown = 0,
+  Int = 1,
+  Ptr = 2,
+  Array = 3,
+  Struct = 4,
+  Union = 5,
+  Enum = 6,
+  Fwd = 7,
+  Typedef = 8,
+  Volatile = 9,
+  Const = 10,
+  Restrict = 11,
+  Func = 12,
+  FuncProto = 13,
+  Var = 14,
+  Datasec = 15,
+  Float = 16,
+  DeclTag = 17,
+  TypeTag = 18,
+  Enum64 = 19,
 }
 
 const MAX_KIND = Kind.Enum64;
@@ -18,16 +35,27 @@ const TYPE_HEADER = 12;
 /** Extra bytes after the 12-byte header for each kind, given its vlen. */
 function extraBytes(kind: Kind, vlen: number): number {
   switch (kind) {
-    case Kind.Int: return 4;
-    case Kind.Array: return 12;
-    case Kind.Struct: case Kind.Union: return 12 * vlen;
-    case Kind.Enum: return 8 * vlen;
-    case Kind.FuncProto: return 8 * vlen;
-    case Kind.Var: return 4;
-    case Kind.Datasec: return 12 * vlen;
-    case Kind.DeclTag: return 4;
-    case Kind.Enum64: return 12 * vlen;
-    default: return 0;
+    case Kind.Int:
+      return 4;
+    case Kind.Array:
+      return 12;
+    case Kind.Struct:
+    case Kind.Union:
+      return 12 * vlen;
+    case Kind.Enum:
+      return 8 * vlen;
+    case Kind.FuncProto:
+      return 8 * vlen;
+    case Kind.Var:
+      return 4;
+    case Kind.Datasec:
+      return 12 * vlen;
+    case Kind.DeclTag:
+      return 4;
+    case Kind.Enum64:
+      return 12 * vlen;
+    default:
+      return 0;
   }
 }
 
@@ -42,8 +70,15 @@ export class Btf {
   private readonly names = new Map<number, string>();
   private readonly decoder = new TextDecoder();
 
-  constructor(private readonly data: Uint8Array, private readonly view: DataView, private readonly little: boolean,
-    private readonly strStart: number, private readonly strLen: number, typeStart: number, typeLen: number) {
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly view: DataView,
+    private readonly little: boolean,
+    private readonly strStart: number,
+    private readonly strLen: number,
+    typeStart: number,
+    typeLen: number,
+  ) {
     // Upper bound on the number of types: each takes at least 12 bytes.
     const cap = Math.floor(typeLen / TYPE_HEADER) + 1;
     this.kinds = new Uint8Array(cap);
@@ -63,7 +98,8 @@ export class Btf {
       const next = body + extraBytes(kind, info & 0xffff);
       if (next > end) throw new BtfError(`truncated BTF: type ${id} runs past the type section`);
       const nameOff = view.getUint32(p, little);
-      if (nameOff >= strLen) throw new BtfError(`corrupt BTF: type ${id} names string ${nameOff}, outside the ${strLen}-byte string section`);
+      if (nameOff >= strLen)
+        throw new BtfError(`corrupt BTF: type ${id} names string ${nameOff}, outside the ${strLen}-byte string section`);
       this.kinds[id] = kind;
       this.infos[id] = info;
       this.sizeOrTypes[id] = view.getUint32(p + 8, little);
@@ -87,7 +123,7 @@ export class Btf {
   }
 
   kindFlag(id: number): boolean {
-    return (this.infos[id] >>> 31) === 1;
+    return this.infos[id] >>> 31 === 1;
   }
 
   name(id: number): string {
@@ -129,7 +165,8 @@ export class Btf {
       const limit = Math.min(this.strStart + this.strLen, start + MAX_NAME_BYTES + 1);
       let end = start;
       while (end < limit && this.data[end] !== 0) end++;
-      if (end - start > MAX_NAME_BYTES) throw new BtfError(`corrupt BTF: the name at string offset ${off} is longer than ${MAX_NAME_BYTES} bytes`);
+      if (end - start > MAX_NAME_BYTES)
+        throw new BtfError(`corrupt BTF: the name at string offset ${off} is longer than ${MAX_NAME_BYTES} bytes`);
       s = this.decoder.decode(this.data.subarray(start, end));
       this.names.set(off, s);
     }
@@ -167,8 +204,12 @@ export function parseBtf(data: Uint8Array): Btf {
 
 /** BTF spells integers as the compiler names them; C code (and the kernel headers) spell them so. */
 const INT_SPELLING = new Map([
-  ['long unsigned int', 'unsigned long'], ['long int', 'long'], ['long long int', 'long long'],
-  ['long long unsigned int', 'unsigned long long'], ['short int', 'short'], ['short unsigned int', 'unsigned short'],
+  ['long unsigned int', 'unsigned long'],
+  ['long int', 'long'],
+  ['long long int', 'long long'],
+  ['long long unsigned int', 'unsigned long long'],
+  ['short int', 'short'],
+  ['short unsigned int', 'unsigned short'],
   ['_Bool', 'bool'],
 ]);
 
@@ -191,7 +232,10 @@ export class TypeRenderer {
   /** Types being rendered, outermost first: a type met again on this path is a cycle. */
   private readonly path = new Set<number>();
 
-  constructor(private readonly btf: Btf, private readonly maxWork = MAX_RENDER_WORK) {}
+  constructor(
+    private readonly btf: Btf,
+    private readonly maxWork = MAX_RENDER_WORK,
+  ) {}
 
   render(id: number, name = ''): string {
     return this.type(id, name, 0);
@@ -216,17 +260,27 @@ export class TypeRenderer {
       return `${prefix}${n}`;
     };
     switch (kind) {
-      case Kind.Unknown: this.spend(4); return withName('void');
+      case Kind.Unknown:
+        this.spend(4);
+        return withName('void');
       case Kind.Int: {
         const n = label('');
         return withName(INT_SPELLING.get(n) ?? n);
       }
-      case Kind.Float: case Kind.Typedef: return withName(label(''));
-      case Kind.Struct: return withName(label('struct '));
-      case Kind.Union: return withName(label('union '));
-      case Kind.Enum: case Kind.Enum64: return withName(label('enum '));
-      case Kind.Fwd: return withName(label(btf.kindFlag(id) ? 'union ' : 'struct '));
-      default: break;
+      case Kind.Float:
+      case Kind.Typedef:
+        return withName(label(''));
+      case Kind.Struct:
+        return withName(label('struct '));
+      case Kind.Union:
+        return withName(label('union '));
+      case Kind.Enum:
+      case Kind.Enum64:
+        return withName(label('enum '));
+      case Kind.Fwd:
+        return withName(label(btf.kindFlag(id) ? 'union ' : 'struct '));
+      default:
+        break;
     }
     this.spend(name.length);
     return this.within(id, () => this.composite(id, kind, name, depth));
@@ -247,10 +301,14 @@ export class TypeRenderer {
   private composite(id: number, kind: Kind, name: string, depth: number): string {
     const btf = this.btf;
     switch (kind) {
-      case Kind.Const: return this.qualify(btf.ref(id), 'const', name, depth);
-      case Kind.Volatile: return this.qualify(btf.ref(id), 'volatile', name, depth);
-      case Kind.Restrict: return this.qualify(btf.ref(id), 'restrict', name, depth);
-      case Kind.TypeTag: return this.type(btf.ref(id), name, depth + 1);
+      case Kind.Const:
+        return this.qualify(btf.ref(id), 'const', name, depth);
+      case Kind.Volatile:
+        return this.qualify(btf.ref(id), 'volatile', name, depth);
+      case Kind.Restrict:
+        return this.qualify(btf.ref(id), 'restrict', name, depth);
+      case Kind.TypeTag:
+        return this.type(btf.ref(id), name, depth + 1);
       case Kind.Ptr: {
         const target = btf.ref(id);
         if (btf.kind(target) === Kind.FuncProto) return this.within(target, () => this.functionPointer(target, `*${name}`, depth + 1));
@@ -261,7 +319,8 @@ export class TypeRenderer {
         const a = btf.array(id);
         return `${this.type(a.type, name, depth + 1)}[${a.length}]`;
       }
-      case Kind.FuncProto: return this.functionPointer(id, name, depth);
+      case Kind.FuncProto:
+        return this.functionPointer(id, name, depth);
       default: {
         const n = btf.name(id);
         this.spend(n.length);
@@ -284,8 +343,30 @@ export class TypeRenderer {
 }
 
 function kindName(kind: Kind): string {
-  return ['UNKN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST', 'RESTRICT',
-    'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64'][kind] ?? `kind ${kind}`;
+  return (
+    [
+      'UNKN',
+      'INT',
+      'PTR',
+      'ARRAY',
+      'STRUCT',
+      'UNION',
+      'ENUM',
+      'FWD',
+      'TYPEDEF',
+      'VOLATILE',
+      'CONST',
+      'RESTRICT',
+      'FUNC',
+      'FUNC_PROTO',
+      'VAR',
+      'DATASEC',
+      'FLOAT',
+      'DECL_TAG',
+      'TYPE_TAG',
+      'ENUM64',
+    ][kind] ?? `kind ${kind}`
+  );
 }
 
 /** Renders one type (and an optional declarator name) as C, with a renderer of its own. */

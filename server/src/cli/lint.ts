@@ -55,7 +55,14 @@ function reason(e: unknown): string {
 class UsageError extends Error {}
 
 /** Refuses option values the usage line does not allow (parseArgs takes any string). */
-function checkOptions(values: { kernel?: string; 'hook-defs'?: string; btf?: string; config?: string; format?: string; disable: string[] }): void {
+function checkOptions(values: {
+  kernel?: string;
+  'hook-defs'?: string;
+  btf?: string;
+  config?: string;
+  format?: string;
+  disable: string[];
+}): void {
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not '${values.format}'`);
   const unknownCodes = values.disable.filter((c) => !isCheckCode(c));
   if (unknownCodes.length > 0) throw new UsageError(unknownCodesMessage(unknownCodes));
@@ -166,7 +173,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
       }
     }
     if (target.note) say(`note: ${target.note}`);
-    const disabledChecks: CheckCode[] = values.disable.length > 0 ? (values.disable as CheckCode[]) : config?.disabledChecks ?? [];
+    const disabledChecks: CheckCode[] = values.disable.length > 0 ? (values.disable as CheckCode[]) : (config?.disabledChecks ?? []);
     setups.set(config, { target, options: { disabledChecks, ...(config?.severity ? { severityOverrides: config.severity } : {}) } });
   }
 
@@ -188,7 +195,10 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
       for (const f of result.findings) {
         if (f.severity === 'error') errors++;
         if (values.format === 'json') json.push(toJson(file, f));
-        else out.write(`${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n`);
+        else
+          out.write(
+            `${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n`,
+          );
       }
       // The findings above are complete but for the failed check's: say which, and exit 2.
       for (const failure of result.failures) {
@@ -216,7 +226,7 @@ if (require.main === module) {
     process.exit(2);
   });
   // A reader that stops early (`| head`) closes the pipe: stop writing, quietly.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? process.exitCode ?? 0 : 2));
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : 2));
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   }, internalError);

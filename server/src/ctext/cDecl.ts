@@ -3,15 +3,32 @@
 
 /** Words that qualify a type without changing what it is (for our comparison). */
 const QUALIFIERS = new Set([
-  'const', 'volatile', 'restrict', '__restrict', '__restrict__', '__user', '__rcu', '__iomem', '__kernel',
-  '__force', '__percpu', '__nocast', '__must_check', '__maybe_unused', '__attribute_const__', '__counted_by',
-  'register', '__nullable', '__ref', '__arg_ctx', '__arg_nonnull', '__arg_trusted',
+  'const',
+  'volatile',
+  'restrict',
+  '__restrict',
+  '__restrict__',
+  '__user',
+  '__rcu',
+  '__iomem',
+  '__kernel',
+  '__force',
+  '__percpu',
+  '__nocast',
+  '__must_check',
+  '__maybe_unused',
+  '__attribute_const__',
+  '__counted_by',
+  'register',
+  '__nullable',
+  '__ref',
+  '__arg_ctx',
+  '__arg_nonnull',
+  '__arg_trusted',
 ]);
 
 /** Words that, ending a declaration, are part of the type rather than a parameter name. */
-const TYPE_WORDS = new Set([
-  'void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool',
-]);
+const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool']);
 
 const TAG_WORDS = new Set(['struct', 'union', 'enum']);
 
@@ -28,7 +45,10 @@ export interface CParam {
 
 /** Parses one parameter declaration. Function-pointer parameters keep their text as the base. */
 export function parseParam(text: string): CParam {
-  const clean = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = text
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (clean.includes('(')) return { base: clean, pointer: 0, name: '', type: clean };
   const tokens = clean.match(/[A-Za-z_][A-Za-z0-9_]*|\*|\[[^\]]*\]/g) ?? [];
   let pointer = 0;
@@ -41,7 +61,10 @@ export function parseParam(text: string): CParam {
   const last = words[words.length - 1];
   const beforeLast = words[words.length - 2];
   const lastIsName =
-    words.length >= 2 && last !== undefined && !TYPE_WORDS.has(last) && !QUALIFIERS.has(last) &&
+    words.length >= 2 &&
+    last !== undefined &&
+    !TYPE_WORDS.has(last) &&
+    !QUALIFIERS.has(last) &&
     !(beforeLast !== undefined && TAG_WORDS.has(beforeLast));
   if (lastIsName) name = words.pop()!;
   // A name written between `*` and an array suffix (`char *argv[]`) was counted above; nothing to undo.

@@ -108,12 +108,15 @@ export class HookCatalog {
     }
     const older = this.releases.filter((r) => compareVersions(this.versions.get(r.release)!, v) <= 0);
     if (older.length === 0) {
-      throw new KernelSelectionError(`kernel ${requested} predates BPF LSM (added in 5.7); bundled releases start at ${this.releases[0].release}`);
+      throw new KernelSelectionError(
+        `kernel ${requested} predates BPF LSM (added in 5.7); bundled releases start at ${this.releases[0].release}`,
+      );
     }
     const table = older[older.length - 1];
-    const why = table === this.newest && compareVersions(v, this.versions.get(table.release)!) > 0
-      ? 'the newest bundled release; no bundled table is as new'
-      : 'the newest bundled release not newer than it';
+    const why =
+      table === this.newest && compareVersions(v, this.versions.get(table.release)!) > 0
+        ? 'the newest bundled release; no bundled table is as new'
+        : 'the newest bundled release not newer than it';
     return { table, note: `kernel ${requested}: using the hook table of ${table.release} (${why})` };
   }
 
@@ -138,7 +141,10 @@ export class HookCatalog {
   private ownSetsOf(table: ReleaseTable): { sets: HookSets; derivedFrom?: string } {
     if (table.sets) return { sets: table.sets };
     const index = this.releases.indexOf(table);
-    const older = this.releases.slice(0, index).reverse().find((r) => r.sets);
+    const older = this.releases
+      .slice(0, index)
+      .reverse()
+      .find((r) => r.sets);
     const newer = this.releases.slice(index + 1).find((r) => r.sets);
     if (!older && !newer) return { sets: emptySets(), derivedFrom: 'none' };
     if (!older || !newer) return { sets: (older ?? newer)!.sets!, derivedFrom: (older ?? newer)!.release };
@@ -147,9 +153,7 @@ export class HookCatalog {
     for (const key of Object.keys(merged) as (keyof HookSets)[]) {
       const a = new Set(older.sets![key]);
       const b = newer.sets![key];
-      merged[key] = key === 'sleepable'
-        ? [...new Set([...a, ...b])].sort()
-        : b.filter((h) => a.has(h)).sort();
+      merged[key] = key === 'sleepable' ? [...new Set([...a, ...b])].sort() : b.filter((h) => a.has(h)).sort();
     }
     return { sets: merged, derivedFrom: `${older.release} and ${newer.release}` };
   }

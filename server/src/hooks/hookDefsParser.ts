@@ -55,7 +55,10 @@ function blankComments(text: string): string {
 
 /** `defined(CONFIG_A) && defined (CONFIG_B)` -> `CONFIG_A && CONFIG_B`. */
 function normaliseCondition(expr: string): string {
-  return expr.replace(/defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)/g, (_m, a, b) => a ?? b).replace(/\s+/g, ' ').trim();
+  return expr
+    .replace(/defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)/g, (_m, a, b) => a ?? b)
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Tracks the stack of #if conditions, line by line. Conditions are cut at MAX_CONDITION_LENGTH. */
@@ -231,7 +234,10 @@ export function parseHookDefs(source: string): ParsedHeader {
       const m = e!;
       const line = lineOf(m.index);
       if (++entries > MAX_HOOK_ENTRIES) {
-        problems.add(line, `more than ${MAX_HOOK_ENTRIES} LSM_HOOK entries (a kernel's header has about 300); the rest of the file is not read`);
+        problems.add(
+          line,
+          `more than ${MAX_HOOK_ENTRIES} LSM_HOOK entries (a kernel's header has about 300); the rest of the file is not read`,
+        );
         break;
       }
       const open = m.index + m[0].length - 1;

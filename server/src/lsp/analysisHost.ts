@@ -149,7 +149,7 @@ export class AnalysisHost {
     const waiting = [...this.pending.values()];
     this.pending.clear();
     // A worker that died starting up was on no document; one that died working was on the oldest asked.
-    const blamed = started ? uri ?? waiting[0]?.entry.doc.uri : undefined;
+    const blamed = started ? (uri ?? waiting[0]?.entry.doc.uri) : undefined;
     this.log(`the analysis worker stopped${blamed ? ` on ${blamed}` : ''}: ${message}`);
     if (!started && ++this.failedStarts >= MAX_FAILED_STARTS) {
       this.giveUp(`the analysis worker could not start (${message})`, waiting);

@@ -89,13 +89,18 @@ export function runAnalysisWorker(): void {
     else waiting.push(m);
   });
   // Parser.init() keeps the first module it makes in this thread: made here first, its memory has a maximum.
-  const memory = new WebAssembly.Memory({ initial: 32 * 1048576 / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE });
-  Parser.init({ wasmMemory: memory }).then(() => createCParser()).then((parser) => {
-    // Malformed changes are logged by the server's own store, which drops them alike.
-    store = new DocumentStore(parser);
-    post({ type: 'ready' });
-    for (const m of waiting.splice(0)) handle(m);
-  }, (err) => post({ type: 'failed-to-start', message: describe(err) }));
+  const memory = new WebAssembly.Memory({ initial: (32 * 1048576) / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE });
+  Parser.init({ wasmMemory: memory })
+    .then(() => createCParser())
+    .then(
+      (parser) => {
+        // Malformed changes are logged by the server's own store, which drops them alike.
+        store = new DocumentStore(parser);
+        post({ type: 'ready' });
+        for (const m of waiting.splice(0)) handle(m);
+      },
+      (err) => post({ type: 'failed-to-start', message: describe(err) }),
+    );
 }
 
 function programSpans(result: AnalysisResult): ProgramSpan[] {

@@ -8,10 +8,7 @@ import type { HookCatalog, KernelTarget } from '../hooks/catalog';
 import type { AnalysisHost, HostAnalysis } from './analysisHost';
 import { isBpfDocument, MAX_ANALYSED_LENGTH, type DocumentStore, type OpenDocument } from './documentStore';
 
-export type DocumentAnalysis =
-  | HostAnalysis
-  | { kind: 'not-bpf' }
-  | { kind: 'too-large'; length: number };
+export type DocumentAnalysis = HostAnalysis | { kind: 'not-bpf' } | { kind: 'too-large'; length: number };
 
 export class ServerContext {
   settings: BpfLsmSettings;

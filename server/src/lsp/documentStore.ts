@@ -31,7 +31,10 @@ export class DocumentStore {
   private lastGeneration = 0;
 
   /** `log` hears about content changes that were dropped because they were malformed. */
-  constructor(private readonly parser: Parser | null = null, private readonly log: (message: string) => void = () => {}) {}
+  constructor(
+    private readonly parser: Parser | null = null,
+    private readonly log: (message: string) => void = () => {},
+  ) {}
 
   get(uri: string): OpenDocument | undefined {
     return this.docs.get(uri);
@@ -107,14 +110,16 @@ export class DocumentStore {
     const { start, end } = change.range;
     const startIndex = entry.doc.offsetAt(start);
     const startPosition = { row: start.line, column: start.character };
-    entry.tree.edit(new Edit({
-      startIndex,
-      oldEndIndex: entry.doc.offsetAt(end),
-      newEndIndex: startIndex + change.text.length,
-      startPosition,
-      oldEndPosition: { row: end.line, column: end.character },
-      newEndPosition: pointAfter(startPosition, change.text),
-    }));
+    entry.tree.edit(
+      new Edit({
+        startIndex,
+        oldEndIndex: entry.doc.offsetAt(end),
+        newEndIndex: startIndex + change.text.length,
+        startPosition,
+        oldEndPosition: { row: end.line, column: end.character },
+        newEndPosition: pointAfter(startPosition, change.text),
+      }),
+    );
   }
 
   private dropTree(entry: OpenDocument): void {

@@ -68,7 +68,9 @@ export class FramingGuard extends Transform {
 
   private dropHeader(why: string, header: Buffer): void {
     this.skipping = true;
-    this.report(`dropped a malformed message header (${why}): ${JSON.stringify(header.subarray(0, 200).toString('latin1'))}; reading on at the next Content-Length header`);
+    this.report(
+      `dropped a malformed message header (${why}): ${JSON.stringify(header.subarray(0, 200).toString('latin1'))}; reading on at the next Content-Length header`,
+    );
   }
 }
 

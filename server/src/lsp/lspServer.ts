@@ -40,7 +40,10 @@ export class BpfLspServer {
   private readonly log: Logger;
 
   /** `workerScript`: the file the analysis worker thread runs (the server's entry, see server.ts). */
-  constructor(private readonly connection: Connection, private readonly workerScript: string) {
+  constructor(
+    private readonly connection: Connection,
+    private readonly workerScript: string,
+  ) {
     this.log = createLogger(connection.console);
   }
 
@@ -49,15 +52,27 @@ export class BpfLspServer {
     c.onInitialize((params) => this.initialize(params));
     c.onInitialized(() => void this.onInitialized());
     c.onDidChangeConfiguration((change) => void this.reloadSettings(change.settings));
-    c.onDidChangeWatchedFiles((change) => this.guard('didChangeWatchedFiles', () => {
-      if (!change.changes.some((e) => isWorkspaceConfig(e.uri, this.root))) return;
-      this.report(this.readConfig());
-      this.apply(this.requested, true);
-    }, undefined));
-    c.onNotification(TARGET_KERNEL, (params) => this.guard('targetKernel', () => {
-      this.targetKernel = params.btfPath ? params : undefined;
-      this.apply(this.requested, true);
-    }, undefined));
+    c.onDidChangeWatchedFiles((change) =>
+      this.guard(
+        'didChangeWatchedFiles',
+        () => {
+          if (!change.changes.some((e) => isWorkspaceConfig(e.uri, this.root))) return;
+          this.report(this.readConfig());
+          this.apply(this.requested, true);
+        },
+        undefined,
+      ),
+    );
+    c.onNotification(TARGET_KERNEL, (params) =>
+      this.guard(
+        'targetKernel',
+        () => {
+          this.targetKernel = params.btfPath ? params : undefined;
+          this.apply(this.requested, true);
+        },
+        undefined,
+      ),
+    );
     c.onShutdown(() => {
       this.diagnostics?.dispose();
       this.ctx?.dispose();
@@ -76,7 +91,11 @@ export class BpfLspServer {
     this.requested = settings;
     // Text only here: the trees live in the analysis worker.
     const store = new DocumentStore(null, (m) => this.log.info(m));
-    const host = new AnalysisHost(this.workerScript, (m) => this.log.info(m), (entry) => store.get(entry.doc.uri) === entry);
+    const host = new AnalysisHost(
+      this.workerScript,
+      (m) => this.log.info(m),
+      (entry) => store.get(entry.doc.uri) === entry,
+    );
     this.ctx = new ServerContext(this.connection, store, catalog, host, effective, target);
     host.warm();
     this.diagnostics = new DiagnosticsFeature(this.ctx);
@@ -114,7 +133,9 @@ export class BpfLspServer {
     }
     // The config file is re-read when it changes: the client watches it for the server.
     if (this.root && workspace?.didChangeWatchedFiles?.dynamicRegistration) {
-      await this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: `**/${CONFIG_FILE_NAME}` }] });
+      await this.connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [{ globPattern: `**/${CONFIG_FILE_NAME}` }],
+      });
     }
     if (workspace?.configuration) await this.reloadSettings();
   }
@@ -163,7 +184,10 @@ export class BpfLspServer {
     if (!force && JSON.stringify(effective) === JSON.stringify(this.ctx.settings)) return;
     const k = this.targetKernel;
     // The target's BTF, when it is what fills an empty btfPath, is called by the target's name.
-    const btfLabel = k && effective.btfPath === k.btfPath && !withProjectConfig(settings, this.config).btfPath ? { label: k.label, release: k.release } : undefined;
+    const btfLabel =
+      k && effective.btfPath === k.btfPath && !withProjectConfig(settings, this.config).btfPath
+        ? { label: k.label, release: k.release }
+        : undefined;
     const { target, problems } = resolveTarget(effective, this.ctx.catalog, btfLabel);
     this.ctx.configure(effective, target);
     this.report(problems);
@@ -197,7 +221,9 @@ export class BpfLspServer {
   private failed<T>(what: string, err: unknown, fallback: T): T {
     this.log.error(`${what} failed: ${(err as Error)?.stack ?? err}`);
     const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    this.report([{ severity: 'error', message: `BPF LSM language server: handling ${what} failed (${why}); the output channel has the details.` }]);
+    this.report([
+      { severity: 'error', message: `BPF LSM language server: handling ${what} failed (${why}); the output channel has the details.` },
+    ]);
     return fallback;
   }
 }

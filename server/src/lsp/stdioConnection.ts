@@ -8,10 +8,12 @@ import { FramingGuard } from './framing';
 
 export function createStdioConnection(): Connection {
   // The guard reports only once data flows, after `connection` below exists.
-  const input = process.stdin.pipe(new FramingGuard((message) => {
-    process.stderr.write(`${message}\n`);
-    connection.console.error(message);
-  }));
+  const input = process.stdin.pipe(
+    new FramingGuard((message) => {
+      process.stderr.write(`${message}\n`);
+      connection.console.error(message);
+    }),
+  );
   const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(input), new StreamMessageWriter(process.stdout));
   const c = connection;
   console.log = console.debug = (...args: unknown[]) => c.console.log(format(...args));

@@ -17,7 +17,11 @@ export interface ResolvedTarget {
 }
 
 /** `btfLabel`: whose kernel the BTF is, when it came from the Run on Target destination, not the settings. */
-export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog, btfLabel?: { label: string; release: string }): ResolvedTarget {
+export function resolveTarget(
+  settings: BpfLsmSettings,
+  catalog: HookCatalog,
+  btfLabel?: { label: string; release: string },
+): ResolvedTarget {
   const { target, problems } = resolve(
     { kernel: settings.kernel, hookDefsPath: settings.hookDefsPath, btfPath: settings.btfPath, ...(btfLabel ? { btfLabel } : {}) },
     catalog,
@@ -28,15 +32,24 @@ export function resolveTarget(settings: BpfLsmSettings, catalog: HookCatalog, bt
       case 'hook-defs-unreadable':
         return { severity: 'error', message: `bpfLsm.hookDefsPath: cannot read ${p.path} (${p.reason}); using the bundled hook tables.` };
       case 'btf-unusable':
-        return { severity: 'error', message: `bpfLsm.btfPath: ${p.path}: ${p.reason}; using ${hookDefsRead ? settings.hookDefsPath : 'the bundled hook tables'} instead.` };
+        return {
+          severity: 'error',
+          message: `bpfLsm.btfPath: ${p.path}: ${p.reason}; using ${hookDefsRead ? settings.hookDefsPath : 'the bundled hook tables'} instead.`,
+        };
       case 'bad-kernel':
         return { severity: 'error', message: `bpfLsm.kernel: ${p.reason}. Using the newest bundled release.` };
       case 'header-errors': {
         if (p.errors.length === 0) return undefined;
-        const shown = p.errors.slice(0, 5).map((e) => `line ${e.line}: ${e.message}`).join('; ');
+        const shown = p.errors
+          .slice(0, 5)
+          .map((e) => `line ${e.line}: ${e.message}`)
+          .join('; ');
         const more = p.errors.length > 5 ? ` (and ${p.errors.length - 5} more)` : '';
         const fallback = p.used ? 'the entries that parsed are used' : 'using the bundled hook tables instead';
-        return { severity: p.used ? 'warning' : 'error', message: `${p.path} has ${p.errors.length} problem(s): ${shown}${more}; ${fallback}.` };
+        return {
+          severity: p.used ? 'warning' : 'error',
+          message: `${p.path} has ${p.errors.length} problem(s): ${shown}${more}; ${fallback}.`,
+        };
       }
     }
   };

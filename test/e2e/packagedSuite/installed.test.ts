@@ -22,10 +22,12 @@ suite(`BPF LSM Studio installed from its .vsix (${TRUSTED ? 'trusted workspace' 
     assert.equal(vscode.workspace.isTrusted, TRUSTED);
   });
 
-  test('the installed copy holds the language server and the parser\'s WASM', () => {
+  test("the installed copy holds the language server and the parser's WASM", () => {
     // What the extension loads only once a C file is open: a .vsix without them installs fine.
     const dist = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist');
-    const missing = ['extension.js', 'server.js', 'web-tree-sitter.wasm', 'tree-sitter-c.wasm'].filter((f) => !fs.existsSync(path.join(dist, f)));
+    const missing = ['extension.js', 'server.js', 'web-tree-sitter.wasm', 'tree-sitter-c.wasm'].filter(
+      (f) => !fs.existsSync(path.join(dist, f)),
+    );
     assert.deepEqual(missing, [], `missing from ${dist}`);
   });
 
@@ -35,8 +37,18 @@ suite(`BPF LSM Studio installed from its .vsix (${TRUSTED ? 'trusted workspace' 
     const editor = await open(uri);
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     // Rejects with the reason when activation failed; a language server that never answers leaves it pending.
-    await Promise.race([ext.activate(), sleep(20_000).then(() => { throw new Error('activation did not finish in 20 s'); })]);
-    const diagnostics = await waitFor('diagnostics from the installed extension', () => bpfDiagnostics(uri), (d) => d.length > 0, 20_000);
+    await Promise.race([
+      ext.activate(),
+      sleep(20_000).then(() => {
+        throw new Error('activation did not finish in 20 s');
+      }),
+    ]);
+    const diagnostics = await waitFor(
+      'diagnostics from the installed extension',
+      () => bpfDiagnostics(uri),
+      (d) => d.length > 0,
+      20_000,
+    );
     const unknownHook = diagnostics.find((d) => codeOf(d) === 'unknown-hook');
     assert.ok(unknownHook, `codes: ${diagnostics.map(codeOf).join(', ')}`);
     assert.equal(editor.document.getText(unknownHook.range), 'target_exec');

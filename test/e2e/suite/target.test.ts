@@ -30,12 +30,18 @@ suite('BPF LSM Studio in VS Code: run on the test VM', function () {
 
   test('compiles, attaches, denies the probe with EPERM and streams the trace panel', async () => {
     const { target } = await api();
-    const template = fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'bpf-templates', 'programs', 'deny-file-open.bpf.c'), 'utf8');
+    const template = fs.readFileSync(
+      path.join(__dirname, '..', '..', '..', '..', 'bpf-templates', 'programs', 'deny-file-open.bpf.c'),
+      'utf8',
+    );
     const file = path.join(dir, 'guard.bpf.c');
     fs.writeFileSync(file, template.replace(/\{\{name\}\}/g, 'e2e_guard').replace(/"lsm-secret"/g, JSON.stringify(secret)));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
     // The files first, while nothing is attached: writing the secret would be denied too.
-    const made = await vscode.commands.executeCommand<{ exitCode: number }>('bpfLsm.runProbe', `mkdir -p /tmp/e2e && echo s > /tmp/e2e/${secret} && echo o > /tmp/e2e/${secret}-other`);
+    const made = await vscode.commands.executeCommand<{ exitCode: number }>(
+      'bpfLsm.runProbe',
+      `mkdir -p /tmp/e2e && echo s > /tmp/e2e/${secret} && echo o > /tmp/e2e/${secret}-other`,
+    );
     assert.equal(made.exitCode, 0);
     const probe = `cat /tmp/e2e/${secret}`;
     await vscode.workspace.getConfiguration('bpfLsm.target').update('probeCommand', probe, vscode.ConfigurationTarget.Global);
@@ -46,10 +52,17 @@ suite('BPF LSM Studio in VS Code: run on the test VM', function () {
     assert.ok(result.bpfActive);
     assert.ok(result.probe?.denied, `probe not denied: ${result.probe?.output}`);
     assert.match(result.probe!.output, /Operation not permitted/);
-    const other = await vscode.commands.executeCommand<{ denied: boolean; exitCode: number }>('bpfLsm.runProbe', `cat /tmp/e2e/${secret}-other`);
+    const other = await vscode.commands.executeCommand<{ denied: boolean; exitCode: number }>(
+      'bpfLsm.runProbe',
+      `cat /tmp/e2e/${secret}-other`,
+    );
     assert.equal(other.exitCode, 0);
 
-    const lines = await waitFor('the trace panel to show the program', () => target.panel.visibleLines(), (l) => l.some((x) => x.includes(`e2e_guard: denied open of ${secret.slice(0, 8)}`)));
+    const lines = await waitFor(
+      'the trace panel to show the program',
+      () => target.panel.visibleLines(),
+      (l) => l.some((x) => x.includes(`e2e_guard: denied open of ${secret.slice(0, 8)}`)),
+    );
     assert.ok(lines.some((l) => /bpf_trace_printk: e2e_guard: denied open of/.test(l)));
     await screenshot('trace-panel-streaming');
 
@@ -58,14 +71,27 @@ suite('BPF LSM Studio in VS Code: run on the test VM', function () {
     assert.equal(after.exitCode, 0, 'the file opens again once detached');
   });
 
-  test('a verifier rejection lands in Problems on the program\'s line', async () => {
+  test("a verifier rejection lands in Problems on the program's line", async () => {
     const file = path.join(dir, 'rejected.bpf.c');
-    const template = fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'bpf-templates', 'programs', 'deny-file-open.bpf.c'), 'utf8');
-    fs.writeFileSync(file, template.replace(/\{\{name\}\}/g, 'e2e_bad').replace(/"lsm-secret"/g, JSON.stringify(secret)).replace('return -EPERM;', 'return 1;'));
+    const template = fs.readFileSync(
+      path.join(__dirname, '..', '..', '..', '..', 'bpf-templates', 'programs', 'deny-file-open.bpf.c'),
+      'utf8',
+    );
+    fs.writeFileSync(
+      file,
+      template
+        .replace(/\{\{name\}\}/g, 'e2e_bad')
+        .replace(/"lsm-secret"/g, JSON.stringify(secret))
+        .replace('return -EPERM;', 'return 1;'),
+    );
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc);
     await vscode.commands.executeCommand('bpfLsm.runOnTarget');
-    const verifier = await waitFor('a verifier diagnostic', () => vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'verifier'), (d) => d.length > 0);
+    const verifier = await waitFor(
+      'a verifier diagnostic',
+      () => vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'verifier'),
+      (d) => d.length > 0,
+    );
     assert.match(verifier[0].message, /The kernel refused e2e_bad_file_open/);
     assert.match(doc.lineAt(verifier[0].range.start.line).text, /BPF_PROG\(e2e_bad_file_open/);
   });

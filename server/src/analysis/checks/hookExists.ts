@@ -29,27 +29,33 @@ export function checkHookExists(ctx: ProgramContext): Finding[] {
     const last = releases[releases.length - 1];
     const lastOfAll = all[all.length - 1];
     // Bundled tables are a sample of releases: name them, never claim when a hook first appeared upstream.
-    const history = last === lastOfAll
-      ? `the bundled tables have it from ${first} on (${describeReleases(releases, all)})`
-      : `of the bundled tables only ${describeReleases(releases, all)} have it`;
-    return [{
-      code: 'hook-not-in-kernel',
-      severity: 'error',
-      range,
-      message: `LSM hook '${program.hook}' does not exist in kernel ${target.release}: ${history}. ` +
-        `Target a kernel that has it, or use another hook.`,
-    }];
+    const history =
+      last === lastOfAll
+        ? `the bundled tables have it from ${first} on (${describeReleases(releases, all)})`
+        : `of the bundled tables only ${describeReleases(releases, all)} have it`;
+    return [
+      {
+        code: 'hook-not-in-kernel',
+        severity: 'error',
+        range,
+        message:
+          `LSM hook '${program.hook}' does not exist in kernel ${target.release}: ${history}. ` +
+          `Target a kernel that has it, or use another hook.`,
+      },
+    ];
   }
   const { names, preferred } = candidatesFor(target, catalog);
   const suggestions = suggestHooks(program.hook, names, preferred);
   const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : '';
-  return [{
-    code: 'unknown-hook',
-    severity: 'error',
-    range,
-    message: `'${program.hook}' is not an LSM hook in any kernel release (${describeTableSource(target.source)}).${hint}`,
-    fixes: program.hookEditable
-      ? suggestions.map((s, i) => ({ title: `Change hook to '${s}'`, edits: [{ range, newText: s }], preferred: i === 0 }))
-      : undefined,
-  }];
+  return [
+    {
+      code: 'unknown-hook',
+      severity: 'error',
+      range,
+      message: `'${program.hook}' is not an LSM hook in any kernel release (${describeTableSource(target.source)}).${hint}`,
+      fixes: program.hookEditable
+        ? suggestions.map((s, i) => ({ title: `Change hook to '${s}'`, edits: [{ range, newText: s }], preferred: i === 0 }))
+        : undefined,
+    },
+  ];
 }

@@ -12,12 +12,14 @@ export function checkDisabledHook(ctx: ProgramContext): Finding[] {
   const where = upstream
     ? `in kernel ${target.release} (bpf_lsm_disabled_hooks)`
     : `in ${target.release} stable kernels that received the disabled-hook list (Debian's do), though ${target.release} itself loaded it`;
-  return [{
-    code: 'disabled-hook',
-    severity: 'error',
-    range: model.index.range(program.hookStart, program.hookEnd),
-    message: `BPF LSM refuses to attach to '${program.hook}' ${where}: loading fails ("points to disabled hook"). Use another hook.`,
-  }];
+  return [
+    {
+      code: 'disabled-hook',
+      severity: 'error',
+      range: model.index.range(program.hookStart, program.hookEnd),
+      message: `BPF LSM refuses to attach to '${program.hook}' ${where}: loading fails ("points to disabled hook"). Use another hook.`,
+    },
+  ];
 }
 
 export function checkSleepable(ctx: ProgramContext): Finding[] {
@@ -26,30 +28,37 @@ export function checkSleepable(ctx: ProgramContext): Finding[] {
   const hookRange = model.index.range(program.hookStart, program.hookEnd);
   const prefixStart = program.hookStart - 'lsm.s/'.length;
   const fixes = program.hookEditable
-    ? [{
-      title: 'Make the program non-sleepable (lsm/)',
-      edits: [{ range: model.index.range(prefixStart, program.hookStart), newText: 'lsm/' }],
-      preferred: true,
-    }]
+    ? [
+        {
+          title: 'Make the program non-sleepable (lsm/)',
+          edits: [{ range: model.index.range(prefixStart, program.hookStart), newText: 'lsm/' }],
+          preferred: true,
+        },
+      ]
     : undefined;
   if (!kernelRules.hasSleepable(target.version)) {
-    return [{
+    return [
+      {
+        code: 'not-sleepable',
+        severity: 'error',
+        range: hookRange,
+        message: `Kernel ${target.release} has no sleepable LSM programs (they arrived in 5.11); use SEC("lsm/${program.hook}").`,
+        fixes,
+      },
+    ];
+  }
+  if (target.sets.sleepable.includes(program.hook)) return [];
+  return [
+    {
       code: 'not-sleepable',
       severity: 'error',
       range: hookRange,
-      message: `Kernel ${target.release} has no sleepable LSM programs (they arrived in 5.11); use SEC("lsm/${program.hook}").`,
+      message:
+        `'${program.hook}' is not a sleepable hook in kernel ${target.release} (sleepable_lsm_hooks), so an lsm.s/ ` +
+        `program on it is rejected at load. Use SEC("lsm/${program.hook}") and no sleepable helpers.`,
       fixes,
-    }];
-  }
-  if (target.sets.sleepable.includes(program.hook)) return [];
-  return [{
-    code: 'not-sleepable',
-    severity: 'error',
-    range: hookRange,
-    message: `'${program.hook}' is not a sleepable hook in kernel ${target.release} (sleepable_lsm_hooks), so an lsm.s/ ` +
-      `program on it is rejected at load. Use SEC("lsm/${program.hook}") and no sleepable helpers.`,
-    fixes,
-  }];
+    },
+  ];
 }
 
 export function checkSectionSupported(ctx: ProgramContext): Finding[] {
@@ -57,20 +66,24 @@ export function checkSectionSupported(ctx: ProgramContext): Finding[] {
   if (program.kind !== 'lsm_cgroup') return [];
   const range = model.index.range(program.hookStart, program.hookEnd);
   if (!kernelRules.hasLsmCgroup(target.version)) {
-    return [{
-      code: 'unsupported-section',
-      severity: 'error',
-      range,
-      message: `Kernel ${target.release} has no lsm_cgroup programs (BPF_LSM_CGROUP arrived in 6.0).`,
-    }];
+    return [
+      {
+        code: 'unsupported-section',
+        severity: 'error',
+        range,
+        message: `Kernel ${target.release} has no lsm_cgroup programs (BPF_LSM_CGROUP arrived in 6.0).`,
+      },
+    ];
   }
   if (ctx.hook?.ret === 'void') {
-    return [{
-      code: 'unsupported-section',
-      severity: 'error',
-      range,
-      message: `'${program.hook}' returns void: lsm_cgroup programs attach only to hooks that return a verdict.`,
-    }];
+    return [
+      {
+        code: 'unsupported-section',
+        severity: 'error',
+        range,
+        message: `'${program.hook}' returns void: lsm_cgroup programs attach only to hooks that return a verdict.`,
+      },
+    ];
   }
   return [];
 }

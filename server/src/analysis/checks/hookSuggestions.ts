@@ -2,23 +2,25 @@
 import { distance } from 'fastest-levenshtein';
 
 /** Words people use for what the kernel names otherwise (exec is `bprm`, mount is `sb_...`). */
-const SYNONYMS: ReadonlyMap<string, string[]> = new Map(Object.entries({
-  exec: ['bprm'],
-  execve: ['bprm', 'exec'],
-  execute: ['bprm', 'exec'],
-  program: ['bprm'],
-  mount: ['sb'],
-  umount: ['sb'],
-  delete: ['unlink', 'rmdir'],
-  remove: ['unlink', 'rmdir'],
-  connect: ['socket'],
-  bind: ['socket'],
-  chmod: ['setattr'],
-  chown: ['setattr'],
-  sock: ['socket'],
-  process: ['task'],
-  fork: ['task_alloc'],
-}));
+const SYNONYMS: ReadonlyMap<string, string[]> = new Map(
+  Object.entries({
+    exec: ['bprm'],
+    execve: ['bprm', 'exec'],
+    execute: ['bprm', 'exec'],
+    program: ['bprm'],
+    mount: ['sb'],
+    umount: ['sb'],
+    delete: ['unlink', 'rmdir'],
+    remove: ['unlink', 'rmdir'],
+    connect: ['socket'],
+    bind: ['socket'],
+    chmod: ['setattr'],
+    chown: ['setattr'],
+    sock: ['socket'],
+    process: ['task'],
+    fork: ['task_alloc'],
+  }),
+);
 
 /**
  * Hook names are under 40 characters: a longer string is no misspelling of one, and comparing it with
@@ -30,7 +32,10 @@ const MAX_NAME_LENGTH = 100;
 const WEAK_WORDS = new Set(['security', 'alloc', 'free', 'get', 'set', 'post', 'pre', 'lsm', 'hook', 'check']);
 
 function words(name: string): string[] {
-  return name.toLowerCase().split(/[_\W]+/).filter((w) => w.length >= 3);
+  return name
+    .toLowerCase()
+    .split(/[_\W]+/)
+    .filter((w) => w.length >= 3);
 }
 
 /** Nearest hooks to `name`; hooks of the target kernel (`preferred`) rank before other releases' hooks. */
@@ -51,8 +56,13 @@ export function suggestHooks(name: string, candidates: Iterable<string>, preferr
     const typo = d <= maxTypo;
     if (typo || shared > 0) scored.push({ hook, typo, shared, d, here: preferred.has(hook) });
   }
-  scored.sort((a, b) =>
-    Number(b.here) - Number(a.here) || Number(b.typo) - Number(a.typo) || b.shared - a.shared || a.d - b.d ||
-    a.hook.localeCompare(b.hook));
+  scored.sort(
+    (a, b) =>
+      Number(b.here) - Number(a.here) ||
+      Number(b.typo) - Number(a.typo) ||
+      b.shared - a.shared ||
+      a.d - b.d ||
+      a.hook.localeCompare(b.hook),
+  );
   return scored.slice(0, limit).map((s) => s.hook);
 }

@@ -12,18 +12,23 @@ export function checkLicense(model: FileModel): Finding[] {
     const end = model.index.position(model.text.length);
     const eol = model.index.eol;
     const newline = /[\r\n]$/.test(model.text) || model.text.length === 0 ? '' : eol;
-    return [{
-      code: 'license',
-      severity: 'error',
-      range: model.index.range(first.start, first.sectionEnd),
-      message: 'This file has LSM programs but no SEC("license"): the kernel refuses LSM programs without a ' +
-        'GPL-compatible licence. Add char LICENSE[] SEC("license") = "GPL";',
-      fixes: [{
-        title: 'Add a GPL licence',
-        edits: [{ range: { start: end, end }, newText: `${newline}${eol}char LICENSE[] SEC("license") = "GPL";${eol}` }],
-        preferred: true,
-      }],
-    }];
+    return [
+      {
+        code: 'license',
+        severity: 'error',
+        range: model.index.range(first.start, first.sectionEnd),
+        message:
+          'This file has LSM programs but no SEC("license"): the kernel refuses LSM programs without a ' +
+          'GPL-compatible licence. Add char LICENSE[] SEC("license") = "GPL";',
+        fixes: [
+          {
+            title: 'Add a GPL licence',
+            edits: [{ range: { start: end, end }, newText: `${newline}${eol}char LICENSE[] SEC("license") = "GPL";${eol}` }],
+            preferred: true,
+          },
+        ],
+      },
+    ];
   }
   const findings: Finding[] = [];
   for (const license of model.licenses) {
@@ -34,7 +39,8 @@ export function checkLicense(model: FileModel): Finding[] {
       code: 'license',
       severity: 'error',
       range,
-      message: `Licence "${license.value}" is not GPL-compatible: the kernel refuses to load LSM programs with it. ` +
+      message:
+        `Licence "${license.value}" is not GPL-compatible: the kernel refuses to load LSM programs with it. ` +
         `Use one of ${[...GPL_COMPATIBLE].map((l) => `"${l}"`).join(', ')}.`,
       fixes: [{ title: `Use "${replacement}"`, edits: [{ range, newText: `"${replacement}"` }], preferred: true }],
     });

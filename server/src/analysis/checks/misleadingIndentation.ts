@@ -30,24 +30,27 @@ export function checkMisleadingIndentation(ctx: ProgramContext): Finding[] {
     if (model.index.indentAt(next.startIndex) !== model.index.indentAt(body.startIndex)) continue;
     const keyword = stmt.type.replace('_statement', '');
     const denies = next.type === 'return_statement' && isDeny(returnValue(next), ctx);
-    const effect = denies
-      ? ` It returns ${returnValue(next)!.text} every time, so the program denies every ${program.hook} call.`
-      : '';
+    const effect = denies ? ` It returns ${returnValue(next)!.text} every time, so the program denies every ${program.hook} call.` : '';
     const indent = model.index.indentAt(stmt.startIndex);
     findings.push({
       code: 'misleading-indentation',
       severity: 'warning',
       range: model.index.range(next.startIndex, next.endIndex),
-      message: `This statement is indented as if it belonged to the unbraced '${keyword}' on line ${headPos.line + 1}, ` +
+      message:
+        `This statement is indented as if it belonged to the unbraced '${keyword}' on line ${headPos.line + 1}, ` +
         `but only the first statement does: it runs unconditionally.${effect} Add braces.`,
-      fixes: [{
-        title: `Put both statements in braces under the '${keyword}'`,
-        edits: [{
-          range: model.index.range(body.startIndex, next.endIndex),
-          newText: bracedBlock(model, body, next, model.index.indentAt(body.startIndex), indent),
-        }],
-        preferred: true,
-      }],
+      fixes: [
+        {
+          title: `Put both statements in braces under the '${keyword}'`,
+          edits: [
+            {
+              range: model.index.range(body.startIndex, next.endIndex),
+              newText: bracedBlock(model, body, next, model.index.indentAt(body.startIndex), indent),
+            },
+          ],
+          preferred: true,
+        },
+      ],
     });
   }
   return findings;
@@ -61,7 +64,10 @@ function isDeny(value: Node | null, ctx: ProgramContext): boolean {
 
 /** `{ first; <comments between> second; }` laid out in the file's indentation and line ends. */
 function bracedBlock(model: FileModel, first: Node, second: Node, inner: string, outer: string): string {
-  const { text, index: { eol } } = model;
+  const {
+    text,
+    index: { eol },
+  } = model;
   const between = text.slice(first.endIndex, second.startIndex).trim();
   const middle = between ? `${eol}${inner}${between}` : '';
   const textOf = (n: Node) => text.slice(n.startIndex, n.endIndex);

@@ -71,7 +71,10 @@ class PassthroughWalk {
   offending: Node | null = null;
   private labelled: Map<string, Node> | undefined;
 
-  constructor(private readonly body: Node, private readonly ret: string) {}
+  constructor(
+    private readonly body: Node,
+    private readonly ret: string,
+  ) {}
 
   private label(name: string): Node | null {
     this.labelled ??= labels(this.body);
@@ -154,7 +157,11 @@ class PassthroughWalk {
         return push([children(stmt).find((c) => c.type !== 'statement_identifier')], 'any', false);
       default:
         // Loops, switch, do: a guard inside them does not cover what follows; still look for returns.
-        return push(children(stmt).filter((s) => /statement$|^else_clause$|^case_statement$/.test(s.type)), 'none', false);
+        return push(
+          children(stmt).filter((s) => /statement$|^else_clause$|^case_statement$/.test(s.type)),
+          'none',
+          false,
+        );
     }
   }
 }
@@ -169,15 +176,18 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
     const edits = [rewriteArgsEdit(model, program, hook, true)];
     const guard = insertPassthroughEdit(model, program);
     if (guard) edits.push(guard);
-    return [{
-      code: 'missing-ret-passthrough',
-      severity: 'warning',
-      range: model.index.range(program.macroStart, program.paramsEnd + 1),
-      message: `${program.name} does not take 'int ret', the verdict of the program before it on ${hook.name}, so it ` +
-        `cannot pass a denial on. Declare BPF_PROG(${[program.name, ...programArgs(hook, 'int')].join(', ')}) and start with ` +
-        `'if (ret != 0) return ret;'.`,
-      fixes: [{ title: "Add 'int ret' and return it when non-zero", edits, preferred: true }],
-    }];
+    return [
+      {
+        code: 'missing-ret-passthrough',
+        severity: 'warning',
+        range: model.index.range(program.macroStart, program.paramsEnd + 1),
+        message:
+          `${program.name} does not take 'int ret', the verdict of the program before it on ${hook.name}, so it ` +
+          `cannot pass a denial on. Declare BPF_PROG(${[program.name, ...programArgs(hook, 'int')].join(', ')}) and start with ` +
+          `'if (ret != 0) return ret;'.`,
+        fixes: [{ title: "Add 'int ret' and return it when non-zero", edits, preferred: true }],
+      },
+    ];
   }
   // A non-integer in the ret slot is signature-mismatch's to report.
   if (!program.body || !isIntegerScalar(retParam.decl)) return [];
@@ -186,12 +196,15 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
   walk.walk(program.body);
   if (!walk.offending) return [];
   const guard = insertPassthroughEdit(model, program, ret);
-  return [{
-    code: 'missing-ret-passthrough',
-    severity: 'warning',
-    range: model.index.range(walk.offending.startIndex, walk.offending.endIndex),
-    message: `This return can run while '${ret}' is non-zero, replacing an earlier program's denial. ` +
-      `Start ${program.name} with 'if (${ret} != 0) return ${ret};'.`,
-    fixes: guard ? [{ title: `Insert 'if (${ret} != 0) return ${ret};'`, edits: [guard], preferred: true }] : undefined,
-  }];
+  return [
+    {
+      code: 'missing-ret-passthrough',
+      severity: 'warning',
+      range: model.index.range(walk.offending.startIndex, walk.offending.endIndex),
+      message:
+        `This return can run while '${ret}' is non-zero, replacing an earlier program's denial. ` +
+        `Start ${program.name} with 'if (${ret} != 0) return ${ret};'.`,
+      fixes: guard ? [{ title: `Insert 'if (${ret} != 0) return ${ret};'`, edits: [guard], preferred: true }] : undefined,
+    },
+  ];
 }

@@ -34,46 +34,68 @@ type Run = { scope: 'program'; run: ProgramCheck } | { scope: 'file'; run: (mode
 /** In the order the checks run in, and the order of the READMEs' tables. */
 const CHECKS = [
   {
-    name: 'unknown-hook', scope: 'program', run: checkHookExists,
+    name: 'unknown-hook',
+    scope: 'program',
+    run: checkHookExists,
     codes: {
       'unknown-hook': { severity: 'error', summary: 'a hook no kernel has (`lsm/target_exec`), with the nearest real hooks' },
       'hook-not-in-kernel': { severity: 'error', summary: 'a hook the chosen kernel lacks, and the bundled releases that have it' },
     },
   },
   {
-    name: 'disabled-hook', scope: 'program', run: checkDisabledHook,
+    name: 'disabled-hook',
+    scope: 'program',
+    run: checkDisabledHook,
     codes: {
       'disabled-hook': { severity: 'error', summary: 'hooks BPF LSM refuses (including the stable-kernel backports of that list)' },
     },
   },
   {
-    name: 'not-sleepable', scope: 'program', run: checkSleepable,
+    name: 'not-sleepable',
+    scope: 'program',
+    run: checkSleepable,
     codes: { 'not-sleepable': { severity: 'error', summary: '`lsm.s/` on a hook that may not sleep' } },
   },
   {
-    name: 'unsupported-section', scope: 'program', run: checkSectionSupported,
+    name: 'unsupported-section',
+    scope: 'program',
+    run: checkSectionSupported,
     codes: { 'unsupported-section': { severity: 'error', summary: '`lsm_cgroup/` before 6.0, or on a void hook' } },
   },
   {
-    name: 'wrong-macro', scope: 'program', run: checkMacro,
+    name: 'wrong-macro',
+    scope: 'program',
+    run: checkMacro,
     codes: {
-      'wrong-macro': { severity: 'error', summary: '`BPF_KPROBE`/`BPF_KRETPROBE` on an LSM program (the verifier refuses its context reads)' },
+      'wrong-macro': {
+        severity: 'error',
+        summary: '`BPF_KPROBE`/`BPF_KRETPROBE` on an LSM program (the verifier refuses its context reads)',
+      },
     },
   },
   {
-    name: 'signature-mismatch', scope: 'program', run: checkSignature,
+    name: 'signature-mismatch',
+    scope: 'program',
+    run: checkSignature,
     codes: {
       'signature-mismatch': { severity: 'error', summary: "`BPF_PROG` arguments that do not match the hook's prototype in that release" },
     },
   },
   {
-    name: 'missing-ret-passthrough', scope: 'program', run: checkPassthrough,
+    name: 'missing-ret-passthrough',
+    scope: 'program',
+    run: checkPassthrough,
     codes: {
-      'missing-ret-passthrough': { severity: 'warning', summary: "a program that can override an earlier program's denial (`if (ret != 0) return ret;`)" },
+      'missing-ret-passthrough': {
+        severity: 'warning',
+        summary: "a program that can override an earlier program's denial (`if (ret != 0) return ret;`)",
+      },
     },
   },
   {
-    name: 'return-out-of-range', scope: 'program', run: checkReturnRange,
+    name: 'return-out-of-range',
+    scope: 'program',
+    run: checkReturnRange,
     codes: {
       'return-out-of-range': {
         severity: 'error',
@@ -83,13 +105,17 @@ const CHECKS = [
     },
   },
   {
-    name: 'misleading-indentation', scope: 'program', run: checkMisleadingIndentation,
+    name: 'misleading-indentation',
+    scope: 'program',
+    run: checkMisleadingIndentation,
     codes: {
       'misleading-indentation': { severity: 'warning', summary: 'an unbraced `if` whose indented second statement runs every time' },
     },
   },
   {
-    name: 'license', scope: 'file', run: checkLicense,
+    name: 'license',
+    scope: 'file',
+    run: checkLicense,
     codes: { license: { severity: 'error', summary: 'no `SEC("license")`, or one that is not GPL-compatible' } },
   },
 ] as const satisfies readonly ({ name: string; codes: Record<string, CodeInfo> } & Run)[];
@@ -99,9 +125,7 @@ export type CheckCode = CodesOf<(typeof CHECKS)[number]>;
 type CodesOf<E> = E extends { codes: infer C } ? keyof C & string : never;
 
 /** Every finding code with what it means, in the READMEs' order. */
-export const CODES: ReadonlyMap<CheckCode, CodeInfo> = new Map(
-  CHECKS.flatMap((c) => Object.entries(c.codes) as [CheckCode, CodeInfo][]),
-);
+export const CODES: ReadonlyMap<CheckCode, CodeInfo> = new Map(CHECKS.flatMap((c) => Object.entries(c.codes) as [CheckCode, CodeInfo][]));
 
 export const CHECK_CODES: readonly CheckCode[] = [...CODES.keys()];
 
@@ -140,4 +164,6 @@ function entry<R>(c: (typeof CHECKS)[number], run: R): CheckEntry<R> {
 export const PROGRAM_CHECKS: CheckEntry<ProgramCheck>[] = CHECKS.flatMap((c) => (c.scope === 'program' ? [entry(c, c.run)] : []));
 
 /** Checks run once per file. */
-export const FILE_CHECKS: CheckEntry<(model: FileModel) => Finding[]>[] = CHECKS.flatMap((c) => (c.scope === 'file' ? [entry(c, c.run)] : []));
+export const FILE_CHECKS: CheckEntry<(model: FileModel) => Finding[]>[] = CHECKS.flatMap((c) =>
+  c.scope === 'file' ? [entry(c, c.run)] : [],
+);

@@ -27,30 +27,42 @@ export function checkSignature(ctx: ProgramContext): Finding[] {
     if (i >= maxArgs) {
       if (i === maxArgs) {
         const last = program.params[program.params.length - 1];
-        const extra = retSlot >= 0 ? `${hook.args.length} argument(s) and the trailing int ret` : `${hook.args.length} argument(s) and no ret (it returns void)`;
+        const extra =
+          retSlot >= 0
+            ? `${hook.args.length} argument(s) and the trailing int ret`
+            : `${hook.args.length} argument(s) and no ret (it returns void)`;
         report(param.start, last.end, `Too many arguments: ${hook.name} passes ${extra} in ${target.release}; ${prototype}.`);
       }
       return;
     }
     if (i === retSlot) {
       if (!isIntegerScalar(param.decl)) {
-        report(param.start, param.end,
+        report(
+          param.start,
+          param.end,
           `${position} is where BPF LSM passes the previous verdict (int ret) for ${hook.name}, but it is declared ` +
-          `'${param.text}': it would read the verdict as ${param.decl.pointer ? 'a pointer' : 'this type'}. ${prototype}.`);
+            `'${param.text}': it would read the verdict as ${param.decl.pointer ? 'a pointer' : 'this type'}. ${prototype}.`,
+        );
       }
       return;
     }
     const theirs = hook.args[i];
     if (param.decl.name === 'ret') {
-      report(param.start, param.end,
+      report(
+        param.start,
+        param.end,
         `'ret' is ${position}, but in ${target.release} ${hook.name} passes '${formatParam(theirs.type, theirs.name)}' there; ` +
-        `${retSlot >= 0 ? `the previous verdict is argument ${retSlot + 1}` : 'no verdict is passed (the hook returns void)'}. ${prototype}.`);
+          `${retSlot >= 0 ? `the previous verdict is argument ${retSlot + 1}` : 'no verdict is passed (the hook returns void)'}. ${prototype}.`,
+      );
       return;
     }
     const problem = argumentProblem(param.decl, parseParam(formatParam(theirs.type, theirs.name)));
     if (problem) {
-      report(param.start, param.end,
-        `${position} '${param.text}' is ${problem}: ${hook.name} passes '${formatParam(theirs.type, theirs.name)}' in ${target.release}.`);
+      report(
+        param.start,
+        param.end,
+        `${position} '${param.text}' is ${problem}: ${hook.name} passes '${formatParam(theirs.type, theirs.name)}' in ${target.release}.`,
+      );
     }
   });
   return findings;

@@ -89,14 +89,16 @@ function argumentItems(
   const args = programArgs(facts.def, kind === 'lsm_cgroup' ? 'void' : facts.returns);
   if (args.length === 0) return [];
   const snippet = args.map((a, i) => `\${${i + 1}:${a.replace(/[$}\\]/g, '\\$&')}}`).join(', ');
-  return [{
-    label: args.join(', '),
-    kind: CompletionItemKind.Snippet,
-    detail: `${hook}'s arguments in kernel ${ctx.target.release}`,
-    documentation: prototypeOf(facts.def),
-    insertTextFormat: InsertTextFormat.Snippet,
-    textEdit: { range, newText: `, ${snippet}` },
-    filterText: `, ${args.join(', ')}`,
-    preselect: true,
-  }];
+  return [
+    {
+      label: args.join(', '),
+      kind: CompletionItemKind.Snippet,
+      detail: `${hook}'s arguments in kernel ${ctx.target.release}`,
+      documentation: prototypeOf(facts.def),
+      insertTextFormat: InsertTextFormat.Snippet,
+      textEdit: { range, newText: `, ${snippet}` },
+      filterText: `, ${args.join(', ')}`,
+      preselect: true,
+    },
+  ];
 }

@@ -26,10 +26,13 @@ export class DiagnosticsFeature {
   schedule(uri: string, immediately = false): void {
     clearTimeout(this.timers.get(uri));
     const delay = immediately ? 0 : this.ctx.settings.debounceMs;
-    this.timers.set(uri, setTimeout(() => {
-      this.timers.delete(uri);
-      void this.run(uri);
-    }, delay));
+    this.timers.set(
+      uri,
+      setTimeout(() => {
+        this.timers.delete(uri);
+        void this.run(uri);
+      }, delay),
+    );
   }
 
   scheduleAll(): void {
@@ -61,7 +64,9 @@ export class DiagnosticsFeature {
     } catch (err) {
       // Never let one document's failure linger as stale diagnostics, or pass unseen.
       this.ctx.connection.console.error(`analysis of ${uri} failed: ${(err as Error)?.stack ?? err}`);
-      diagnostics = [this.problem(uri, 'analysis', `BPF LSM analysis failed on this file (${describe(err)}); no findings could be computed.`)];
+      diagnostics = [
+        this.problem(uri, 'analysis', `BPF LSM analysis failed on this file (${describe(err)}); no findings could be computed.`),
+      ];
     }
     if (this.runs.get(uri) !== run) return;
     // Plain C files get nothing from us, unless they showed our diagnostics before (then they are cleared).
@@ -83,21 +88,45 @@ export class DiagnosticsFeature {
         const diagnostics = analysis.findings.map(toDiagnostic);
         for (const f of analysis.failures) {
           const where = f.program ? `on program '${f.program}'` : 'on this file';
-          diagnostics.push(this.problem(uri, `check ${f.check}`, `The BPF LSM check '${f.check}' failed ${where} (${f.message}); its findings are missing, the other checks' are shown.`));
+          diagnostics.push(
+            this.problem(
+              uri,
+              `check ${f.check}`,
+              `The BPF LSM check '${f.check}' failed ${where} (${f.message}); its findings are missing, the other checks' are shown.`,
+            ),
+          );
         }
         return diagnostics;
       }
       case 'failed':
-        return [this.problem(uri, 'analysis', `BPF LSM analysis failed on this file (${analysis.message}); no findings could be computed.`)];
+        return [
+          this.problem(uri, 'analysis', `BPF LSM analysis failed on this file (${analysis.message}); no findings could be computed.`),
+        ];
       case 'parser-crashed':
-        return [this.problem(uri, 'parser', `The C parser failed on this file (${analysis.message}); BPF LSM diagnostics resume when it changes.`)];
+        return [
+          this.problem(
+            uri,
+            'parser',
+            `The C parser failed on this file (${analysis.message}); BPF LSM diagnostics resume when it changes.`,
+          ),
+        ];
       case 'unavailable':
-        return [this.problem(uri, 'unavailable', `BPF LSM analysis is unavailable: ${analysis.message}. Try BPF LSM: Restart Language Server.`)];
+        return [
+          this.problem(uri, 'unavailable', `BPF LSM analysis is unavailable: ${analysis.message}. Try BPF LSM: Restart Language Server.`),
+        ];
       case 'too-large':
         // Two decimals near the limit, so a size just over it does not read as equal to it.
-        return [notice(`File too large for BPF LSM analysis (${(analysis.length / MB).toFixed(analysis.length < 10 * MB ? 2 : 1)} MB; the limit is ${MAX_ANALYSED_LENGTH / MB} MB).`)];
+        return [
+          notice(
+            `File too large for BPF LSM analysis (${(analysis.length / MB).toFixed(analysis.length < 10 * MB ? 2 : 1)} MB; the limit is ${MAX_ANALYSED_LENGTH / MB} MB).`,
+          ),
+        ];
       case 'parse-gave-up':
-        return [notice("BPF LSM analysis gave up parsing this file (it needs more than the parser's work limit); diagnostics are paused until it changes.")];
+        return [
+          notice(
+            "BPF LSM analysis gave up parsing this file (it needs more than the parser's work limit); diagnostics are paused until it changes.",
+          ),
+        ];
       case 'not-bpf':
         return null;
     }

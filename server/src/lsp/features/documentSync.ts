@@ -6,32 +6,53 @@ import type { DiagnosticsFeature } from './diagnostics';
 import type { Feature, Guard } from './feature';
 
 export class DocumentSyncFeature implements Feature {
-  constructor(private readonly ctx: ServerContext, private readonly diagnostics: DiagnosticsFeature) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly diagnostics: DiagnosticsFeature,
+  ) {}
 
   register(connection: Connection, capabilities: ServerCapabilities, _client: unknown, guard: Guard): void {
     capabilities.textDocumentSync = { openClose: true, change: TextDocumentSyncKind.Incremental };
     const { ctx, diagnostics } = this;
     // Parameters are read inside guard(): a malformed notification must reach it too.
-    connection.onDidOpenTextDocument((params) => guard('didOpen', () => {
-      const d = params.textDocument;
-      if (typeof d?.uri !== 'string' || typeof d.text !== 'string') throw new TypeError('didOpen without a document uri and text');
-      // A second didOpen replaces the document: new text, new tree, no cached results.
-      ctx.forget(d.uri);
-      ctx.store.open(d.uri, d.languageId, d.version, d.text);
-      diagnostics.schedule(d.uri, true);
-    }, undefined));
-    connection.onDidChangeTextDocument((params) => guard('didChange', () => {
-      const { textDocument, contentChanges } = params;
-      const changes = Array.isArray(contentChanges) ? contentChanges : [];
-      if (!ctx.store.change(textDocument.uri, textDocument.version, changes)) return;
-      ctx.changed(textDocument.uri, textDocument.version, changes);
-      diagnostics.schedule(textDocument.uri);
-    }, undefined));
-    connection.onDidCloseTextDocument((params) => guard('didClose', () => {
-      const { textDocument } = params;
-      ctx.store.close(textDocument.uri);
-      ctx.forget(textDocument.uri);
-      diagnostics.clear(textDocument.uri);
-    }, undefined));
+    connection.onDidOpenTextDocument((params) =>
+      guard(
+        'didOpen',
+        () => {
+          const d = params.textDocument;
+          if (typeof d?.uri !== 'string' || typeof d.text !== 'string') throw new TypeError('didOpen without a document uri and text');
+          // A second didOpen replaces the document: new text, new tree, no cached results.
+          ctx.forget(d.uri);
+          ctx.store.open(d.uri, d.languageId, d.version, d.text);
+          diagnostics.schedule(d.uri, true);
+        },
+        undefined,
+      ),
+    );
+    connection.onDidChangeTextDocument((params) =>
+      guard(
+        'didChange',
+        () => {
+          const { textDocument, contentChanges } = params;
+          const changes = Array.isArray(contentChanges) ? contentChanges : [];
+          if (!ctx.store.change(textDocument.uri, textDocument.version, changes)) return;
+          ctx.changed(textDocument.uri, textDocument.version, changes);
+          diagnostics.schedule(textDocument.uri);
+        },
+        undefined,
+      ),
+    );
+    connection.onDidCloseTextDocument((params) =>
+      guard(
+        'didClose',
+        () => {
+          const { textDocument } = params;
+          ctx.store.close(textDocument.uri);
+          ctx.forget(textDocument.uri);
+          diagnostics.clear(textDocument.uri);
+        },
+        undefined,
+      ),
+    );
   }
 }

@@ -9,7 +9,10 @@ import type { Feature, Guard } from './feature';
 import type { ProgramSpan } from '../workerProtocol';
 
 const RETURNS = new Map<string, string>([
-  ['int', 'int: return 0 to allow, a negative errno (-EPERM) to deny; the verdict of the program before this one arrives as the trailing `int ret`, give it back when non-zero'],
+  [
+    'int',
+    'int: return 0 to allow, a negative errno (-EPERM) to deny; the verdict of the program before this one arrives as the trailing `int ret`, give it back when non-zero',
+  ],
   ['bool', 'bool: return 0 or 1 (a bool hook: the kernel rejects other values)'],
   ['void', 'void: the return value is ignored (observe only); no `ret` argument'],
 ]);
@@ -46,9 +49,10 @@ function describe(ctx: ServerContext, facts: HookFacts, program: ProgramSpan): s
   const all = catalog.releases.map((r) => r.release);
   const where = `kernel ${target.release}, ${target.source.kind === 'bundled' ? 'bundled hook table' : describeTableSource(target.source)}`;
   if (!facts.def) {
-    const history = facts.releases.length > 0
-      ? `Not in ${target.release}; present in ${describeReleases(facts.releases, all)}.`
-      : 'Not an LSM hook in any bundled release.';
+    const history =
+      facts.releases.length > 0
+        ? `Not in ${target.release}; present in ${describeReleases(facts.releases, all)}.`
+        : 'Not an LSM hook in any bundled release.';
     return `**${facts.name}** (${where})\n\n${history}`;
   }
   const lines = [
