@@ -34,7 +34,7 @@ function lint(...args: string[]) {
 /** What readBoundedFile throws for `file`, read in a child (a FIFO open would block this process). */
 function refusalInChild(file: string, limit: string): string {
   const r = inChild(`
-    const m = require(${JSON.stringify(path.join(SERVER_SRC, 'hooks', 'boundedRead'))});
+    const m = require(${JSON.stringify(path.join(SERVER_SRC, 'ctext', 'boundedRead'))});
     const s = require(${JSON.stringify(path.join(SERVER_SRC, 'analysis', 'sourceFile'))});
     try { m.readBoundedFile(${JSON.stringify(file)}, m.${limit} ?? s.${limit}); console.log('read it'); }
     catch (e) { console.log((e instanceof m.InputFileError ? '' : 'not InputFileError: ') + e.message); }`);
