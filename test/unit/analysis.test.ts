@@ -291,3 +291,43 @@ describe('quick fixes on broken code', () => {
     }
   });
 });
+
+describe('findings on broken code found by the fuzzer', () => {
+  /** Every position is on a line of the text and within it (a line's length excludes its line end). */
+  function assertRealPositions(text: string, findings: Finding[]): void {
+    const lines = text.split(/\r\n?|\n/);
+    for (const f of findings) {
+      for (const p of [f.range.start, f.range.end]) {
+        assert.ok(p.line >= 0 && p.line < lines.length, `${f.code}: line ${p.line}`);
+        assert.ok(p.character >= 0 && p.character <= lines[p.line].length, `${f.code}: ${JSON.stringify(p)} on "${lines[p.line]}"`);
+      }
+    }
+  }
+
+  it('a hook that a section macro cannot place gets a real position, not character -1', () => {
+    const text = '#define LSM_PROG(hook)SEC("lsm/\u0001"#hook)\nLSM_PROG(e)G()';
+    const findings = lint(text, '5.10');
+    assert.ok(findings.some((f) => f.code === 'unknown-hook'));
+    assertRealPositions(text, findings);
+  });
+
+  it('a range that ends inside a CRLF line end stops at the end of the line', () => {
+    const text = 'SEC("lsm/file_open")t BPF_PROG(_(t )\r\n{';
+    const findings = lint(text, '6.12');
+    assert.deepEqual(findings.map((f) => f.code).sort(), ['license', 'missing-ret-passthrough']);
+    assertRealPositions(text, findings);
+  });
+
+  it('a return value too large to be exact is not reported as Infinity', () => {
+    const text = `char LICENSE[] SEC("license") = "GPL";\nSEC("lsm/file_open")\nint BPF_PROG(p, struct file *file, int ret) { if (ret) return ret; return ${'9'.repeat(400)}; }\n`;
+    const findings = lint(text, '6.12');
+    assert.deepEqual(
+      findings.filter((f) => /Infinity|NaN/.test(f.message)),
+      [],
+    );
+    assert.deepEqual(
+      lint(text.replace('9'.repeat(400), '4096'), '6.12').map((f) => f.code),
+      ['return-out-of-range'],
+    );
+  });
+});

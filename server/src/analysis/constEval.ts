@@ -97,6 +97,12 @@ function evalName(name: string, defines: Map<string, string>, depth: number): nu
 }
 
 export function evalConstant(node: Node, defines: Map<string, string>, depth = 0): number | null {
+  const value = evalNode(node, defines, depth);
+  // A value past 2^53 is not exact as a number (and C would truncate it): no claim about it is safe.
+  return value !== null && Number.isSafeInteger(value) ? value : null;
+}
+
+function evalNode(node: Node, defines: Map<string, string>, depth: number): number | null {
   if (depth > MAX_DEPTH) return null;
   switch (node.type) {
     case 'number_literal':

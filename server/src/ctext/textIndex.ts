@@ -47,16 +47,21 @@ export class TextIndex {
     return this.starts.length;
   }
 
+  /**
+   * The position of `offset`, always a real one: offsets before the text or past it are clamped, and an
+   * offset inside a line end (at the \n of \r\n, or past a line's last character) is that line's end.
+   */
   position(offset: number): Position {
     const starts = this.starts;
+    const o = Math.min(Math.max(offset, 0), this.text.length);
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
+      if (starts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: offset - starts[lo] };
+    return { line: lo, character: Math.min(o, this.lineEnd(lo)) - starts[lo] };
   }
 
   range(start: number, end: number): Range {
