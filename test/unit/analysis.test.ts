@@ -318,6 +318,18 @@ describe('findings on broken code found by the fuzzer', () => {
     assertRealPositions(text, findings);
   });
 
+  it('broken code gets the same findings with CRLF as with LF (the parser recovers the same way)', () => {
+    const show = (fs: Finding[]) => fs.map((f) => `${f.code}@${f.range.start.line}:${f.range.start.character}`);
+    for (const text of [
+      'SEC("lsm/")t G(i t)k(C(")\nn r',
+      fixture('lint', 'passthrough-missing.bpf.c').replace('{\n    bpf_printk', '\n    bpf_printk'),
+    ]) {
+      const lf = show(lint(text, '5.15'));
+      assert.ok(lf.length > 0);
+      assert.deepEqual(show(lint(text.replace(/\n/g, '\r\n'), '5.15')), lf);
+    }
+  });
+
   it('a return value too large to be exact is not reported as Infinity', () => {
     const text = `char LICENSE[] SEC("license") = "GPL";\nSEC("lsm/file_open")\nint BPF_PROG(p, struct file *file, int ret) { if (ret) return ret; return ${'9'.repeat(400)}; }\n`;
     const findings = lint(text, '6.12');

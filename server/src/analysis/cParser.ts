@@ -67,11 +67,15 @@ export async function createCParser(): Promise<Parser> {
 }
 
 /**
- * tree-sitter-c ends comments and preprocessor lines at \n only, so a file with lone-\r line ends
- * would be one long line to it. A lone \r becomes \n: same length, so every offset stays valid.
+ * The parser sees every line end as \n, with the same length so that every offset stays valid:
+ * tree-sitter-c ends comments and preprocessor lines at \n only (a file with lone-\r line ends would be
+ * one long line to it), and its recovery from broken code depends on what stands before a \n.
+ * A lone \r becomes \n, and \r\n becomes \n followed by a space (indentation, which changes nothing),
+ * except after a backslash, where \r\n is a line continuation the grammar knows.
  */
 export function lineEndsForParser(text: string): string {
-  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+  if (!text.includes('\r')) return text;
+  return text.replace(/\r(?!\n)/g, '\n').replace(/(?<!\\)\r\n/g, '\n ');
 }
 
 /**
