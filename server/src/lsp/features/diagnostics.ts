@@ -7,6 +7,7 @@ import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { ServerContext } from '../context';
 import { MAX_ANALYSED_LENGTH, type OpenDocument } from '../documentStore';
 import { DIAGNOSTIC_SOURCE, toDiagnostic } from '../convert';
+import { createLogger, type Logger } from '../logger';
 
 const MB = 1024 * 1024;
 
@@ -17,10 +18,17 @@ export class DiagnosticsFeature {
   /** The latest run per document: only it may publish. */
   private readonly runs = new Map<string, number>();
   private lastRun = 0;
+  /** Documents being analysed now, and those whose text changed meanwhile. */
+  private readonly inFlight = new Set<string>();
+  private readonly rerun = new Set<string>();
   /** `uri \n problem` already shown as a message. */
   private readonly told = new Set<string>();
 
-  constructor(private readonly ctx: ServerContext) {}
+  private readonly log: Logger;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.log = createLogger(ctx.connection.console);
+  }
 
   /** Analyse after the debounce delay; `immediately` for opens and settings changes. */
   schedule(uri: string, immediately = false): void {
@@ -43,6 +51,7 @@ export class DiagnosticsFeature {
     clearTimeout(this.timers.get(uri));
     this.timers.delete(uri);
     this.runs.delete(uri);
+    this.rerun.delete(uri);
     for (const key of this.told) if (key.startsWith(`${uri}\n`)) this.told.delete(key);
     if (this.published.delete(uri)) void this.ctx.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
@@ -52,23 +61,43 @@ export class DiagnosticsFeature {
     this.timers.clear();
   }
 
+  /**
+   * One analysis per document at a time: edits that arrive meanwhile are coalesced into one more run
+   * for the newest text, so a burst of edits to a large file costs two analyses, not one per edit.
+   */
   private async run(uri: string): Promise<void> {
+    if (this.inFlight.has(uri)) {
+      this.rerun.add(uri);
+      return;
+    }
+    this.inFlight.add(uri);
+    try {
+      await this.runOnce(uri);
+    } finally {
+      this.inFlight.delete(uri);
+      if (this.rerun.delete(uri)) void this.run(uri);
+    }
+  }
+
+  private async runOnce(uri: string): Promise<void> {
     const entry = this.ctx.store.get(uri);
     if (!entry) return;
     const run = ++this.lastRun;
     this.runs.set(uri, run);
     const version = entry.doc.version;
+    this.log.debug(`analysing ${uri} v${version}`);
     let diagnostics: Diagnostic[] | null;
     try {
       diagnostics = await this.diagnose(entry);
     } catch (err) {
       // Never let one document's failure linger as stale diagnostics, or pass unseen.
-      this.ctx.connection.console.error(`analysis of ${uri} failed: ${(err as Error)?.stack ?? err}`);
+      this.log.error(`analysis of ${uri} failed: ${(err as Error)?.stack ?? err}`);
       diagnostics = [
         this.problem(uri, 'analysis', `BPF LSM analysis failed on this file (${describe(err)}); no findings could be computed.`),
       ];
     }
-    if (this.runs.get(uri) !== run) return;
+    // A newer text is waiting for its run: these would be stale the moment they arrive.
+    if (this.runs.get(uri) !== run || this.rerun.has(uri)) return;
     // Plain C files get nothing from us, unless they showed our diagnostics before (then they are cleared).
     if (diagnostics === null) {
       if (!this.published.delete(uri)) return;
@@ -137,7 +166,7 @@ export class DiagnosticsFeature {
     const key = `${uri}\n${what}`;
     if (!this.told.has(key)) {
       this.told.add(key);
-      this.ctx.connection.console.warn(`${uri}: ${message}`);
+      this.log.warn(`${uri}: ${message}`);
       void this.ctx.connection.window.showWarningMessage(`${fileName(uri)}: ${message}`);
     }
     return { ...notice(message), severity: DiagnosticSeverity.Warning };
