@@ -269,7 +269,7 @@ export function builtinNames(rng: Rng): string {
 
 // ---- deep nesting -------------------------------------------------------------------------------------
 
-const NESTING_FORMS = [
+export const NESTING_FORMS = [
   'braces',
   'ifs',
   'else-ifs',

@@ -1,7 +1,7 @@
 // Mutates real programs: token deletion, duplication and swap, splicing two programs, identifiers replaced
 // by hostile names, line endings changed, nesting inserted, hostile characters inserted. The mutants keep
 // most of a real program's shape, so they reach deeper into the checks than random text does.
-import { BUILTIN_NAMES, nested, PIECES, withLineEndings, type LineEnding, type NestingForm } from './corpora';
+import { BUILTIN_NAMES, nested, NESTING_FORMS, PIECES, withLineEndings, type LineEnding } from './corpora';
 import type { Rng } from './rng';
 
 export interface Token {
@@ -98,19 +98,7 @@ const lineEndings: Mutator = (rng, text) => withLineEndings(text, rng.pick(['crl
 const insertNesting: Mutator = (rng, text) => {
   const spots = [...text.matchAll(/[;{}]/g)].map((m) => m.index + 1);
   const at = spots.length > 0 ? rng.pick(spots) : rng.int(text.length + 1);
-  const form = rng.pick([
-    'braces',
-    'ifs',
-    'else-ifs',
-    'parens',
-    'unary',
-    'ternary',
-    'preproc-if',
-    'loops',
-    'labels',
-    'casts',
-    'unclosed',
-  ] as NestingForm[]);
+  const form = rng.pick([...NESTING_FORMS]);
   const depth = rng.weighted([
     [5, 20],
     [3, 300],

@@ -17,3 +17,12 @@ export function fixture(...parts: string[]): string {
 export function kernelHooksAvailable(): boolean {
   return fs.existsSync(KERNEL_HOOKS_DIR);
 }
+
+/**
+ * A test's `skip` option for a real dependency: the reason when it is missing on a developer's machine,
+ * but never under CI (CI=true), which must have every dependency: there the test runs and fails.
+ */
+export function skipIfMissing(present: boolean, what: string): string | false {
+  if (present || process.env.CI) return false;
+  return `${what} is missing on this machine`;
+}

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { createCParser, parseC } from '../../server/src/analysis/cParser';
 import { applyEdits } from '../helpers/edits';
-import { FIXTURES, fixture } from '../helpers/paths';
+import { FIXTURES, fixture, skipIfMissing } from '../helpers/paths';
 import { LspTestClient } from './lspClient';
 
 const uriOf = (name: string) => `file:///work/${name}`;
@@ -286,7 +286,7 @@ describe('language server settings', () => {
 
   it(
     'reads the hook table from a kernel BTF file, and falls back with a message on a corrupt one',
-    { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' },
+    { skip: skipIfMissing(fs.existsSync('/sys/kernel/btf/vmlinux'), '/sys/kernel/btf/vmlinux') },
     async () => {
       const uri = uriOf('btf.bpf.c');
       const text = fixture('lint', 'seed-connect-braced.bpf.c');

@@ -9,6 +9,7 @@ import { parseParam } from '../../server/src/ctext/cDecl';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import type { HookDef } from '../../server/src/hooks/types';
 import { compareVersions, parseVersion } from '../../server/src/hooks/versions';
+import { skipIfMissing } from '../helpers/paths';
 
 const LOCAL_BTF = '/sys/kernel/btf/vmlinux';
 const hasLocalBtf = fs.existsSync(LOCAL_BTF);
@@ -32,7 +33,7 @@ function nearestRelease(catalog: HookCatalog, release: string) {
   return [...catalog.releases].sort((a, b) => distance(a.release) - distance(b.release))[0];
 }
 
-describe("BTF of this machine's kernel", { skip: !hasLocalBtf && `no ${LOCAL_BTF} on this machine` }, () => {
+describe("BTF of this machine's kernel", { skip: skipIfMissing(hasLocalBtf, LOCAL_BTF) }, () => {
   const data = hasLocalBtf ? fs.readFileSync(LOCAL_BTF) : Buffer.alloc(0);
 
   it('yields every bpf_lsm_ hook with its prototype rendered as C', () => {
@@ -100,7 +101,7 @@ describe('BTF: bad input gives a clear error', () => {
     assert.throws(() => parseBtf(elf), /not BTF: magic 0x457f, expected 0xeb9f/);
   });
 
-  it('refuses truncated BTF', { skip: !real && 'needs a real BTF' }, () => {
+  it('refuses truncated BTF', { skip: skipIfMissing(!!real, 'a real kernel BTF') }, () => {
     for (const size of [24, 1000, real!.length >> 1, real!.length - 1]) {
       assert.throws(
         () => hooksFromBtf(real!.subarray(0, size)),
@@ -110,7 +111,7 @@ describe('BTF: bad input gives a clear error', () => {
     }
   });
 
-  it('refuses an unknown kind and a string offset outside the string section', { skip: !real && 'needs a real BTF' }, () => {
+  it('refuses an unknown kind and a string offset outside the string section', { skip: skipIfMissing(!!real, 'a real kernel BTF') }, () => {
     const hdrLen = real!.readUInt32LE(4);
     const typeStart = hdrLen + real!.readUInt32LE(8);
     const badKind = Buffer.from(real!);
@@ -121,7 +122,7 @@ describe('BTF: bad input gives a clear error', () => {
     assert.throws(() => parseBtf(badName), /outside the \d+-byte string section/);
   });
 
-  it('throws nothing but BtfError on corrupted bytes', { skip: !real && 'needs a real BTF' }, () => {
+  it('throws nothing but BtfError on corrupted bytes', { skip: skipIfMissing(!!real, 'a real kernel BTF') }, () => {
     let seed = 3;
     const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * n);
     for (let i = 0; i < 40; i++) {

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { JsonFinding } from '../../server/src/cli/lint';
-import { CLI, FIXTURES, REPO_ROOT } from '../helpers/paths';
+import { CLI, FIXTURES, REPO_ROOT, skipIfMissing } from '../helpers/paths';
 
 function lint(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: REPO_ROOT });
@@ -104,7 +104,7 @@ describe('bpf-lsm-lint', () => {
 
   it(
     "checks against a kernel's BTF with --btf, and refuses a file that is not BTF",
-    { skip: !fs.existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux on this machine' },
+    { skip: skipIfMissing(fs.existsSync('/sys/kernel/btf/vmlinux'), '/sys/kernel/btf/vmlinux') },
     () => {
       const ok = lint('--btf', '/sys/kernel/btf/vmlinux', '--kernel', '6.12', lintFixture('seed-connect-braced.bpf.c'));
       assert.equal(ok.status, 0, ok.stderr);

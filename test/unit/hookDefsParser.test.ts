@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseHookDefs } from '../../server/src/hooks/hookDefsParser';
-import { fixture, KERNEL_HOOKS_DIR, kernelHooksAvailable } from '../helpers/paths';
+import { fixture, KERNEL_HOOKS_DIR, kernelHooksAvailable, skipIfMissing } from '../helpers/paths';
 
 describe('lsm_hook_defs.h parser: format hazards', () => {
   const { hooks, errors } = parseHookDefs(fixture('headers', 'hazards.h'));
@@ -123,7 +123,7 @@ describe('lsm_hook_defs.h parser: malformed input', () => {
   });
 });
 
-describe('lsm_hook_defs.h parser: real kernel headers', { skip: !kernelHooksAvailable() && `no ${KERNEL_HOOKS_DIR}` }, () => {
+describe('lsm_hook_defs.h parser: real kernel headers', { skip: skipIfMissing(kernelHooksAvailable(), KERNEL_HOOKS_DIR) }, () => {
   it('finds as many hooks in each release as the kernel-hooks README counts', () => {
     const readme = fs.readFileSync(path.join(KERNEL_HOOKS_DIR, 'README.md'), 'utf8');
     const rows = [...readme.matchAll(/^\| (lsm_hook_defs-v[^ ]+\.h) \| [^|]+ \| (\d+) \|/gm)];

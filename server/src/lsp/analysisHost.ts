@@ -56,11 +56,6 @@ export class AnalysisHost {
     this.worker?.postMessage(this.configuration);
   }
 
-  /** Starts the worker ahead of the first document, so loading the parser overlaps the handshake. */
-  warm(): void {
-    if (!this.unavailable) this.ensureWorker();
-  }
-
   analyse(entry: OpenDocument): Promise<HostAnalysis> {
     if (this.unavailable) return Promise.resolve({ kind: 'unavailable', message: this.unavailable });
     const worker = this.ensureWorker();

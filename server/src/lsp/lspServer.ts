@@ -97,7 +97,6 @@ export class BpfLspServer {
       (entry) => store.get(entry.doc.uri) === entry,
     );
     this.ctx = new ServerContext(this.connection, store, catalog, host, effective, target);
-    host.warm();
     this.diagnostics = new DiagnosticsFeature(this.ctx);
     this.pendingProblems = [...configProblems, ...settingProblems, ...problems];
     const features: Feature[] = [
