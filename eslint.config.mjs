@@ -27,7 +27,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  boundary(['common/**/*.ts', 'server/src/**/*.ts', 'engine/src/**/*.ts', 'vm/src/**/*.ts']),
+  boundary(['common/**/*.ts', 'server/src/**/*.ts', 'engine/src/**/*.ts', 'vm/src/**/*.ts', 'policy/src/**/*.ts']),
   boundary(
     ['server/src/hooks/**/*.ts', 'server/src/btf/**/*.ts'],
     [
