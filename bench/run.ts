@@ -5,6 +5,7 @@ import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
+import { benchVmReset } from './vmReset';
 
 async function main(): Promise<void> {
   console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   benchBtf();
   if (process.env.BENCH_SKIP_VM) console.log('\n== Run on target ==\nskipped: BENCH_SKIP_VM is set');
   else await benchRemote();
+  await benchVmReset();
 }
 
 main().catch((err: Error) => {

@@ -1,4 +1,4 @@
-// Project templates (bpf-templates/): a program plus a Makefile, README and .clangd, with {{name}},
+// Project templates (bpf-templates/): a program, its policy tests, a Makefile, README and .clangd, with {{name}},
 // {{template}} and {{probe}} filled in. Pure file-system code, shared by the extension and the tests.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +11,8 @@ export interface TemplateInfo {
   program: string;
   /** A command that shows the program at work once attached. */
   probe: string;
+  /** Its policy tests (`*.lsmtest.yaml`), relative to the templates folder. */
+  test?: string;
 }
 
 export interface ProjectFile {
@@ -46,6 +48,7 @@ export function renderProject(templatesDir: string, templateId: string, name: st
   const read = (rel: string) => fs.readFileSync(path.join(templatesDir, rel), 'utf8');
   return [
     { relativePath: `${name}.bpf.c`, content: fill(read(template.program)) },
+    ...(template.test ? [{ relativePath: `${name}.lsmtest.yaml`, content: fill(read(template.test)) }] : []),
     ...PROJECT_FILES.map((f) => ({ relativePath: f, content: fill(read(path.join('project', f))) })),
   ];
 }

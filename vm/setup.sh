@@ -19,6 +19,7 @@ bash "$here/scripts/host-tools.sh"
 bash "$here/scripts/fetch-userland.sh"
 bash "$here/scripts/keys.sh"
 bash "$here/scripts/build-loader.sh"
+bash "$here/scripts/build-helper.sh"
 for s in "${series[@]}"; do
   bash "$here/scripts/fetch-kernel.sh" "$s"
   bash "$here/scripts/build-initramfs.sh" "$s"

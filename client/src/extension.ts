@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { failureReporter, registerCommand } from './commands';
 import { activateLanguageClient } from './languageClient';
+import { registerPolicyTests, type PolicyTests } from './policyTests/policyTests';
 import { registerTargetCommands } from './targetCommands';
 import { TargetController } from './targetController';
 import { registerTemplatesCommand } from './templatesCommand';
@@ -11,9 +12,13 @@ let client: LanguageClient | undefined;
 
 let controller: TargetController | undefined;
 
+let policyTests: PolicyTests | undefined;
+
 /** What the extension offers other extensions and its end-to-end tests. */
 export interface BpfLsmApi {
   target: TargetController;
+  /** The Testing view's policy tests: their items, run profiles and the last run's results. */
+  policyTests: PolicyTests;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfLsmApi> {
@@ -24,17 +29,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<BpfLsm
   controller = new TargetController(context, log, () => client);
   context.subscriptions.push(controller);
   registerTargetCommands(context, controller, log);
+  const target = controller;
+  policyTests = registerPolicyTests(context, log, () => target.settings());
   try {
     client = await activateLanguageClient(context, log);
   } catch (err) {
     failureReporter(log)(err, 'BPF LSM Studio could not start its language server');
   }
-  return { target: controller };
+  return { target: controller, policyTests };
 }
 
 export async function deactivate(): Promise<void> {
-  // Session-held programs are detached and the trace reader stopped before the window goes.
-  await controller?.shutdown();
+  // Session-held programs are detached, the trace reader stopped and the test VMs' QEMU exited before the window goes.
+  await Promise.all([controller?.shutdown(), policyTests?.shutdown()]);
   await client?.stop();
   client = undefined;
 }

@@ -77,6 +77,7 @@ export class TargetController implements vscode.Disposable {
         {
           btfCache: this.btfCache,
           shippedLoader: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-loader-${machine}`)),
+          shippedActionHelper: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-action-${machine}`)),
           confirmHostKey: async (label, keys) => {
             const choice = await vscode.window.showWarningMessage(
               `The host key of ${label} is not known. Connect only if these fingerprints are the target's:\n${keys}`,

@@ -1,6 +1,14 @@
 // The remote engine's public face: everything the editor, the VM tooling, the bench and the tests use to
 // drive a target. No VS Code in here (test/unit/remoteEngine.test.ts checks that).
 export {
+  ActionHelperError,
+  actionArgv,
+  parseActionResult,
+  type ActionHelperErrorKind,
+  type ActionResult,
+  type HelperAction,
+} from './actionHelper';
+export {
   AttachError,
   AttachSession,
   loaderArgv,

@@ -15,6 +15,8 @@ export interface PreflightReport {
   bpffs: boolean;
   /** `lsm-loader` on the target's PATH. */
   loaderInstalled: boolean;
+  /** `lsm-action` (the policy tests' action helper) on the target's PATH. */
+  actionHelperInstalled: boolean;
   uid: number;
   /** Problems that stop a run, each with the next step. */
   blockers: string[];
@@ -37,6 +39,7 @@ else echo tracefs=; fi
 grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 grep -q ' /sys/fs/bpf bpf ' /proc/mounts && echo bpffs=1 || echo bpffs=0
 command -v lsm-loader >/dev/null 2>&1 && echo loader=1 || echo loader=0
+command -v lsm-action >/dev/null 2>&1 && echo action=1 || echo action=0
 `;
 
 export function parsePreflight(output: string): PreflightReport {
@@ -65,6 +68,7 @@ export function parsePreflight(output: string): PreflightReport {
     tracefs: kv.get('tracefs') || null,
     bpffs: kv.get('bpffs') === '1',
     loaderInstalled: kv.get('loader') === '1',
+    actionHelperInstalled: kv.get('action') === '1',
     blockers: [],
     warnings: [],
   };

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type ActionResult, actionArgv, type HelperAction, parseActionResult } from './actionHelper';
 import { type AttachedProgram, AttachSession } from './attachSession';
 import { compileProgram, type CompileOptions, type CompilerMessage, fetchTargetBtf, type TargetBtf } from './buildBpf';
 import { preflight, type PreflightReport } from './preflight';
@@ -15,7 +16,7 @@ import { type RunOptions as SshRunOptions, type RunResult, SshConnection, SshErr
 import { parseTarget, type SshTarget, type SshTargetSettings } from './sshTarget';
 import { type TraceEvents, TraceStream } from './traceStream';
 
-/** Where objects (and a shipped loader) are copied on the target. */
+/** Where objects (and a shipped loader or action helper) are copied on the target. */
 export const REMOTE_DIR = '/tmp/bpf-lsm-studio';
 /** Where pinned links live on the target, one folder per object. */
 export const PIN_ROOT = '/sys/fs/bpf/bpf-lsm-studio';
@@ -33,6 +34,8 @@ export interface TargetSessionOptions {
   btfCache: string;
   /** A loader binary for the target's `uname -m`, copied over when the target has no lsm-loader on PATH. */
   shippedLoader?: (machine: string) => string | undefined;
+  /** An lsm-action binary for the target's `uname -m`, copied over when the target has no lsm-action on PATH. */
+  shippedActionHelper?: (machine: string) => string | undefined;
   /** Asked when the target's host key is unknown (with its fingerprints); true lets ssh record it. Default: refuse. */
   confirmHostKey?: (label: string, fingerprints: string) => Promise<boolean>;
   log?: EngineLog;
@@ -40,7 +43,7 @@ export interface TargetSessionOptions {
   onAttachmentsChanged?: () => void;
 }
 
-export type TargetErrorKind = 'host-key-rejected' | 'blocked' | 'compile' | 'no-loader';
+export type TargetErrorKind = 'host-key-rejected' | 'blocked' | 'compile' | 'no-loader' | 'no-action-helper';
 
 /** A step that cannot go on, with the reason and the next step in its message. */
 export class TargetError extends Error {
@@ -112,6 +115,7 @@ export class TargetSession {
   private report: PreflightReport | undefined;
   private btfInfo: TargetBtf | undefined;
   private loaderPath: string | undefined;
+  private actionHelperPath: string | undefined;
   private workDir: string | undefined;
   private readonly sessions = new Map<string, AttachSession>();
   private trace: TraceStream | undefined;
@@ -228,15 +232,47 @@ export class TargetSession {
 
   /** lsm-loader on the target: its own if on PATH, else the shipped one for its machine, copied over once. */
   async loader(): Promise<string> {
-    if (this.loaderPath) return this.loaderPath;
+    return (this.loaderPath ??= await this.toolOnTarget('lsm-loader', (r) => r.loaderInstalled, this.options.shippedLoader, 'no-loader'));
+  }
+
+  /** lsm-action (the policy tests' action helper) on the target, found or copied over like the loader. */
+  async actionHelper(): Promise<string> {
+    return (this.actionHelperPath ??= await this.toolOnTarget(
+      'lsm-action',
+      (r) => r.actionHelperInstalled,
+      this.options.shippedActionHelper,
+      'no-action-helper',
+    ));
+  }
+
+  /**
+   * Does one action with the action helper and returns the errno it got. Runs privileged (through sudo when
+   * the target is so configured): the program under test, not file permissions, should be what denies.
+   * Rejects with ActionHelperError when the helper reports no result.
+   */
+  async act(action: HelperAction, options: { timeoutMs?: number } = {}): Promise<ActionResult> {
+    const argv = actionArgv(action, await this.actionHelper());
+    const r = await this.exec(argv, { privileged: true, timeoutMs: options.timeoutMs ?? 60_000 });
+    const result = parseActionResult(r.stdout, r.stderr, r.exitCode);
+    this.log.info(`${argv.slice(1).join(' ')}: ${result.errno.code === 0 ? 'succeeded' : result.errno.name}`);
+    return result;
+  }
+
+  /** A tool on the target: its own if on PATH, else the one shipped for its machine, copied under REMOTE_DIR. */
+  private async toolOnTarget(
+    tool: string,
+    installed: (report: PreflightReport) => boolean,
+    shipped: ((machine: string) => string | undefined) | undefined,
+    missing: TargetErrorKind,
+  ): Promise<string> {
     const report = await this.preflight();
-    if (report.loaderInstalled) return (this.loaderPath = 'lsm-loader');
-    const shipped = this.options.shippedLoader?.(report.machine);
-    if (!shipped || !fs.existsSync(shipped))
-      throw new TargetError(`${this.target.label} has no lsm-loader and none is shipped for ${report.machine}.`, 'no-loader');
-    const remote = await this.deploy(shipped, `${REMOTE_DIR}/lsm-loader`);
+    if (installed(report)) return tool;
+    const local = shipped?.(report.machine);
+    if (!local || !fs.existsSync(local))
+      throw new TargetError(`${this.target.label} has no ${tool} and none is shipped for ${report.machine}.`, missing);
+    const remote = await this.deploy(local, `${REMOTE_DIR}/${tool}`);
     await this.check(['chmod', '+x', remote], { privileged: true });
-    return (this.loaderPath = remote);
+    return remote;
   }
 
   /** Copies a local object over and attaches it under `key` (detaching what that key held before). */
@@ -367,6 +403,7 @@ export class TargetSession {
     this.report = undefined;
     this.btfInfo = undefined;
     this.loaderPath = undefined;
+    this.actionHelperPath = undefined;
     await conn?.close();
     if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
     this.workDir = undefined;

@@ -62,6 +62,8 @@ export interface PolicyTestFile {
   file: string;
   /** Absolute path of the BPF program (resolved relative to the file). */
   program: string;
+  /** Where `program:` is in the file, for a compile error shown against it (set by testFile.ts). */
+  programPos?: SourcePos;
   /** Kernel series; undefined = the project's default test kernels. */
   kernels?: string[];
   setup?: string;

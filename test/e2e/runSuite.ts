@@ -22,7 +22,12 @@ async function main(): Promise<number> {
       testsPath: path.join(REPO_ROOT, 'out', 'test', 'e2e', 'suite'),
       workspace: path.join(REPO_ROOT, 'test', 'e2e', 'workspace'),
       screenshotDir: path.join(REPO_ROOT, '.cache', 'e2e', 'screenshots'),
-      settings: { 'bpfLsm.target.destination': 'bpf-lsm-vm', 'bpfLsm.target.sshConfigFile': vm.state.sshConfig },
+      settings: {
+        'bpfLsm.target.destination': 'bpf-lsm-vm',
+        'bpfLsm.target.sshConfigFile': vm.state.sshConfig,
+        // The policy tests boot one VM of their own (the machine that runs the suite may have 2 cores).
+        'bpfLsm.test.maxVms': 1,
+      },
       timeoutMs: 8 * 60_000,
     });
     const t = r.timings;

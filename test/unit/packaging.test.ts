@@ -52,7 +52,7 @@ describe('extension package', () => {
     const unexpected = listed.filter(
       (f) =>
         f !== readmePath &&
-        !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-loader-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/|schemas\/)/.test(
+        !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-(loader|action)-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/|schemas\/)/.test(
           f,
         ),
     );

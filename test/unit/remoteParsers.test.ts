@@ -131,6 +131,7 @@ describe('parsePreflight', () => {
       tracefs: '/sys/kernel/tracing',
       bpffs: true,
       loaderInstalled: true,
+      actionHelperInstalled: false,
       blockers: [],
       warnings: [],
     });

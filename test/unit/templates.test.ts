@@ -29,7 +29,7 @@ describe('project templates', () => {
     it(`${template.id}: builds with make and lints clean`, () => {
       const name = `demo_${template.id.replace(/-/g, '_')}`;
       const dir = writeProject(parent, name, renderProject(TEMPLATES, template.id, name));
-      assert.deepEqual(fs.readdirSync(dir).sort(), ['.clangd', 'Makefile', 'README.md', `${name}.bpf.c`].sort());
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['.clangd', 'Makefile', 'README.md', `${name}.bpf.c`, `${name}.lsmtest.yaml`].sort());
       const source = fs.readFileSync(path.join(dir, `${name}.bpf.c`), 'utf8');
       assert.doesNotMatch(source, /\{\{/);
       const catalog = HookCatalog.bundled();

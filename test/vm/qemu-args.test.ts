@@ -1,11 +1,13 @@
 // Fast checks (no VM) of what the manager hands QEMU and the kernel: the network stays on
-// loopback and isolated, and option values cannot smuggle in extra kernel parameters.
+// loopback and isolated, the only monitor is QMP on a unix socket, a restore's `-incoming` command
+// quotes its path, and option values cannot smuggle in extra kernel parameters.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAccel } from '../../vm/src/accel';
 import { ImageManifest } from '../../vm/src/image';
 import { parseKernel, parseLsm } from '../../vm/src/kernels';
-import { kernelCommandLine, qemuArgs, QemuOptions } from '../../vm/src/qemu';
+import { kernelCommandLine, qemuArgs, qmpArg, QemuOptions } from '../../vm/src/qemu';
+import { incomingUri, outgoingUri, shellQuote } from '../../vm/src/snapshot';
 
 const image: ImageManifest = {
   series: '6.12',
@@ -28,6 +30,7 @@ const opts: QemuOptions = {
   serialLog: '/x/serial.log',
   pidFile: '/x/qemu.pid',
   qemuLog: '/x/qemu.log',
+  qmpSocket: '/x/qmp.sock',
 };
 
 function arg(args: string[], flag: string): string[] {
@@ -57,4 +60,23 @@ test('option parsing accepts the documented values and rejects the rest', () => 
   assert.throws(() => parseLsm(''), /invalid --lsm/);
   assert.equal(parseAccel(undefined), 'auto');
   assert.throws(() => parseAccel('hvf'), /unknown --accel/);
+});
+
+test('QMP on a unix socket is the only monitor; -incoming only for a restore', () => {
+  const args = qemuArgs(opts);
+  assert.deepEqual(arg(args, '-qmp'), ['unix:/x/qmp.sock,server=on,wait=off']);
+  assert.ok(!args.includes('-monitor') && !args.includes('-mon') && !args.includes('-chardev'), 'no human monitor');
+  assert.ok(!args.includes('-incoming'));
+  assert.deepEqual(arg(qemuArgs({ ...opts, incoming: '/x/snapshot.vmstate' }), '-incoming'), ["exec:cat '/x/snapshot.vmstate'"]);
+  // Everything else of a restore's command line is the boot's.
+  assert.deepEqual(qemuArgs({ ...opts, incoming: '/x/s' }).slice(0, args.length), args);
+});
+
+test('paths in QEMU options and in the shell commands QEMU runs are quoted', () => {
+  assert.equal(qmpArg('/a,b/qmp.sock'), 'unix:/a,,b/qmp.sock,server=on,wait=off');
+  assert.throws(() => qmpArg(`/${'x'.repeat(120)}/qmp.sock`), /over the 107 a unix socket allows/);
+  assert.equal(shellQuote("it's $(x)"), `'it'\\''s $(x)'`);
+  assert.equal(incomingUri("/c/it's/snap"), `exec:cat '/c/it'\\''s/snap'`);
+  // The file gets its final name only after cat has written all of it.
+  assert.equal(outgoingUri('/c/snap'), "exec:cat > '/c/snap.writing' && mv -f '/c/snap.writing' '/c/snap.written'");
 });

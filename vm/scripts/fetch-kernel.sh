@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Unpacks a Debian kernel (6.1 or 6.12) into $VM_CACHE/kernels/SERIES: vmlinuz, config, and the
-# few modules the guest needs, in load order. The .deb is unpacked in the cache, never installed.
-source "$(dirname "$0")/lib.sh"
+# few modules the guest needs, in load order. The .deb comes from Debian's archive through the
+# private apt configuration (apt-private.sh) and is unpacked in the cache, never installed.
+source "$(dirname "$0")/apt-private.sh"
 
 series="${1:?usage: fetch-kernel.sh 6.1|6.12}"
 meta="$(kernel_meta_package "$series")"
@@ -12,8 +13,9 @@ MODULES=(e1000)
 
 [ -f "$out/release" ] && { log "kernel $series cached ($(cat "$out/release"))"; exit 0; }
 
-pkg="$(apt-cache depends "$meta" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ {print $2; exit}')"
-if [ -z "$pkg" ]; then apt_update_once; pkg="$(apt-cache depends "$meta" | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ {print $2; exit}')"; fi
+apt_private_lists
+pkg="$(apt_depends_image "$meta")"
+if [ -z "$pkg" ] && [ "${VM_APT_UPDATED:-}" != 1 ]; then apt_private_update; pkg="$(apt_depends_image "$meta")"; fi
 [ -n "$pkg" ] || die "cannot resolve $meta to a kernel package"
 deb="$(apt_fetch "$pkg")"
 

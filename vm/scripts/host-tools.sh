@@ -1,34 +1,71 @@
 #!/usr/bin/env bash
-# Installs the host tools the VM needs (emulator, BPF compiler, static libbpf, ssh) when missing.
-# Only host packages: the guest's kernel and userland are unpacked into the cache instead.
-source "$(dirname "$0")/lib.sh"
+# Installs the host tools the VM needs (emulator, BPF compiler, static libbpf, ssh) when missing, on
+# an apt-based host (Debian, Ubuntu); elsewhere it says what to install. Only host packages: the
+# guest's kernel and userland come from Debian's archive through apt-private.sh, into the cache.
+source "$(dirname "$0")/apt-private.sh"
 
-need=()
+need=() # Debian/Ubuntu packages to install
+lack=() # what is missing, in words
+missing() { lack+=("$1"); shift; need+=("$@"); }
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_file() { [ -e "$1" ]; }
+# Ubuntu's /usr/sbin/bpftool (linux-tools-common) may be a wrapper that only finds a real bpftool
+# in the running kernel's linux-tools package: run it.
+bpftool_runs() { bpftool version >/dev/null 2>&1; }
+# The packages with a bpftool, as the host's lists know them: bpftool on Debian and newer Ubuntu,
+# the running kernel's linux-tools on older Ubuntu; nothing when neither is known.
+bpftool_packages() {
+  if apt-cache show bpftool 2>/dev/null | grep -x 'Package: bpftool' >/dev/null; then
+    echo bpftool
+  elif apt-cache show "linux-tools-$(uname -r)" >/dev/null 2>&1; then
+    echo linux-tools-common "linux-tools-$(uname -r)"
+  fi
+}
 
-have_cmd qemu-system-x86_64 || need+=(qemu-system-x86)
-have_cmd clang || need+=(clang)
-have_cmd bpftool || need+=(bpftool)
-have_cmd gcc || need+=(gcc libc6-dev)
-have_cmd ssh || need+=(openssh-client)
-have_cmd ssh-keygen || need+=(openssh-client)
-have_cmd cpio || need+=(cpio)
-have_cmd xz || need+=(xz-utils)
-have_cmd depmod || need+=(kmod)
-have_cmd apt-get || die "apt-get is required (Debian host)"
+have_cmd qemu-system-x86_64 || missing qemu-system-x86_64 qemu-system-x86
+have_cmd clang || missing clang clang
+have_cmd gcc || missing gcc gcc libc6-dev
+have_cmd ssh || missing ssh openssh-client
+have_cmd ssh-keygen || missing ssh-keygen openssh-client
+have_cmd cpio || missing cpio cpio
+have_cmd xz || missing xz xz-utils
+have_cmd depmod || missing depmod kmod
 # Static archives for the loader, which must run in the guest without shared libraries.
-have_file /usr/include/bpf/libbpf.h || need+=(libbpf-dev)
-have_file /usr/lib/x86_64-linux-gnu/libbpf.a || need+=(libbpf-dev)
-have_file /usr/lib/x86_64-linux-gnu/libelf.a || need+=(libelf-dev)
-have_file /usr/lib/x86_64-linux-gnu/libz.a || need+=(zlib1g-dev)
-have_file /usr/lib/x86_64-linux-gnu/libzstd.a || need+=(libzstd-dev)
-
-if [ "${#need[@]}" -gt 0 ]; then
-  mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
-  [ "$(id -u)" = 0 ] || die "missing host packages (${need[*]}); run as root or install them"
-  apt_update_once
-  log "installing host packages: ${need[*]}"
-  apt-get install -y -q --no-install-recommends "${need[@]}" >&2 || die "apt-get install failed"
+have_file /usr/include/bpf/libbpf.h || missing libbpf.h libbpf-dev
+have_file /usr/lib/x86_64-linux-gnu/libbpf.a || missing libbpf.a libbpf-dev
+have_file /usr/lib/x86_64-linux-gnu/libelf.a || missing libelf.a libelf-dev
+have_file /usr/lib/x86_64-linux-gnu/libz.a || missing libz.a zlib1g-dev
+have_file /usr/lib/x86_64-linux-gnu/libzstd.a || missing libzstd.a libzstd-dev
+# The guest's packages: apt and dpkg with a private configuration, and Debian's archive key.
+have_cmd dpkg || missing dpkg dpkg
+have_cmd apt-get || missing apt-get apt
+debian_keyring >/dev/null || missing /usr/share/keyrings/debian-archive-keyring.gpg debian-archive-keyring
+# A bpftool that cannot be installed from the lists at hand is only warned about below, so that it
+# alone does not update the host's lists on every run.
+if ! bpftool_runs; then
+  bpftool_pkgs="$(have_cmd apt-cache && bpftool_packages || true)"
+  if [ -n "$bpftool_pkgs" ] || ! have_cmd apt-get; then missing bpftool $bpftool_pkgs; fi
 fi
+
+if [ "${#lack[@]}" -gt 0 ] && ! have_cmd apt-get; then
+  die "missing on this host: ${lack[*]}. Install them with the system's package manager: QEMU, clang,
+  bpftool, gcc with static libbpf/libelf/zlib/libzstd, OpenSSH, cpio, xz, kmod, and apt + dpkg +
+  Debian's archive keyring (debian-archive-keyring), with which the guest's packages are fetched
+  from Debian's archive into the cache (the host's own package manager is not used for them)"
+fi
+if [ "${#lack[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    die "missing on this host: ${lack[*]}; run as root, or install them: sudo apt-get install $(printf '%s\n' "${need[@]}" | sort -u | tr '\n' ' ')"
+  fi
+  log "apt-get update (the host's package lists, to install host tools)"
+  apt-get update -q >&2 || die "apt-get update failed"
+  # The fresh lists may know a bpftool package the old ones did not.
+  bpftool_runs || need+=($(bpftool_packages))
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | grep . | sort -u)
+  if [ "${#need[@]}" -gt 0 ]; then
+    log "installing host packages: ${need[*]}"
+    apt-get install -y -q --no-install-recommends "${need[@]}" >&2 || die "apt-get install failed"
+  fi
+fi
+bpftool_runs || log "warning: bpftool does not run on this host; it is needed to build programs for the VM (on Ubuntu: linux-tools-\$(uname -r))"
 log "host tools ready"

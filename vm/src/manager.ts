@@ -1,6 +1,7 @@
-// Starts, stops and reports on named test VMs: image (cached build) -> QEMU daemon -> wait until
-// `ssh true` works -> state file. Used by the `vm` command and by the VM test suite. A running VM is
-// driven through the remote engine: its `session` is a TargetSession on the VM's own ssh config.
+// Starts, stops, snapshots, resets and reports on named test VMs: image (cached build) -> QEMU daemon
+// -> wait until `ssh true` works -> state file (-> snapshot of the just-booted guest). Used by the `vm`
+// command, the policy test runner and the VM test suite. A running VM is driven through the remote
+// engine: its `session` is a TargetSession on the VM's own ssh config.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,8 +12,9 @@ import { DEFAULT_KERNEL, DEFAULT_LSM, KernelSeries } from './kernels';
 import { cacheDir, instanceDir } from './paths';
 import { freeLoopbackPort } from './ports';
 import { launchQemu, QemuLaunchError } from './qemu';
+import { finishRestore, removeSnapshotFiles, saveSnapshot, SNAPSHOT_FILE, SnapshotInfo } from './snapshot';
 import { vmTarget, writeSshFiles } from './ssh';
-import { isOurQemu, readState, removeState, VmState, writeState } from './state';
+import { isOurQemu, QemuLaunch, readState, removeState, VmState, writeState } from './state';
 
 export const DEFAULT_NAME = 'default';
 
@@ -27,6 +29,8 @@ export interface StartOptions {
   lifetimeSeconds?: number;
   /** From QEMU launch to a working `ssh true`. Software emulation on a busy CI box is slow. */
   bootTimeoutMs?: number;
+  /** Take a snapshot once ssh works, for resetVm to return to. */
+  snapshot?: boolean;
   log?: (line: string) => void;
 }
 
@@ -65,13 +69,24 @@ function killPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Waits for the guest's readiness line on the serial log, then for the session to connect (`ssh true`). */
-async function waitForSsh(session: TargetSession, pid: number, name: string, serialLog: string, timeoutMs: number): Promise<void> {
+/**
+ * Waits for the guest's readiness line on the serial log (a boot; a restored guest prints nothing, its
+ * sshd already runs: readyMark false), then for the session to connect (`ssh true`).
+ */
+async function waitForSsh(
+  session: TargetSession,
+  pid: number,
+  name: string,
+  serialLog: string,
+  timeoutMs: number,
+  readyMark = true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
-    if (!isOurQemu(pid, name)) throw new Error(`QEMU exited during boot. Serial console:\n${tail(serialLog)}`);
-    const ready = fs.existsSync(serialLog) && fs.readFileSync(serialLog, 'utf8').includes(READY_MARK);
+    if (!isOurQemu(pid, name))
+      throw new Error(`QEMU exited during ${readyMark ? 'boot' : 'the restore'}. Serial console:\n${tail(serialLog)}`);
+    const ready = !readyMark || (fs.existsSync(serialLog) && fs.readFileSync(serialLog, 'utf8').includes(READY_MARK));
     if (ready) {
       try {
         // A short connect timeout while polling; a later reconnection gets the usual one.
@@ -81,7 +96,7 @@ async function waitForSsh(session: TargetSession, pid: number, name: string, ser
         lastError = (e as Error).message;
       }
     }
-    await sleep(ready ? 300 : 200);
+    await sleep(readyMark ? (ready ? 300 : 200) : 100);
   }
   throw new Error(
     `VM not reachable over SSH after ${timeoutMs / 1000} s (last ssh error: ${lastError || 'guest not ready'}).` +
@@ -105,10 +120,21 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
   const accel = await chooseAccel(opts.accel ?? 'auto', image);
   const dir = instanceDir(name);
   fs.mkdirSync(dir, { recursive: true });
-  const files = {
+  removeSnapshotFiles(dir);
+  const launch: QemuLaunch = {
+    name,
+    image,
+    accel,
+    lsm,
+    memoryMb: opts.memoryMb ?? 1024,
+    // One vCPU: under TCG, attaching a BPF trampoline patches kernel text while another vCPU may run it,
+    // and the emulated cross-CPU patching can oops the guest (int3 in bpf_lsm_file_open, seen here).
+    cpus: opts.cpus ?? 1,
+    lifetimeSeconds: opts.lifetimeSeconds ?? 0,
     serialLog: path.join(dir, 'serial.log'),
     pidFile: path.join(dir, 'qemu.pid'),
     qemuLog: path.join(dir, 'qemu.log'),
+    qmpSocket: path.join(dir, 'qmp.sock'),
   };
 
   // The port is free when picked but QEMU binds it later: retry on a lost race.
@@ -118,19 +144,7 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
   for (let attempt = 1; ; attempt++) {
     port = await freeLoopbackPort();
     try {
-      pid = await launchQemu({
-        name,
-        image,
-        accel,
-        sshPort: port,
-        lsm,
-        memoryMb: opts.memoryMb ?? 1024,
-        // One vCPU: under TCG, attaching a BPF trampoline patches kernel text while another vCPU may run it,
-        // and the emulated cross-CPU patching can oops the guest (int3 in bpf_lsm_file_open, seen here).
-        cpus: opts.cpus ?? 1,
-        lifetimeSeconds: opts.lifetimeSeconds ?? 0,
-        ...files,
-      });
+      pid = await launchQemu({ ...launch, sshPort: port });
       break;
     } catch (e) {
       if (!(e instanceof QemuLaunchError && e.portInUse && attempt < 3)) throw e;
@@ -142,7 +156,7 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
   // The session that polls the booting guest keeps its connection for the VM's users.
   const session = vmSession(sshConfig);
   try {
-    await waitForSsh(session, pid, name, files.serialLog, opts.bootTimeoutMs ?? 180_000);
+    await waitForSsh(session, pid, name, launch.serialLog, opts.bootTimeoutMs ?? 180_000);
   } catch (e) {
     killPid(pid, 'SIGKILL');
     await session.close();
@@ -160,10 +174,132 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
     startedAt: new Date().toISOString(),
     bootSeconds: (Date.now() - t0) / 1000,
     sshConfig,
-    serialLog: files.serialLog,
+    serialLog: launch.serialLog,
+    qemu: launch,
   };
   writeState(state);
+  if (opts.snapshot) {
+    try {
+      state.snapshot = await snapshotVm(name);
+    } catch (e) {
+      await stopVm(name);
+      throw e;
+    }
+    log(`snapshot of the booted guest: ${(state.snapshot.bytes / 1e6).toFixed(0)} MB in ${state.snapshot.ms.toFixed(0)} ms`);
+  }
   return { state, session };
+}
+
+/**
+ * Snapshots a running VM (RAM and devices, through QEMU's migration over QMP) into its instance folder,
+ * replacing the one it had; resetVm returns to it. The guest is paused meanwhile and then runs on; it
+ * is not asked anything. The snapshot is deleted when the VM stops.
+ */
+export async function snapshotVm(name = DEFAULT_NAME, opts: { timeoutMs?: number } = {}): Promise<SnapshotInfo> {
+  const state = runningState(name);
+  if (!state.qemu) throw new Error(`VM '${name}' was started without a QMP socket (by an older version): stop it and start it again`);
+  const info = await saveSnapshot(state.qemu.qmpSocket, path.join(instanceDir(name), SNAPSHOT_FILE), opts);
+  writeState({ ...(readState(name) ?? state), snapshot: info });
+  return info;
+}
+
+export interface ResetOptions {
+  /** From launching the new QEMU to a working `ssh true`. */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+function fileSize(file: string): number | undefined {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILL (nothing of the guest is kept, so nothing to shut down) and waits until the pid is gone. */
+async function killQemu(pid: number, name: string): Promise<void> {
+  if (!isOurQemu(pid, name)) return;
+  killPid(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && isOurQemu(pid, name); i++) await sleep(20);
+  if (isOurQemu(pid, name)) throw new Error(`QEMU pid ${pid} did not exit after SIGKILL`);
+}
+
+/**
+ * Returns the VM to its snapshot: kills its QEMU, launches a new one with the same arguments loading
+ * the snapshot (`-incoming`), lets it run (`cont`) and waits for `ssh true`. The guest is never asked
+ * anything, so this is also how a guest that stopped answering (or whose QEMU exited) comes back.
+ * The old session is closed (callers drop theirs) and the returned one is connected; the ssh port is
+ * kept if it is still free, else a new one goes into the ssh config and the state.
+ */
+export async function resetVm(name = DEFAULT_NAME, opts: ResetOptions = {}): Promise<RunningVm> {
+  const state = readState(name);
+  if (!state) throw new Error(`VM '${name}' is not running (npm run vm -- start --snapshot)`);
+  const { snapshot, qemu } = state;
+  if (!snapshot || !qemu) {
+    throw new Error(`VM '${name}' has no snapshot to reset to: start it with --snapshot, or take one (npm run vm -- snapshot)`);
+  }
+  const size = fileSize(snapshot.file);
+  if (size !== snapshot.bytes) {
+    throw new Error(
+      `the snapshot of VM '${name}' (${snapshot.file}) is ${size === undefined ? 'missing' : `${size} bytes, not ${snapshot.bytes}`}: start the VM again`,
+    );
+  }
+  const log = opts.log ?? (() => undefined);
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const t0 = Date.now();
+
+  // No goodbye to a guest that may not answer: the session's processes end now, its master connection
+  // ends with the QEMU it talks to.
+  const old = sessions.get(name);
+  sessions.delete(name);
+  old?.closeNow();
+  await killQemu(state.pid, name);
+  await old?.close().catch(() => undefined);
+  const tKilled = Date.now();
+
+  // The port is ours again unless someone took it meanwhile: then a new one, and a new ssh config.
+  let port = state.port;
+  let pid: number;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      pid = await launchQemu({ ...qemu, sshPort: port, incoming: snapshot.file });
+      break;
+    } catch (e) {
+      if (!(e instanceof QemuLaunchError && e.portInUse && attempt < 3)) throw e;
+      port = await freeLoopbackPort();
+    }
+  }
+  const sshConfig =
+    port === state.port && fs.existsSync(state.sshConfig)
+      ? state.sshConfig
+      : writeSshFiles({ dir: instanceDir(name), port, hostKeyPub: qemu.image.hostKeyPub, clientKey: qemu.image.clientKey });
+  // Recorded at once, so that stopVm finds the new QEMU even if the restore fails.
+  const next: VmState = { ...state, pid, port, sshConfig };
+  writeState(next);
+  log(`QEMU pid ${pid} restoring ${snapshot.file}, ssh on 127.0.0.1:${port}`);
+
+  const session = vmSession(sshConfig);
+  let tRestored: number;
+  try {
+    const deadline = Date.now() + timeoutMs;
+    await finishRestore(qemu.qmpSocket, { timeoutMs, alive: () => isOurQemu(pid, name) });
+    tRestored = Date.now();
+    await waitForSsh(session, pid, name, qemu.serialLog, Math.max(1, deadline - Date.now()), false);
+  } catch (e) {
+    killPid(pid, 'SIGKILL');
+    await session.close();
+    throw new Error(`reset of VM '${name}' failed: ${(e as Error).message}\nQEMU log: ${tail(qemu.qemuLog, 10) || '(empty)'}`, {
+      cause: e,
+    });
+  }
+  sessions.set(name, session);
+  const tEnd = Date.now();
+  log(`reset in ${tEnd - t0} ms: old QEMU gone ${tKilled - t0} ms, snapshot loaded ${tRestored - tKilled} ms, ssh ${tEnd - tRestored} ms`);
+  next.resetSeconds = (tEnd - t0) / 1000;
+  next.resets = (state.resets ?? 0) + 1;
+  writeState(next);
+  return { state: next, session };
 }
 
 /** The VM's QEMU pid from its state, or from QEMU's own pid file while it is still booting. */
@@ -179,8 +315,8 @@ function qemuPid(name: string): number | undefined {
 }
 
 /**
- * Kills the VM's QEMU (TERM, then KILL) and removes its state. False if it was not running.
- * forget: also delete the instance folder (serial log, ssh config), as tests do for their VMs.
+ * Kills the VM's QEMU (TERM, then KILL) and removes its state and its snapshot. False if it was not
+ * running. forget: also delete the instance folder (serial log, ssh config), as tests do for their VMs.
  */
 export async function stopVm(name = DEFAULT_NAME, opts: { forget?: boolean } = {}): Promise<boolean> {
   await sessions
@@ -199,7 +335,9 @@ export async function stopVm(name = DEFAULT_NAME, opts: { forget?: boolean } = {
     if (isOurQemu(pid, name)) throw new Error(`QEMU pid ${pid} did not exit`);
   }
   removeState(name);
-  fs.rmSync(path.join(instanceDir(name), 'qemu.pid'), { force: true });
+  for (const f of ['qemu.pid', 'qmp.sock']) fs.rmSync(path.join(instanceDir(name), f), { force: true });
+  // A snapshot is this run's RAM (~110 MB): no use without it.
+  removeSnapshotFiles(instanceDir(name));
   if (opts.forget) fs.rmSync(instanceDir(name), { recursive: true, force: true });
   return wasRunning;
 }
@@ -210,6 +348,7 @@ export function killVmNow(name = DEFAULT_NAME, opts: { forget?: boolean } = {}):
   sessions.delete(name);
   const pid = qemuPid(name);
   if (pid && isOurQemu(pid, name)) killPid(pid, 'SIGKILL');
+  removeSnapshotFiles(instanceDir(name));
   if (opts.forget) fs.rmSync(instanceDir(name), { recursive: true, force: true });
 }
 

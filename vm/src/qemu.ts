@@ -1,9 +1,11 @@
 // Builds QEMU's command line and launches it as a daemon (it outlives `vm start`); stop kills it
-// by pid. The only network is user-mode with restrict=on, SSH forwarded from 127.0.0.1 alone.
+// by pid. The only network is user-mode with restrict=on, SSH forwarded from 127.0.0.1 alone. The
+// only monitor is QMP on a unix socket in the instance folder (snapshots and resets, snapshot.ts).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Accel } from './accel';
 import { ImageManifest } from './image';
+import { incomingUri } from './snapshot';
 
 export interface QemuOptions {
   /** Marks the process (visible in ps) so stop only ever kills our own QEMU. */
@@ -19,7 +21,14 @@ export interface QemuOptions {
   serialLog: string;
   pidFile: string;
   qemuLog: string;
+  /** QEMU's QMP server socket (machine monitor only: there is no human monitor). */
+  qmpSocket: string;
+  /** A snapshot file to start from (`-incoming`): QEMU loads it and waits, paused, for `cont`. */
+  incoming?: string;
 }
+
+/** sun_path holds 108 bytes with the terminating NUL. */
+const MAX_UNIX_SOCKET_PATH = 107;
 
 export function processName(name: string): string {
   return `bpf-lsm-vm-${name}`;
@@ -29,6 +38,18 @@ export function kernelCommandLine(o: Pick<QemuOptions, 'lsm' | 'lifetimeSeconds'
   const parts = ['console=ttyS0', `lsm=${o.lsm}`, 'panic=-1'];
   if (o.lifetimeSeconds > 0) parts.push(`bpflsmvm.lifetime=${Math.floor(o.lifetimeSeconds)}`);
   return parts.join(' ');
+}
+
+/** QEMU's `-qmp` value: a unix socket QEMU creates and listens on, not waiting for a client. */
+export function qmpArg(socketPath: string): string {
+  const bytes = Buffer.byteLength(socketPath);
+  if (bytes > MAX_UNIX_SOCKET_PATH) {
+    throw new Error(
+      `QMP socket path is ${bytes} bytes, over the ${MAX_UNIX_SOCKET_PATH} a unix socket allows: ${socketPath} (set BPF_LSM_VM_CACHE to a shorter folder)`,
+    );
+  }
+  // QEMU's option syntax: a comma inside a value is written twice.
+  return `unix:${socketPath.replace(/,/g, ',,')},server=on,wait=off`;
 }
 
 export function qemuArgs(o: QemuOptions): string[] {
@@ -50,8 +71,8 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-no-reboot',
     '-display',
     'none',
-    '-monitor',
-    'none',
+    '-qmp',
+    qmpArg(o.qmpSocket),
     '-serial',
     `file:${o.serialLog}`,
     '-netdev',
@@ -62,12 +83,14 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-pidfile',
     o.pidFile,
     '-daemonize',
+    // argv, not a shell: the URI reaches QEMU as one argument; QEMU runs its command with /bin/sh -c.
+    ...(o.incoming ? ['-incoming', incomingUri(o.incoming)] : []),
   ];
 }
 
 /** Starts QEMU; resolves with the daemon's pid once QEMU has set up (or rejects with its error). */
 export function launchQemu(o: QemuOptions): Promise<number> {
-  for (const f of [o.serialLog, o.pidFile, o.qemuLog]) fs.rmSync(f, { force: true });
+  for (const f of [o.serialLog, o.pidFile, o.qemuLog, o.qmpSocket]) fs.rmSync(f, { force: true });
   const errFd = fs.openSync(o.qemuLog, 'w');
   return new Promise((resolve, reject) => {
     // With -daemonize the first process exits once the VM is set up: its status is the answer.

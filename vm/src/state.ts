@@ -5,7 +5,11 @@ import * as path from 'node:path';
 import { Accel } from './accel';
 import { KernelSeries } from './kernels';
 import { instanceDir } from './paths';
-import { processName } from './qemu';
+import { processName, QemuOptions } from './qemu';
+import { SnapshotInfo } from './snapshot';
+
+/** What QEMU was launched with, but the port (`port`), so that a reset launches it the same way. */
+export type QemuLaunch = Omit<QemuOptions, 'sshPort' | 'incoming'>;
 
 export interface VmState {
   name: string;
@@ -20,6 +24,14 @@ export interface VmState {
   bootSeconds: number;
   sshConfig: string;
   serialLog: string;
+  /** Absent in the state of a VM started before resets existed: it cannot be snapshotted or reset. */
+  qemu?: QemuLaunch;
+  /** The snapshot resetVm restores (taken by `start --snapshot` or snapshotVm); deleted when the VM stops. */
+  snapshot?: SnapshotInfo;
+  /** Seconds the last reset took, from killing QEMU until `ssh true` succeeded on the restored guest. */
+  resetSeconds?: number;
+  /** Resets since the VM booted. */
+  resets?: number;
 }
 
 export function statePath(name: string): string {

@@ -1,17 +1,24 @@
 // Command line for the BPF LSM test VM:
 //   vm start [--kernel 6.1|6.12] [--lsm LIST] [--accel auto|kvm|tcg] [--name N] [--memory MB] [--lifetime S]
-//   vm stop [--name N]
+//            [--snapshot]        also snapshot the just-booted guest, for reset
+//   vm snapshot [--name N]        snapshot the running guest now (replacing the last one)
+//   vm reset [--name N]           back to the snapshot: a new QEMU loads it (works on a guest that hangs)
+//   vm stop [--name N]            (deletes the snapshot)
 //   vm status [--name N]          exit 0 running and answering, 1 running but not answering, 3 stopped
 //   vm ssh [--name N] -- CMD...   run a command in the VM (stdin/stdout passed through)
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { parseAccel } from './accel';
 import { parseKernel, parseLsm } from './kernels';
-import { DEFAULT_NAME, runningState, startVm, stopVm, vmStatus } from './manager';
+import { DEFAULT_NAME, resetVm, runningState, snapshotVm, startVm, stopVm, vmStatus } from './manager';
+import { SnapshotInfo } from './snapshot';
 import { SSH_HOST, sshCommandLine } from './ssh';
+import { readState } from './state';
 
 const USAGE = `usage: vm start [--kernel 6.1|6.12] [--lsm LIST] [--accel auto|kvm|tcg] [--name NAME]
-                [--memory MB] [--lifetime SECONDS]
+                [--memory MB] [--lifetime SECONDS] [--snapshot]
+       vm snapshot [--name NAME]
+       vm reset [--name NAME]
        vm stop [--name NAME]
        vm status [--name NAME]
        vm ssh [--name NAME] -- COMMAND...`;
@@ -34,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string', default: DEFAULT_NAME },
       memory: { type: 'string' },
       lifetime: { type: 'string' },
+      snapshot: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
         accel: parseAccel(values.accel),
         memoryMb: positiveInt(values.memory, '--memory'),
         lifetimeSeconds: positiveInt(values.lifetime, '--lifetime'),
+        snapshot: values.snapshot,
         log: (line) => console.error(`[vm] ${line}`),
       });
       const t = Date.now();
@@ -60,7 +69,24 @@ async function main(argv: string[]): Promise<number> {
       await session.close();
       console.log(`VM '${name}' running: kernel ${state.release}, lsm=${state.lsm}, ${state.accel}, pid ${state.pid}`);
       console.log(`boot to SSH ready: ${state.bootSeconds.toFixed(1)} s; ssh round trip: ${((Date.now() - t) / 1000).toFixed(2)} s`);
+      if (state.snapshot) console.log(`snapshot: ${snapshotLine(state.snapshot)} (npm run vm -- reset)`);
       console.log(`port: ${state.port}`);
+      console.log(`ssh:  ${sshCommandLine(state.sshConfig)}`);
+      return 0;
+    }
+    case 'snapshot': {
+      const info = await snapshotVm(name);
+      console.log(`VM '${name}' snapshot: ${snapshotLine(info)}`);
+      return 0;
+    }
+    case 'reset': {
+      const oldPid = readState(name)?.pid;
+      const { state, session } = await resetVm(name, { log: (line) => console.error(`[vm] ${line}`) });
+      await session.close();
+      console.log(
+        `VM '${name}' reset to its snapshot of ${state.snapshot!.takenAt} in ${state.resetSeconds!.toFixed(1)} s ` +
+          `(QEMU pid ${oldPid} -> ${state.pid}, port ${state.port})`,
+      );
       console.log(`ssh:  ${sshCommandLine(state.sshConfig)}`);
       return 0;
     }
@@ -80,6 +106,10 @@ async function main(argv: string[]): Promise<number> {
         `VM '${name}' running (pid ${st.pid}, kernel ${st.release}, lsm=${st.lsm}, ${st.accel}, port ${st.port}): ` +
           (s.responsive ? `ssh answers in ${s.sshSeconds!.toFixed(2)} s` : 'NOT answering over ssh'),
       );
+      if (st.snapshot) {
+        const resets = st.resets ? `; ${st.resets} reset(s), the last in ${st.resetSeconds!.toFixed(1)} s` : '';
+        console.log(`snapshot: ${snapshotLine(st.snapshot)}${resets}`);
+      }
       console.log(`ssh:  ${sshCommandLine(st.sshConfig)}`);
       return s.responsive ? 0 : 1;
     }
@@ -94,6 +124,10 @@ async function main(argv: string[]): Promise<number> {
       console.error(USAGE);
       return 2;
   }
+}
+
+function snapshotLine(s: SnapshotInfo): string {
+  return `${(s.bytes / 1e6).toFixed(0)} MB, written in ${(s.ms / 1000).toFixed(2)} s, ${s.file}`;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,28 @@
+// The kernels policy tests run on when a file names none: the project's `test.kernels`
+// (bpf-lsm.config.json or the editor's setting), else every kernel whose VM image is built, else all.
+import * as fs from 'node:fs';
+import { manifestPath } from '../../vm/src/image';
+import { KERNEL_SERIES } from '../../vm/src/kernels';
+
+export function builtKernels(): string[] {
+  return KERNEL_SERIES.filter((k) => fs.existsSync(manifestPath(k)));
+}
+
+export function defaultTestKernels(configured?: readonly string[]): string[] {
+  if (configured && configured.length > 0) return [...configured];
+  const built = builtKernels();
+  return built.length > 0 ? built : [...KERNEL_SERIES];
+}
+
+/** `--kernel 6.1,6.12` or `all` → the list; undefined when not given. */
+export function parseKernelList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === 'all') return [...KERNEL_SERIES];
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new Error(`--kernel needs a list such as 6.1,6.12 or 'all'`);
+  for (const k of list) if (!/^\d+\.\d+$/.test(k)) throw new Error(`--kernel: '${k}' is not a kernel series such as 6.12`);
+  return [...new Set(list)];
+}
