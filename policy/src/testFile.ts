@@ -126,7 +126,8 @@ function describe(value: unknown, node?: YamlNode): string {
   if (typeof value === 'string') return quote(value);
   if (typeof value === 'number' || typeof value === 'boolean') {
     const source = isScalar(node) ? node.source : undefined;
-    return source !== undefined && source !== String(value) ? `${source} (the number ${value})` : String(value);
+    if (source === undefined || source === String(value)) return String(value);
+    return typeof value === 'number' ? `${source} (the number ${value})` : `${source} (read as ${value})`;
   }
   return Array.isArray(value) ? 'a list' : 'a map';
 }
@@ -192,7 +193,7 @@ class Locator {
       const seg = all[i];
       const last = i === all.length - 1;
       if (isMap(cur)) {
-        const pair = cur.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+        const pair = cur.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
         if (!pair) return found;
         if (last && key !== undefined) return (pair.key as YamlNode) ?? found;
         cur = pair.value ?? pair.key;
@@ -558,6 +559,7 @@ class Builder {
     }
     return { kind, ...r };
   }
+
   private action(kind: (typeof ACTION_KINDS)[number], raw: unknown, segs: Seg[]): Action {
     const o = (raw && typeof raw === 'object' ? raw : {}) as Raw;
     switch (kind) {

@@ -60,12 +60,30 @@ install -m 600 "$VM_KEYS/host_ed25519" etc/dropbear/host_ed25519
 install -m 600 "$VM_KEYS/client_ed25519.pub" root/.ssh/authorized_keys
 chmod 700 root root/.ssh
 chmod 1777 tmp
-# PID 1 gets its stdio from /dev/console before devtmpfs is mounted, so the node must exist.
-mknod -m 600 dev/console c 5 1 || die "mknod failed (build the image as root)"
+
+# PID 1 gets its stdio from /dev/console before devtmpfs is mounted, so the node must exist. Making it
+# with mknod needs root (and CAP_MKNOD, which containers often drop): instead a second archive of our
+# own, holding just that node, follows the first in the same gzip stream. The kernel's initramfs
+# unpacker takes concatenated archives (it skips the zero padding between them), so whoever builds,
+# the image is the same.
+# One newc entry without data: "070701", 13 fields of 8 hex digits (ino mode uid gid nlink mtime
+# filesize devmajor devminor rdevmajor rdevminor namesize check), the NUL-terminated name, then NULs
+# up to a multiple of 4 bytes.
+newc_entry() { # NAME MODE RDEVMAJOR RDEVMINOR
+  local namesize=$((${#1} + 1))
+  printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' 0 "$2" 0 0 1 0 0 0 0 "$3" "$4" "$namesize" 0
+  printf '%s\0' "$1"
+  printf '%*s' $(((4 - (110 + namesize) % 4) % 4)) '' | tr ' ' '\0'
+}
+console_archive() {
+  newc_entry dev/console $((0020000 | 0600)) 5 1 # S_IFCHR, crw------- root root 5,1
+  newc_entry 'TRAILER!!!' 0 0 0
+}
 
 mkdir -p "$out"
 # Owned by root whoever builds; --reproducible drops inode numbers and device ids.
-find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -n -6 > "$out/initramfs.cpio.gz.tmp"
+{ find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet; console_archive; } |
+  gzip -n -6 > "$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
 cp "$kdir/vmlinuz" "$out/vmlinuz"
 
