@@ -3,6 +3,7 @@
 import { REPO_ROOT } from '../common/repoRoot';
 import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
+import { benchPolicy } from './policy';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
 import { benchVmReset } from './vmReset';
@@ -13,8 +14,11 @@ async function main(): Promise<void> {
   await benchServer();
   benchBtf();
   if (process.env.BENCH_SKIP_VM) console.log('\n== Run on target ==\nskipped: BENCH_SKIP_VM is set');
-  else await benchRemote();
-  await benchVmReset();
+  else {
+    await benchRemote();
+    await benchVmReset();
+    await benchPolicy();
+  }
 }
 
 main().catch((err: Error) => {

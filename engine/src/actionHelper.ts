@@ -30,6 +30,18 @@ export interface ActionResult {
   signal?: number;
   /** The errno's text (strerror), when not 0. */
   message?: string;
+  /** With case marks: the kernel's taint changed while the action ran (a WARN, an oops). */
+  tainted?: boolean;
+  /** With case marks and readTrace: the trace lines between the case's begin and done marks. */
+  trace?: string[];
+}
+
+/** Case marks for a policy test: the helper writes them around the action itself (see lsm-action.c). */
+export interface CaseMarks {
+  nonce: string;
+  tracefs: string;
+  /** Also return the trace lines between the marks. */
+  readTrace?: boolean;
 }
 
 export type ActionHelperErrorKind = 'usage' | 'preparation' | 'failed' | 'output';
@@ -56,7 +68,14 @@ function octal(mode: number, what: string): string {
 }
 
 /** The helper's command line for one action (helperPath first). Throws RangeError on values it cannot take. */
-export function actionArgv(action: HelperAction, helperPath: string): string[] {
+export function actionArgv(action: HelperAction, helperPath: string, marks?: CaseMarks): string[] {
+  const argv = actionArgs(action).slice(1);
+  const options = marks ? ['--mark', marks.nonce, '--tracefs', marks.tracefs, ...(marks.readTrace ? ['--read-trace'] : [])] : [];
+  return [helperPath, ...options, ...argv];
+}
+
+function actionArgs(action: HelperAction): string[] {
+  const helperPath = 'lsm-action';
   switch (action.kind) {
     case 'open':
       return [helperPath, 'open', action.path, ...(action.flags.length > 0 ? [action.flags.join('|')] : [])];
@@ -131,10 +150,15 @@ export function parseActionResult(stdout: string, stderr: string, exitCode: numb
   if (r.exit !== undefined && !isCount(r.exit)) bad('has an exit status that is not a number');
   if (r.signal !== undefined && !isCount(r.signal)) bad('has a signal that is not a number');
   if (r.message !== undefined && typeof r.message !== 'string') bad('has a message that is not text');
+  if (r.tainted !== undefined && typeof r.tainted !== 'boolean') bad('has a taint that is not true or false');
+  if (r.trace !== undefined && !(Array.isArray(r.trace) && r.trace.every((l) => typeof l === 'string')))
+    bad('has trace lines that are not text');
 
   const result: ActionResult = { errno: { code, name: code === 0 ? '' : (r.name as string) } };
   if (r.exit !== undefined) result.exit = r.exit as number;
   if (r.signal !== undefined) result.signal = r.signal as number;
   if (code !== 0 && r.message !== undefined) result.message = r.message as string;
+  if (r.tainted === true) result.tainted = true;
+  if (r.trace !== undefined) result.trace = r.trace as string[];
   return result;
 }

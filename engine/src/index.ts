@@ -7,6 +7,7 @@ export {
   type ActionHelperErrorKind,
   type ActionResult,
   type HelperAction,
+  type CaseMarks,
 } from './actionHelper';
 export {
   AttachError,

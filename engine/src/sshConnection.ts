@@ -24,6 +24,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** ssh's ConnectTimeout if this command opens the master connection (default 10 s). */
   connectTimeoutSeconds?: number;
+  /**
+   * argv is one POSIX sh script, sent as the remote command itself (the login shell runs it; no second
+   * shell to start): for scripts that run often, such as a policy test's cases.
+   */
+  script?: boolean;
 }
 
 export class SshError extends Error {
@@ -111,8 +116,8 @@ export class SshConnection {
   }
 
   /** The remote command line: argv quoted for the remote shell, with `sudo -n` when configured. */
-  remoteCommand(argv: readonly string[], privileged = false): string {
-    const command = shellJoin(argv);
+  remoteCommand(argv: readonly string[], privileged = false, script = false): string {
+    const command = script ? argv.join('\n') : shellJoin(argv);
     return privileged && this.target.sudo ? `sudo -n sh -c ${shellJoin([command])}` : command;
   }
 
@@ -160,7 +165,7 @@ export class SshConnection {
   private async runOnce(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     await this.ensureMaster(options.connectTimeoutSeconds);
     const { execa } = await execaModule();
-    const r = await execa('ssh', [...this.baseArgs(), '--', this.remoteCommand(argv, options.privileged)], {
+    const r = await execa('ssh', [...this.baseArgs(), '--', this.remoteCommand(argv, options.privileged, options.script)], {
       input: options.input,
       reject: false,
       timeout: options.timeoutMs,
@@ -171,7 +176,11 @@ export class SshConnection {
     const result: RunResult = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode, signal: r.signal };
     if (isSshFailure(result)) throw classifySshFailure(result, this.target.label);
     if (r.timedOut)
-      throw new SshError(`'${argv.join(' ')}' on ${this.target.label} timed out after ${options.timeoutMs} ms`, 'command', result);
+      throw new SshError(
+        `'${options.script ? 'a script' : argv.join(' ')}' on ${this.target.label} timed out after ${options.timeoutMs} ms`,
+        'command',
+        result,
+      );
     return result;
   }
 

@@ -1,10 +1,11 @@
 // Runs one test file on one target: compile against the target's BTF, setup, attach, the cases in order
 // on that one attachment, detach, teardown. A case that leaves the target silent fails with the reason,
 // and so do the cases after it; the caller then resets the VM (`targetLost`).
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { AttachError, CompileError, TargetError, TargetSession } from '../../engine/src';
+import { AttachError, CompileError, shellJoin, TargetError, TargetSession } from '../../engine/src';
 import { actionArgv, parseActionResult } from '../../engine/src/actionHelper';
-import { caseScript, CaseScriptError, parseCaseOutput } from './caseScript';
+import { caseScript, CaseScriptError, parseCaseOutput, traceOfCase } from './caseScript';
 import { describeAction } from './describeAction';
 import { evaluate, expectationFor } from './expectations';
 import type { CaseResult, FileRun, Observed, PolicyCase, PolicyTestFile } from './model';
@@ -58,7 +59,7 @@ export async function runFile(
     }
   };
 
-  let tracefs: string | null = null;
+  let tracefs: string | null;
   let compiledObject: string;
   try {
     const report = await session.requireRunnable();
@@ -91,6 +92,11 @@ export async function runFile(
     }
   }
 
+  // The cases' output files; an empty trace buffer, which the cases' marks divide among them.
+  const workDir = `/tmp/bpf-lsm-test-${randomBytes(6).toString('hex')}`;
+  const clearTrace = tracefs ? ` && : > ${shellJoin([`${tracefs}/trace`])}` : '';
+  await session.check(['sh', '-c', `mkdir -p ${shellJoin([workDir])}${clearTrace}`], { privileged: true });
+
   let load: Observed['load'] = { loaded: true };
   let attachedNames = '';
   try {
@@ -101,6 +107,7 @@ export async function runFile(
     load = { loaded: false, verifierLog: err.failure.log, message: err.failure.firstError };
   }
 
+  const pending: PendingTrace[] = [];
   try {
     const helper = load.loaded && cases.some((c) => c.action && c.action.kind !== 'run') ? await session.actionHelper() : '';
     for (let i = 0; i < cases.length; i++) {
@@ -110,7 +117,14 @@ export async function runFile(
       }
       const c = cases[i];
       events.caseStarted?.(file, kernel, c.name);
-      const result = await runCase(c, kernel, session, { load, helper, tracefs, timeoutMs: options.caseTimeoutMs ?? 60_000 });
+      const result = await runCase(c, kernel, session, {
+        load,
+        helper,
+        tracefs,
+        workDir,
+        pending,
+        timeoutMs: options.caseTimeoutMs ?? 60_000,
+      });
       if (result === 'lost') {
         run.targetLost =
           `the target stopped answering after attaching ${attachedNames || path.basename(file.program)}` +
@@ -127,6 +141,8 @@ export async function runFile(
       session.closeNow();
     } else {
       await session.detach(ATTACH_KEY);
+      if (tracefs && pending.length > 0) await completeTraces(session, tracefs, pending);
+      await session.exec(['rm', '-rf', workDir], { privileged: true }).catch(() => undefined);
       if (file.teardown) {
         const r = await session.exec(['sh', '-c', file.teardown], { privileged: true, timeoutMs: 120_000 }).catch((e: Error) => e);
         if (r instanceof Error || r.exitCode !== 0)
@@ -137,10 +153,27 @@ export async function runFile(
   return finish();
 }
 
+/** A case that did not read its trace: its output gets the lines when the file's cases are over. */
+interface PendingTrace {
+  result: CaseResult;
+  nonce: string;
+  render: (trace: string[]) => string;
+}
+
+/** Reads the trace buffer once and puts each pending case's lines in its output. */
+async function completeTraces(session: TargetSession, tracefs: string, pending: PendingTrace[]): Promise<void> {
+  const r = await session.exec(['cat', `${tracefs}/trace`], { privileged: true, timeoutMs: 30_000 }).catch(() => undefined);
+  if (!r || r.exitCode !== 0) return;
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  for (const p of pending) p.result.output = p.render(traceOfCase(lines, p.nonce).lines);
+}
+
 interface CaseContext {
   load: Observed['load'];
   helper: string;
   tracefs: string | null;
+  workDir: string;
+  pending: PendingTrace[];
   timeoutMs: number;
 }
 
@@ -156,46 +189,93 @@ async function runCase(c: PolicyCase, kernel: string, session: TargetSession, ct
     durationMs: Date.now() - t0,
   });
   if (!expect) return done('skipped', [`no expectation for kernel ${kernel}`], '');
+  if (!ctx.load.loaded || !c.action) {
+    const messages = evaluate(expect, { load: ctx.load, trace: [], kernelWarnings: [] });
+    return done(
+      messages.length === 0 ? 'passed' : 'failed',
+      messages,
+      ctx.load.loaded ? '' : `the program did not load: ${ctx.load.message}`,
+    );
+  }
 
+  const action = c.action;
+  const head = [`$ ${describeAction(action)}`];
+  const fail = async (err: unknown): Promise<CaseResult | 'lost'> => {
+    if (!(await targetAnswers(session))) return 'lost';
+    const why = err instanceof CaseScriptError || err instanceof TargetError ? err.message : (err as Error).message;
+    return done('error', [`the case could not run: ${why}`], head.join('\n'));
+  };
+
+  let parsed: { kernelWarnings: string[]; trace?: string[] };
+  let nonce: string;
   const observed: Observed = { load: ctx.load, trace: [], kernelWarnings: [] };
-  const out: string[] = [];
-  if (ctx.load.loaded && c.action) {
-    const argv = c.action.kind === 'run' ? ['sh', '-c', c.action.command] : actionArgv(c.action, ctx.helper);
-    out.push(`$ ${describeAction(c.action)}`);
-    const { script, nonce } = caseScript(argv, ctx.tracefs);
-    let parsed;
+  if (action.kind !== 'run' && ctx.tracefs && expect.kernel_warning === undefined) {
+    // The common case: the helper marks the case itself, one process and no shell script around it.
+    nonce = `@@bpf-lsm-test-${randomBytes(8).toString('hex')}`;
+    const argv = actionArgv(action, ctx.helper, { nonce, tracefs: ctx.tracefs, readTrace: expect.trace !== undefined });
     try {
-      const r = await session.exec(['sh', '-s'], { input: script, privileged: true, timeoutMs: ctx.timeoutMs });
-      parsed = parseCaseOutput(r.stdout, nonce);
+      const r = await session.exec(argv, { privileged: true, timeoutMs: ctx.timeoutMs });
+      const result = parseActionResult(r.stdout, r.stderr, r.exitCode);
+      observed.errno = result.errno;
+      if (result.exit !== undefined) observed.exit = result.exit;
+      head.push(resultLine(result.errno));
+      parsed = { kernelWarnings: result.tainted ? await kernelWarnings(session) : [], trace: result.trace };
     } catch (err) {
-      if (!(await targetAnswers(session))) return 'lost';
-      const why = err instanceof CaseScriptError || err instanceof TargetError ? err.message : (err as Error).message;
-      return done('error', [`the case could not run: ${why}`], out.join('\n'));
+      return fail(err);
     }
-    observed.trace = parsed.trace;
-    observed.kernelWarnings = parsed.kernelWarnings;
-    if (c.action.kind === 'run') {
-      observed.exit = parsed.exitCode;
-      observed.stdout = parsed.stdout;
-      observed.stderr = parsed.stderr;
-      out.push(`exit ${parsed.exitCode}`);
-      if (parsed.stdout) out.push(`stdout: ${parsed.stdout}`);
-      if (parsed.stderr) out.push(`stderr: ${parsed.stderr}`);
+  } else {
+    const argv = action.kind === 'run' ? ['sh', '-c', action.command] : actionArgv(action, ctx.helper);
+    const script = caseScript(argv, {
+      tracefs: ctx.tracefs,
+      workDir: ctx.workDir,
+      kernelLog: expect.kernel_warning !== undefined,
+      readTrace: expect.trace !== undefined,
+    });
+    nonce = script.nonce;
+    let out;
+    try {
+      const r = await session.exec([script.script], { script: true, privileged: true, timeoutMs: ctx.timeoutMs });
+      out = parseCaseOutput(r.stdout, nonce);
+    } catch (err) {
+      return fail(err);
+    }
+    parsed = out;
+    if (action.kind === 'run') {
+      observed.exit = out.exitCode;
+      observed.stdout = out.stdout;
+      observed.stderr = out.stderr;
+      head.push(`exit ${out.exitCode}`);
+      if (out.stdout) head.push(`stdout: ${out.stdout}`);
+      if (out.stderr) head.push(`stderr: ${out.stderr}`);
     } else {
       try {
-        const r = parseActionResult(parsed.stdout, parsed.stderr, parsed.exitCode);
+        const r = parseActionResult(out.stdout, out.stderr, out.exitCode);
         observed.errno = r.errno;
         if (r.exit !== undefined) observed.exit = r.exit;
-        out.push(r.errno.code === 0 ? 'succeeded' : `failed: ${r.errno.name} (${r.errno.code})`);
+        head.push(resultLine(r.errno));
       } catch (err) {
-        return done('error', [(err as Error).message], out.join('\n'));
+        return done('error', [(err as Error).message], head.join('\n'));
       }
     }
-    if (parsed.trace.length > 0) out.push('trace:', ...parsed.trace.map((l) => `  ${l.trim()}`));
-    if (parsed.kernelWarnings.length > 0) out.push('kernel warnings:', ...parsed.kernelWarnings.map((l) => `  ${l}`));
-  } else if (!ctx.load.loaded) {
-    out.push(`the program did not load: ${ctx.load.message}`);
   }
+  observed.kernelWarnings = parsed.kernelWarnings;
+  const warnings = parsed.kernelWarnings.length > 0 ? ['kernel warnings:', ...parsed.kernelWarnings.map((l) => `  ${l}`)] : [];
+  const render = (trace: string[]) =>
+    [...head, ...(trace.length > 0 ? ['trace:', ...trace.map((l) => `  ${l.trim()}`)] : []), ...warnings].join('\n');
+
+  observed.trace = parsed.trace ?? [];
   const messages = evaluate(expect, observed);
-  return done(messages.length === 0 ? 'passed' : 'failed', messages, out.join('\n'));
+  const result = done(messages.length === 0 ? 'passed' : 'failed', messages, render(observed.trace));
+  if (!parsed.trace && ctx.tracefs) ctx.pending.push({ result, nonce, render });
+  return result;
+}
+
+function resultLine(errno: { code: number; name: string }): string {
+  return errno.code === 0 ? 'succeeded' : `failed: ${errno.name} (${errno.code})`;
+}
+
+/** The kernel's warnings so far (read when the taint changed during a case: the first WARN taints it). */
+async function kernelWarnings(session: TargetSession): Promise<string[]> {
+  const r = await session.exec(['sh', '-c', "dmesg | grep -E 'WARNING|BUG:|Oops|Call Trace'"], { privileged: true, timeoutMs: 30_000 });
+  return r.stdout.split('\n').filter((l) => l.trim() !== '');
 }

@@ -51,6 +51,37 @@ describe('actionArgv', () => {
   });
 });
 
+describe('case marks', () => {
+  it('put the mark options before the action, and read back the taint and the trace lines', () => {
+    assert.deepEqual(actionArgv({ kind: 'unlink', path: '/tmp/x' }, 'lsm-action', { nonce: '@@n', tracefs: '/sys/kernel/tracing' }), [
+      'lsm-action',
+      '--mark',
+      '@@n',
+      '--tracefs',
+      '/sys/kernel/tracing',
+      'unlink',
+      '/tmp/x',
+    ]);
+    assert.deepEqual(actionArgv({ kind: 'ptrace' }, 'h', { nonce: 'n', tracefs: 't', readTrace: true }).slice(1, 6), [
+      '--mark',
+      'n',
+      '--tracefs',
+      't',
+      '--read-trace',
+    ]);
+    const r = parseActionResult(
+      '{"action":"open","errno":1,"name":"EPERM","message":"x","tainted":true,"trace":["a \\"q\\"", "b"]}\n',
+      '',
+      0,
+    );
+    assert.equal(r.tainted, true);
+    assert.deepEqual(r.trace, ['a "q"', 'b']);
+    assert.equal(parseActionResult('{"action":"open","errno":0,"trace":[]}', '', 0).tainted, undefined);
+    assert.throws(() => parseActionResult('{"action":"open","errno":0,"trace":[1]}', '', 0), /trace lines that are not text/);
+    assert.throws(() => parseActionResult('{"action":"open","errno":0,"tainted":"yes"}', '', 0), /taint/);
+  });
+});
+
 describe('parseActionResult', () => {
   it('reads success, a denial with its name and text, and an exec with its exit status', () => {
     assert.deepEqual(parseActionResult('{"action":"open","errno":0}\n', '', 0), { errno: { code: 0, name: '' } });

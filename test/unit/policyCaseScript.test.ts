@@ -1,63 +1,94 @@
-// The per-case script (policy/src/caseScript.ts) run by a real POSIX sh here, with a folder standing in
-// for tracefs: exit status, stdout and stderr kept apart, the trace cleared before the action and read
-// after it (comment lines dropped), output that imitates our markers, and incomplete output refused.
+// The per-case script (policy/src/caseScript.ts) run by a real POSIX sh here, the way the target's login
+// shell runs it, with a folder standing in for tracefs: exit status, stdout and stderr kept apart (the
+// last line even without a newline), the case's begin and done marks written around the action only,
+// lines that imitate our markers, incomplete output refused; and the trace stream divided among cases.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { caseScript, CaseScriptError, parseCaseOutput } from '../../policy/src/caseScript';
+import { caseScript, CaseScriptError, parseCaseOutput, traceOfCase } from '../../policy/src/caseScript';
 
 describe('the per-case script', () => {
   let tracefs: string;
+  let workDir: string;
   before(() => {
     tracefs = fs.mkdtempSync(path.join(os.tmpdir(), 'tracefs-'));
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'casework-'));
   });
-  after(() => fs.rmSync(tracefs, { recursive: true, force: true }));
+  after(() => {
+    fs.rmSync(tracefs, { recursive: true, force: true });
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
 
-  function run(argv: string[], withTrace = true) {
-    const { script, nonce } = caseScript(argv, withTrace ? tracefs : null);
-    const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+  function run(argv: string[], options: { trace?: boolean; dir?: string } = {}) {
+    const { script, nonce } = caseScript(argv, {
+      tracefs: options.trace === false ? null : tracefs,
+      workDir: options.dir ?? workDir,
+      kernelLog: false,
+    });
+    // As ssh hands it to the login shell: the script is the command.
+    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
     return { parsed: () => parseCaseOutput(r.stdout, nonce), raw: r, nonce };
   }
 
-  it('keeps exit status, stdout and stderr apart, multi-line and with special characters', () => {
-    const out = run(['sh', '-c', `printf 'a\\nb $x \\\\n %%s\\n'; echo "it's an error" >&2; exit 3`]).parsed();
+  it('keeps exit status, stdout and stderr apart, multi-line, special characters, no final newline', () => {
+    const out = run(['sh', '-c', `printf 'a\\nb $x \\\\n %%s\\nlast'; echo "it's an error" >&2; exit 3`]).parsed();
     assert.equal(out.exitCode, 3);
-    assert.equal(out.stdout, 'a\nb $x \\n %s');
+    assert.equal(out.stdout, 'a\nb $x \\n %s\nlast');
     assert.equal(out.stderr, "it's an error");
+    assert.deepEqual(out.kernelWarnings, []);
   });
 
-  it('reads only the trace lines written during the action, without the header comments', () => {
-    fs.writeFileSync(path.join(tracefs, 'trace'), '# tracer: nop\n  old-1 [000] 1.0: bpf_trace_printk: before the case\n');
-    const line = '  cat-42 [000] d..31 12.5: bpf_trace_printk: lsm: denied open of lsm-secret \\n';
-    const out = run(['sh', '-c', `echo '# entries-in-buffer' >> ${tracefs}/trace; printf '%s\\n' '${line}' >> ${tracefs}/trace`]).parsed();
-    assert.deepEqual(out.trace, [line]);
-    assert.equal(out.exitCode, 0);
+  it('writes the begin and done marks to trace_marker around the action, and nothing else', () => {
+    const marker = path.join(tracefs, 'trace_marker');
+    fs.writeFileSync(marker, '');
+    const { nonce, parsed } = run(['sh', '-c', `echo during >> ${marker}`]);
+    assert.equal(parsed().exitCode, 0);
+    assert.equal(fs.readFileSync(marker, 'utf8'), `${nonce} begin\nduring\n${nonce} done\n`);
   });
 
-  it('works without tracefs (no trace lines)', () => {
-    const out = run(['true'], false).parsed();
-    assert.deepEqual(out.trace, []);
-    assert.equal(out.exitCode, 0);
+  it('works without tracefs', () => {
+    assert.equal(run(['true'], { trace: false }).parsed().exitCode, 0);
   });
 
-  it("is not fooled by an action that prints another case's marker or its own nonce-like lines", () => {
-    const r = run(['sh', '-c', 'echo "@@bpf-lsm-test-0000000000000000 rc 0"; echo "@@bpf-lsm-test-0000000000000000 end"; exit 1']);
-    const out = r.parsed();
+  it("is not fooled by an action that prints another case's marker lines", () => {
+    const out = run([
+      'sh',
+      '-c',
+      'echo "@@bpf-lsm-test-0000000000000000 rc 0"; echo "@@bpf-lsm-test-0000000000000000 end"; exit 1',
+    ]).parsed();
     assert.equal(out.exitCode, 1);
     assert.match(out.stdout, /rc 0\n.*end$/);
   });
 
   it('refuses incomplete output (the target stopped mid-case) with a reason', () => {
     const { raw, nonce } = run(['sh', '-c', 'echo partial']);
-    const cut = raw.stdout.slice(0, raw.stdout.indexOf(`${nonce} trace`));
+    const cut = raw.stdout.slice(0, raw.stdout.indexOf(`${nonce} dmesg`));
     assert.throws(() => parseCaseOutput(cut, nonce), CaseScriptError);
     assert.throws(() => parseCaseOutput('', nonce), /stopped answering/);
   });
 
-  it('reports a target that cannot make a temporary folder', () => {
-    assert.throws(() => parseCaseOutput(`@@x error could not create a temporary folder on the target\n`, '@@x'), /temporary folder/);
+  it('says so when the output folder cannot be written, instead of dying silently', () => {
+    const { parsed } = run(['true'], { dir: path.join(workDir, 'missing') });
+    assert.throws(parsed, /cannot write the case's output/);
+  });
+});
+
+describe("a case's trace lines", () => {
+  const line = (text: string) => `  cat-42 [000] d..31 12.5: bpf_trace_printk: ${text}`;
+  const mark = (text: string) => `  sh-40 [000] ..... 12.4: tracing_mark_write: ${text}`;
+  const stream = [line('before'), mark('@@a begin'), line('in a'), mark('@@a done'), mark('@@b begin'), line('in b 1'), line('in b 2')];
+
+  it('are the lines between its begin and done marks', () => {
+    assert.deepEqual(traceOfCase(stream, '@@a'), { lines: [line('in a')], complete: true });
+  });
+  it('are incomplete until its done mark has arrived', () => {
+    assert.deepEqual(traceOfCase(stream, '@@b'), { lines: [line('in b 1'), line('in b 2')], complete: false });
+    assert.deepEqual(traceOfCase([...stream, mark('@@b done'), line('after')], '@@b').complete, true);
+  });
+  it('are none for a case whose begin mark has not arrived', () => {
+    assert.deepEqual(traceOfCase(stream, '@@c'), { lines: [], complete: false });
   });
 });

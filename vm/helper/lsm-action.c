@@ -19,6 +19,12 @@
 //   lsm-action ptrace                          PTRACE_ATTACH to a child started for it
 //   lsm-action bpf array|hash                  BPF_MAP_CREATE of a one-entry map
 //
+// Before the action, for policy tests (one process per case, so a case costs about what its action does):
+//   --mark NONCE --tracefs DIR   write "NONCE begin" / "NONCE done" to DIR/trace_marker around the
+//                                action (the trace lines between them are the case's), and report
+//                                "tainted":true when the kernel's taint changed meanwhile (a WARN)
+//   --read-trace                 also report those trace lines, read from DIR/trace: "trace":[...]
+//
 // Output: one JSON line on stdout, nothing else there (an exec'd program writes to our stderr):
 //   {"action":"open","errno":0}
 //   {"action":"open","errno":1,"name":"EPERM","message":"Operation not permitted"}
@@ -55,10 +61,33 @@ extern char **environ;
 
 static const char *action;
 
+// The case marks (--mark/--tracefs/--read-trace): everything they open is opened before the begin mark
+// or after the done mark, so only the action's own work lies between them.
+static const char *mark_nonce, *tracefs;
+static int read_trace, marker_fd = -1, case_open;
+static char taint_before[32];
+
+static void read_small(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+  buf[n > 0 ? n : 0] = '\0';
+  if (fd >= 0) close(fd);
+}
+
+static void begin_case(void) {
+  if (!mark_nonce) return;
+  read_small("/proc/sys/kernel/tainted", taint_before, sizeof(taint_before));
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/trace_marker", tracefs);
+  marker_fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (marker_fd >= 0) dprintf(marker_fd, "%s begin\n", mark_nonce);
+  case_open = 1;
+}
+
 static int usage(const char *why) {
   fprintf(stderr,
           "lsm-action: %s\n"
-          "usage: lsm-action open PATH [FLAGS] | exec PATH [ARG...] | connect|bind tcp|udp ADDRESS PORT\n"
+          "usage: lsm-action [--mark NONCE --tracefs DIR [--read-trace]] open PATH [FLAGS] | exec PATH [ARG...] | connect|bind tcp|udp ADDRESS PORT\n"
           "       | unlink PATH | mkdir PATH MODE | rename FROM TO | chmod PATH MODE\n"
           "       | mount SOURCE TARGET FSTYPE | kill SIGNAL | ptrace | bpf array|hash\n",
           why);
@@ -81,6 +110,45 @@ static void print_json_string(const char *s) {
   putchar('"');
 }
 
+// Ends the case (done mark, taint, the trace lines between the marks) and prints what it adds to the
+// result line. Called once, when the action's outcome is known.
+static void end_case(void) {
+  if (!case_open) return;
+  case_open = 0;
+  if (marker_fd >= 0) {
+    dprintf(marker_fd, "%s done\n", mark_nonce);
+    close(marker_fd);
+  }
+  char taint_after[32];
+  read_small("/proc/sys/kernel/tainted", taint_after, sizeof(taint_after));
+  if (strcmp(taint_before, taint_after) != 0) printf(",\"tainted\":true");
+  if (!read_trace) return;
+  char path[4096], begin[128], done[128];
+  snprintf(path, sizeof(path), "%s/trace", tracefs);
+  snprintf(begin, sizeof(begin), "%s begin", mark_nonce);
+  snprintf(done, sizeof(done), "%s done", mark_nonce);
+  FILE *f = fopen(path, "re");
+  printf(",\"trace\":[");
+  if (f) {
+    char *line = NULL;
+    size_t cap = 0;
+    int inside = 0, first = 1;
+    while (getline(&line, &cap, f) > 0) {
+      line[strcspn(line, "\n")] = '\0';
+      if (strstr(line, begin)) inside = 1;
+      else if (strstr(line, done)) break;
+      else if (inside) {
+        if (!first) putchar(',');
+        print_json_string(line);
+        first = 0;
+      }
+    }
+    free(line);
+    fclose(f);
+  }
+  putchar(']');
+}
+
 // The one line of output. `extra` is already JSON (",\"exit\":3") or empty.
 static int report(int err, const char *extra) {
   printf("{\"action\":\"%s\",\"errno\":%d", action, err);
@@ -90,7 +158,9 @@ static int report(int err, const char *extra) {
     else printf(",\"name\":\"E%d\",\"message\":", err);
     print_json_string(strerror(err));
   }
-  printf("%s}\n", extra);
+  printf("%s", extra);
+  end_case();
+  printf("}\n");
   return fflush(stdout) == 0 ? 0 : 3;
 }
 
@@ -346,6 +416,20 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
+  while (argc > 2 && strncmp(argv[1], "--", 2) == 0) {
+    if (strcmp(argv[1], "--read-trace") == 0) {
+      read_trace = 1;
+      argv++, argc--;
+      continue;
+    }
+    if (argc < 4) return usage("an option needs a value");
+    if (strcmp(argv[1], "--mark") == 0 && strlen(argv[2]) < 100) mark_nonce = argv[2];
+    else if (strcmp(argv[1], "--tracefs") == 0) tracefs = argv[2];
+    else return usage("unknown option");
+    argv += 2, argc -= 2;
+  }
+  if (!mark_nonce != !tracefs) return usage("--mark and --tracefs go together");
+  if (read_trace && !mark_nonce) return usage("--read-trace needs --mark and --tracefs");
   if (argc < 2) return usage("no action given");
   for (size_t i = 0; i < sizeof(ACTIONS) / sizeof(ACTIONS[0]); i++) {
     if (strcmp(argv[1], ACTIONS[i].name) != 0) continue;
@@ -356,6 +440,7 @@ int main(int argc, char **argv) {
       return usage(why);
     }
     action = ACTIONS[i].name;
+    begin_case();
     return ACTIONS[i].run(argv + 2, n);
   }
   return usage("unknown action");
