@@ -2,11 +2,7 @@
 // for one action, and the one JSON line it prints back with the exact errno the action got. Pure: the
 // session that runs it is TargetSession.act.
 
-/**
- * An action the helper does. Structurally the same type as `HelperAction` in policy/src/model.ts: it is
- * defined here because policy depends on the engine and not the other way round (policy is to import
- * it from here).
- */
+/** An action the helper does (policy/src/model.ts re-exports it: the test files' actions are these). */
 export type HelperAction =
   | { kind: 'open'; path: string; flags: string[] } // flags: O_RDONLY (default), O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND
   | { kind: 'exec'; path: string; args: string[] }

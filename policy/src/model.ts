@@ -8,18 +8,8 @@ export interface SourcePos {
 }
 
 /** An action done by the target's action helper (lsm-action), which reports the exact errno. */
-export type HelperAction =
-  | { kind: 'open'; path: string; flags: string[] } // flags: O_RDONLY (default), O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND
-  | { kind: 'exec'; path: string; args: string[] }
-  | { kind: 'connect' | 'bind'; address: string; port: number; protocol: 'tcp' | 'udp'; family: 4 | 6 }
-  | { kind: 'unlink'; path: string }
-  | { kind: 'mkdir'; path: string; mode: number }
-  | { kind: 'rename'; from: string; to: string }
-  | { kind: 'chmod'; path: string; mode: number }
-  | { kind: 'mount'; source: string; target: string; fstype: string }
-  | { kind: 'kill'; signal: string } // signals a child the helper starts for the purpose
-  | { kind: 'ptrace' } // PTRACE_ATTACH to a child the helper starts
-  | { kind: 'bpf'; map: 'array' | 'hash' }; // BPF_MAP_CREATE
+export type { HelperAction } from '../../engine/src/actionHelper';
+import type { HelperAction } from '../../engine/src/actionHelper';
 
 /** A shell command on the target (its exit status and output are the result). */
 export interface RunAction {

@@ -15,6 +15,7 @@ import type { FileRun, PolicyTestFile } from '../../policy/src/model';
 import { runPolicyTests } from '../../policy/src/runner';
 import { loadPolicyTestFile } from '../../policy/src/testFile';
 import { VmPool } from '../../policy/src/vmPool';
+import { killVmNow, startVm, stopVm } from '../../vm/src/manager';
 import { REPO_ROOT } from '../helpers/paths';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'vm', 'fixtures', 'policy');
@@ -134,6 +135,30 @@ describe('bpf-lsm-test on the test VMs (Linux 6.1 and 6.12, QEMU)', () => {
         assert.ok(run, `ran on ${k}`);
         for (const c of run.cases) assert.equal(c.status, 'passed', `${k}: ${c.name}: ${c.messages.join(' ')}\n${c.output}`);
       }
+    });
+  });
+
+  describe('on a real target over ssh (--target; here a VM reached through its ssh config)', () => {
+    const name = `policy-target-${process.pid}`;
+    let sshConfig: string;
+    before(async () => {
+      process.once('exit', () => killVmNow(name, { forget: true }));
+      sshConfig = (await startVm({ name, kernel: '6.1', lifetimeSeconds: 900, bootTimeoutMs: 240_000 })).state.sshConfig;
+    });
+    after(async () => {
+      await stopVm(name, { forget: true });
+    });
+
+    it('runs the files with the expectations of the kernel the target runs, setup and teardown there', () => {
+      const r = spawnSync(
+        process.execPath,
+        [TEST_CLI, '--target', 'bpf-lsm-vm', '--ssh-config', sshConfig, '--reporter', 'tap', path.join(REPO_ROOT, 'examples')],
+        { encoding: 'utf8', timeout: 5 * 60_000 },
+      );
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /^ok \d+ - .*deny-open\.lsmtest\.yaml \[6\.1\] .*denies opening the secret file/m);
+      assert.doesNotMatch(r.stdout, /^not ok/m);
+      assert.match(r.stderr, /kernel 6\.1\./);
     });
   });
 });
