@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../policy/src/cli';
-import { FIXTURES } from '../helpers/paths';
+import { parsePolicyTestFile } from '../../policy/src/testFile';
+import { FIXTURES, REPO_ROOT } from '../helpers/paths';
 
 class Capture {
   text = '';
@@ -79,5 +80,14 @@ describe('bpf-lsm-test command line', () => {
     const r = await cli('--target', 'root@127.0.0.1:1', dir);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /target root@127\.0\.0\.1:1/);
+  });
+
+  it("the README's example is a valid test file", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const example = /## Policy tests[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'the Policy tests section has a YAML example');
+    const r = parsePolicyTestFile(example, path.join(REPO_ROOT, 'examples', 'readme.lsmtest.yaml'));
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.file?.cases.length, 3);
   });
 });
