@@ -41,6 +41,8 @@ let poolCount = 0;
 export class VmPool {
   private readonly vms: PoolVm[] = [];
   private booting = 0;
+  /** Names of VMs still booting: killNow must reach them too. */
+  private readonly bootingNames = new Set<string>();
   private waiters: (() => void)[] = [];
   private readonly prefix = `lsmtest-${process.pid}-${++poolCount}`;
   private serial = 0;
@@ -123,7 +125,7 @@ export class VmPool {
   /** Synchronous, for exit handlers: kills every VM's QEMU now. */
   killNow(): void {
     this.disposed = true;
-    for (const v of this.vms) killVmNow(v.name, { forget: true });
+    for (const name of [...this.vms.map((v) => v.name), ...this.bootingNames]) killVmNow(name, { forget: true });
     this.vms.length = 0;
   }
 
@@ -138,6 +140,7 @@ export class VmPool {
     const name = `${this.prefix}-${kernel}-${++this.serial}`;
     const t0 = Date.now();
     this.options.log?.(`${name}: booting kernel ${kernel}`);
+    this.bootingNames.add(name);
     try {
       const running = await startVm({
         name,
@@ -145,12 +148,18 @@ export class VmPool {
         snapshot: true,
         lifetimeSeconds: this.options.lifetimeSeconds ?? 0,
       });
+      if (this.disposed) {
+        // Shut down while it booted: it must not outlive the pool.
+        await stopVm(name, { forget: true });
+        throw new Error('the VM pool was shut down');
+      }
       const vm: PoolVm = { kernel, name, session: running.session, release: running.state.release, busy: true, dirty: false };
       this.vms.push(vm);
       this.options.log?.(`${name}: up (${running.state.release}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return vm;
     } finally {
       this.booting--;
+      this.bootingNames.delete(name);
       this.changed();
     }
   }

@@ -26,7 +26,7 @@ export interface ProjectConfig {
   btfPath?: string;
   /** Absolute (given relative to the config file); kept for the compile step, not used by the checks. */
   includePaths?: string[];
-  /** For the policy-test runner: the kernels to run on. Kept, not used yet. */
+  /** For the policy tests (bpf-lsm-test, the Testing view): the test-VM kernels files without their own run on. */
   test?: { kernels?: string[] };
 }
 

@@ -125,7 +125,7 @@ suite('BPF LSM Studio in VS Code: the editor', () => {
         folder: parent,
       });
       assert.equal(dir, path.join(parent, 'e2e_guard'));
-      assert.deepEqual(fs.readdirSync(dir).sort(), ['.clangd', 'Makefile', 'README.md', 'e2e_guard.bpf.c']);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['.clangd', 'Makefile', 'README.md', 'e2e_guard.bpf.c', 'e2e_guard.lsmtest.yaml']);
       assert.equal(path.basename(vscode.window.activeTextEditor!.document.fileName), 'e2e_guard.bpf.c');
     } finally {
       fs.rmSync(parent, { recursive: true, force: true });
