@@ -4,8 +4,10 @@ import { REPO_ROOT } from '../common/repoRoot';
 import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
 import { benchPolicy } from './policy';
+import { benchProber } from './prober';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
+import { benchTables } from './tables';
 import { benchVmReset } from './vmReset';
 
 async function main(): Promise<void> {
@@ -13,11 +15,13 @@ async function main(): Promise<void> {
   await benchAnalysis(REPO_ROOT);
   await benchServer();
   benchBtf();
+  await benchTables();
   if (process.env.BENCH_SKIP_VM) console.log('\n== Run on target ==\nskipped: BENCH_SKIP_VM is set');
   else {
     await benchRemote();
     await benchVmReset();
     await benchPolicy();
+    await benchProber();
   }
 }
 

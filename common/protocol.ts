@@ -17,6 +17,11 @@ export interface TargetKernelParams {
   release: string;
   /** For messages: the ssh destination. */
   label: string;
+  /**
+   * What the target's kernel said about each hook (lsm-probe's output, cached by TargetSession.probeHooks
+   * next to the BTF), when it was probed: its disabled, sleepable and bool sets then come from it.
+   */
+  probePath?: string;
 }
 
 /** Client -> server: the configured target's kernel, so hooks are checked against what it really has. */

@@ -1,7 +1,8 @@
 // Run on Target in the editor: a thin adapter over the remote engine (remote/targetSession.ts). The engine
 // connects, checks, compiles, attaches, probes, traces and detaches; this class adds what needs VS Code:
 // workspace trust, the host-key and "attach anyway" prompts, clang's and the verifier's messages in
-// Problems, the status bar, the trace panel, and the target's BTF handed to the language server.
+// Problems, the status bar, the trace panel, and the target's BTF (and what its kernel said when probed)
+// handed to the language server.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { NotificationType, type LanguageClient } from 'vscode-languageclient/node';
@@ -78,6 +79,7 @@ export class TargetController implements vscode.Disposable {
           btfCache: this.btfCache,
           shippedLoader: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-loader-${machine}`)),
           shippedActionHelper: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-action-${machine}`)),
+          shippedProber: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-probe-${machine}`)),
           confirmHostKey: async (label, keys) => {
             const choice = await vscode.window.showWarningMessage(
               `The host key of ${label} is not known. Connect only if these fingerprints are the target's:\n${keys}`,
@@ -117,6 +119,7 @@ export class TargetController implements vscode.Disposable {
     const btf = await engine.btf();
     const kernelParams: TargetKernelParams = { btfPath: btf.btfFile, release: report.kernelRelease, label: engine.label };
     void this.client()?.sendNotification(TARGET_KERNEL, kernelParams);
+    void this.sendProbedHooks(engine, kernelParams);
 
     let compiled: CompiledObject;
     try {
@@ -140,6 +143,22 @@ export class TargetController implements vscode.Disposable {
     const result: RunResult = { attached: session.attached, kernelRelease: report.kernelRelease, bpfActive: report.bpfActive };
     if (s.probeCommand) result.probe = await this.runProbe(s.probeCommand);
     return result;
+  }
+
+  /**
+   * Asks the target's kernel what it allows on each hook (lsm-probe, cached by the BTF's checksum: once per
+   * kernel build) and hands that to the language server, whose hovers then say "probed on <target>". Runs
+   * beside the compile; a failure leaves the BTF and its release's rules in use, and is logged.
+   */
+  private async sendProbedHooks(engine: TargetSession, params: TargetKernelParams): Promise<void> {
+    try {
+      const { file } = await engine.probeHooks();
+      if (this.engine === engine) void this.client()?.sendNotification(TARGET_KERNEL, { ...params, probePath: file });
+    } catch (err) {
+      this.log.warn(
+        `probing the hooks of ${engine.label} failed: ${(err as Error).message}; its BTF and the rules of its release are used`,
+      );
+    }
   }
 
   async startTrace(): Promise<void> {

@@ -31,6 +31,22 @@ export {
 } from './buildBpf';
 export { parsePreflight, preflight, type PreflightReport } from './preflight';
 export { probeDenied, type ProbeResult } from './probe';
+export {
+  parseProbeOutput,
+  PROBED_RETURNS,
+  probedFactsFrom,
+  probedReturns,
+  probedSets,
+  ProbeOutputError,
+  PROBER_OUTPUT_VERSION,
+  type ProbedFacts,
+  type ProbedHook,
+  type ProbedKind,
+  type ProbedRefusal,
+  type ProbedReturn,
+  type ProbedReturns,
+  type ProbedSets,
+} from './prober';
 export { shellJoin, shellQuote } from './shellQuote';
 export {
   classifySshFailure,

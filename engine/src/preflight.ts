@@ -17,6 +17,8 @@ export interface PreflightReport {
   loaderInstalled: boolean;
   /** `lsm-action` (the policy tests' action helper) on the target's PATH. */
   actionHelperInstalled: boolean;
+  /** `lsm-probe` (the hook prober) on the target's PATH. */
+  proberInstalled: boolean;
   uid: number;
   /** Problems that stop a run, each with the next step. */
   blockers: string[];
@@ -40,6 +42,7 @@ grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf 2>/dev/
 grep -q ' /sys/fs/bpf bpf ' /proc/mounts && echo bpffs=1 || echo bpffs=0
 command -v lsm-loader >/dev/null 2>&1 && echo loader=1 || echo loader=0
 command -v lsm-action >/dev/null 2>&1 && echo action=1 || echo action=0
+command -v lsm-probe >/dev/null 2>&1 && echo prober=1 || echo prober=0
 `;
 
 export function parsePreflight(output: string): PreflightReport {
@@ -69,6 +72,7 @@ export function parsePreflight(output: string): PreflightReport {
     bpffs: kv.get('bpffs') === '1',
     loaderInstalled: kv.get('loader') === '1',
     actionHelperInstalled: kv.get('action') === '1',
+    proberInstalled: kv.get('prober') === '1',
     blockers: [],
     warnings: [],
   };

@@ -12,11 +12,12 @@ import { type AttachedProgram, AttachSession } from './attachSession';
 import { compileProgram, type CompileOptions, type CompilerMessage, fetchTargetBtf, type TargetBtf } from './buildBpf';
 import { preflight, type PreflightReport } from './preflight';
 import { probeDenied, type ProbeResult } from './probe';
+import { BTF_CHECKSUM_SCRIPT, parseProbeOutput, ProbeOutputError, type ProbedFacts } from './prober';
 import { type RunOptions as SshRunOptions, type RunResult, SshConnection, SshError } from './sshConnection';
 import { parseTarget, type SshTarget, type SshTargetSettings } from './sshTarget';
 import { type TraceEvents, TraceStream } from './traceStream';
 
-/** Where objects (and a shipped loader or action helper) are copied on the target. */
+/** Where objects (and a shipped loader, action helper or prober) are copied on the target. */
 export const REMOTE_DIR = '/tmp/bpf-lsm-studio';
 /** Where pinned links live on the target, one folder per object. */
 export const PIN_ROOT = '/sys/fs/bpf/bpf-lsm-studio';
@@ -36,6 +37,8 @@ export interface TargetSessionOptions {
   shippedLoader?: (machine: string) => string | undefined;
   /** An lsm-action binary for the target's `uname -m`, copied over when the target has no lsm-action on PATH. */
   shippedActionHelper?: (machine: string) => string | undefined;
+  /** An lsm-probe binary for the target's `uname -m`, copied over when the target has no lsm-probe on PATH. */
+  shippedProber?: (machine: string) => string | undefined;
   /** Asked when the target's host key is unknown (with its fingerprints); true lets ssh record it. Default: refuse. */
   confirmHostKey?: (label: string, fingerprints: string) => Promise<boolean>;
   log?: EngineLog;
@@ -43,7 +46,7 @@ export interface TargetSessionOptions {
   onAttachmentsChanged?: () => void;
 }
 
-export type TargetErrorKind = 'host-key-rejected' | 'blocked' | 'compile' | 'no-loader' | 'no-action-helper';
+export type TargetErrorKind = 'host-key-rejected' | 'blocked' | 'compile' | 'no-loader' | 'no-action-helper' | 'no-prober' | 'probe-failed';
 
 /** A step that cannot go on, with the reason and the next step in its message. */
 export class TargetError extends Error {
@@ -116,6 +119,8 @@ export class TargetSession {
   private btfInfo: TargetBtf | undefined;
   private loaderPath: string | undefined;
   private actionHelperPath: string | undefined;
+  private proberPath: string | undefined;
+  private probed: Promise<{ facts: ProbedFacts; file: string }> | undefined;
   private workDir: string | undefined;
   private readonly sessions = new Map<string, AttachSession>();
   private trace: TraceStream | undefined;
@@ -256,6 +261,66 @@ export class TargetSession {
     const result = parseActionResult(r.stdout, r.stderr, r.exitCode);
     this.log.info(`${argv.slice(1).join(' ')}: ${result.errno.code === 0 ? 'succeeded' : result.errno.name}`);
     return result;
+  }
+
+  /** lsm-probe (the hook prober) on the target, found or copied over like the loader. */
+  async prober(): Promise<string> {
+    return (this.proberPath ??= await this.toolOnTarget('lsm-probe', (r) => r.proberInstalled, this.options.shippedProber, 'no-prober'));
+  }
+
+  /**
+   * What the target's kernel allows on each hook, asked of the kernel itself: lsm-probe loads minimal
+   * programs on every hook (nothing is attached). Cached on disk by the target's BTF checksum (next to
+   * its BTF, as `probe.json`) and per session; `fresh` probes again. Rejects with TargetError
+   * 'probe-failed' (the prober's reason) or 'no-prober'. Callers at the same time share one probe.
+   */
+  probeHooks(fresh = false): Promise<{ facts: ProbedFacts; file: string }> {
+    if (!this.probed || fresh)
+      this.probed = this.runProber(fresh).catch((err: unknown) => {
+        this.probed = undefined;
+        throw err;
+      });
+    return this.probed;
+  }
+
+  private async runProber(fresh: boolean): Promise<{ facts: ProbedFacts; file: string }> {
+    const sum = this.btfInfo?.checksum ?? (await this.check(['sh', '-c', BTF_CHECKSUM_SCRIPT])).split(/\s+/)[0];
+    if (!/^[0-9a-f]{64}$/.test(sum)) throw new TargetError(`could not checksum the BTF of ${this.target.label}: ${sum}`, 'probe-failed');
+    const file = path.join(this.options.btfCache, sum, 'probe.json');
+    if (!fresh && fs.existsSync(file)) {
+      try {
+        const facts = parseProbeOutput(fs.readFileSync(file, 'utf8'));
+        if (facts.btfChecksum === sum) return { facts, file };
+      } catch (err) {
+        if (!(err instanceof ProbeOutputError)) throw err;
+        this.log.warn(`${file}: ${err.message}; probing again`);
+      }
+    }
+    const prober = await this.prober();
+    const r = await this.exec([prober], { privileged: true, timeoutMs: 120_000 });
+    const said = (r.stderr.trim().split('\n').pop() ?? '').replace(/^lsm-probe: /, '');
+    if (r.exitCode !== 0)
+      throw new TargetError(
+        `lsm-probe on ${this.target.label} ${r.exitCode === undefined ? 'did not finish' : `exited with ${r.exitCode}`}: ${said || '(nothing on stderr)'}`,
+        'probe-failed',
+      );
+    let facts: ProbedFacts;
+    try {
+      facts = parseProbeOutput(r.stdout);
+    } catch (err) {
+      if (!(err instanceof ProbeOutputError)) throw err;
+      throw new TargetError(`${err.message} on ${this.target.label}${said ? ` (${said})` : ''}`, 'probe-failed');
+    }
+    if (facts.btfChecksum !== sum)
+      throw new TargetError(`the BTF of ${this.target.label} changed while it was probed; try again`, 'probe-failed');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Another process (a second window) may be writing the same file.
+    fs.writeFileSync(`${file}.${process.pid}.tmp`, r.stdout);
+    fs.renameSync(`${file}.${process.pid}.tmp`, file);
+    this.log.info(
+      `probed ${facts.hooks.length} hooks of ${this.target.label} (${facts.release}): ${facts.loads} loads in ${facts.ms} ms on the target`,
+    );
+    return { facts, file };
   }
 
   /** A tool on the target: its own if on PATH, else the one shipped for its machine, copied under REMOTE_DIR. */
@@ -404,6 +469,8 @@ export class TargetSession {
     this.btfInfo = undefined;
     this.loaderPath = undefined;
     this.actionHelperPath = undefined;
+    this.proberPath = undefined;
+    this.probed = undefined;
     await conn?.close();
     if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
     this.workDir = undefined;

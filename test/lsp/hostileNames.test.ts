@@ -3,8 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CompletionItem } from 'vscode-languageserver-protocol';
+import { HookCatalog } from '../../server/src/hooks/catalog';
 import { fixture } from '../helpers/paths';
 import { LspTestClient } from './lspClient';
+
+/** The default kernel: the newest bundled release. */
+const NEWEST = HookCatalog.bundled().newest.release;
 
 const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 
@@ -25,13 +29,13 @@ describe('names of JavaScript built-ins', () => {
     const { diagnostics } = await lsp.openAndWait(uri, text);
     assert.deepEqual(
       diagnostics.map((d) => [d.code, d.range.start.line, d.message]),
-      NAMES.map((n, i) => ['unknown-hook', 2 * i, `'${n}' is not an LSM hook in any kernel release (bundled 7.1.5).`]),
+      NAMES.map((n, i) => ['unknown-hook', 2 * i, `'${n}' is not an LSM hook in any kernel release (bundled ${NEWEST}).`]),
     );
     for (const [i, n] of NAMES.entries()) {
       const hover = await lsp.hover(uri, 2 * i, 11);
       assert.equal(
         (hover!.contents as { value: string }).value,
-        `**${n}** (kernel 7.1.5, bundled hook table)\n\nNot an LSM hook in any bundled release.`,
+        `**${n}** (kernel ${NEWEST}, bundled hook table)\n\nNot an LSM hook in any bundled release.`,
       );
     }
     const args = await lsp.connection.sendRequest<CompletionItem[]>('textDocument/completion', {

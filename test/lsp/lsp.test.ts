@@ -7,9 +7,13 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { createCParser, parseC } from '../../server/src/analysis/cParser';
+import { HookCatalog } from '../../server/src/hooks/catalog';
 import { applyEdits } from '../helpers/edits';
 import { FIXTURES, fixture, skipIfMissing } from '../helpers/paths';
 import { LspTestClient } from './lspClient';
+
+/** The default kernel (the newest bundled release), as a regex. */
+const NEWEST = HookCatalog.bundled().newest.release.replace(/\./g, '\\.');
 
 const uriOf = (name: string) => `file:///work/${name}`;
 
@@ -123,13 +127,13 @@ describe('language server over the protocol', () => {
     const h = await lsp.hover(uri, line, text.split('\n')[line].indexOf('socket_connect') + 3);
     const value = (h!.contents as { value: string }).value;
     assert.deepEqual(h!.range, { start: { line, character: 9 }, end: { line, character: 23 } });
-    assert.match(value, /\*\*socket_connect\*\*: LSM hook \(kernel 7\.1\.5, bundled hook table\)/);
+    assert.match(value, new RegExp(`\\*\\*socket_connect\\*\\*: LSM hook \\(kernel ${NEWEST}, bundled hook table\\)`));
     assert.match(value, /int socket_connect\(struct socket \*sock, struct sockaddr \*address, int addrlen\)/);
     assert.match(value, /BPF_PROG\(restrict_connect, struct socket \*sock, struct sockaddr \*address, int addrlen, int ret\)/);
     assert.match(value, /Returns int: return 0 to allow, a negative errno/);
     assert.match(value, /Sleepable \(`lsm\.s\/`\): yes/);
     assert.match(value, /`lsm_cgroup\/`: yes/);
-    assert.match(value, /Releases: 5\.7\.14 to 7\.1\.5 \(first in 5\.7\.14\)/);
+    assert.match(value, new RegExp(`Releases: 5\\.7\\.14 to ${NEWEST} \\(first in 5\\.7\\.14\\)`));
     assert.match(value, /Built with: `CONFIG_SECURITY_NETWORK`/);
     const onMacro = await lsp.hover(uri, line + 1, text.split('\n')[line + 1].indexOf('BPF_PROG') + 2);
     assert.match((onMacro!.contents as { value: string }).value, /socket_connect/);
@@ -144,7 +148,7 @@ describe('language server over the protocol', () => {
     assert.match(value, /: int inode_setxattr\(struct mnt_idmap \*idmap, struct dentry \*dentry/);
   });
 
-  it('completes hook names after SEC("lsm/, only sleepable hooks after lsm.s/, only verdict hooks after lsm_cgroup/', async () => {
+  it('completes hook names after SEC("lsm/, only sleepable hooks after lsm.s/, every enabled hook after lsm_cgroup/', async () => {
     const uri = uriOf('complete.bpf.c');
     const text = 'SEC("lsm/fi\nSEC("lsm.s/\nSEC("lsm_cgroup/\n';
     await lsp.open(uri, text);
@@ -162,7 +166,9 @@ describe('language server over the protocol', () => {
     assert.ok(!sleepable.includes('file_permission'));
     const cgroup = (await lsp.completion(uri, 2, 16)).map((i) => i.label);
     assert.ok(cgroup.includes('socket_bind'));
-    assert.ok(!cgroup.includes('bprm_committed_creds'), 'void hooks cannot take lsm_cgroup programs');
+    // Void hooks take lsm_cgroup programs too (returning 1), as the kernels probed here load them.
+    assert.ok(cgroup.includes('sock_graft'), 'void hooks take lsm_cgroup programs that return 1');
+    assert.ok(!cgroup.includes('vm_enough_memory'), 'disabled hooks are not offered');
   });
 
   it('completes the whole BPF_PROG argument list, with int ret, as a snippet', async () => {
@@ -295,7 +301,7 @@ describe('language server settings', () => {
       const line = text.split('\n').findIndex((l) => l.includes('lsm/socket_connect'));
       await lsp.setSettings({ debounceMs: 0, btfPath: '/sys/kernel/btf/vmlinux' });
       const hover = ((await lsp.hover(uri, line, 12))!.contents as { value: string }).value;
-      assert.match(hover, /LSM hook \(kernel 7\.1\.5, BTF of \/sys\/kernel\/btf\/vmlinux\)/);
+      assert.match(hover, new RegExp(`LSM hook \\(kernel ${NEWEST}, BTF of /sys/kernel/btf/vmlinux\\)`));
       const corrupt = path.join(os.tmpdir(), `corrupt-${process.pid}.btf`);
       fs.writeFileSync(corrupt, Buffer.from('not btf at all, but long enough for a header'));
       try {

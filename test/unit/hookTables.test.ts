@@ -1,11 +1,23 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
-import { generateHookTables, serialiseTables, TABLES_PATH } from '../../scripts/generate-hook-tables';
+import { obtainDeb } from '../../scripts/debianArchive';
+import {
+  buildTables,
+  deriveRelease,
+  generateHookTables,
+  serialiseTables,
+  storedReleases,
+  TABLES_PATH,
+} from '../../scripts/generate-hook-tables';
+import { formatReleaseSource, readKernelDeb, releaseOfDebianVersion } from '../../scripts/kernelSource';
 import { HookCatalog, KernelSelectionError } from '../../server/src/hooks/catalog';
+import type { StoredTables } from '../../server/src/hooks/tableFormat';
+import { compareVersions, parseVersion } from '../../server/src/hooks/versions';
 import { KERNEL_HOOKS_DIR, kernelHooksAvailable, skipIfMissing } from '../helpers/paths';
 
-const EXPECTED_COUNTS: Record<string, number> = {
+/** The releases of ../shared/kernel-hooks, with the LSM_HOOK entries of their headers. */
+const SHARED_COUNTS: Record<string, number> = {
   '5.7.14': 229,
   '5.10.13': 234,
   '5.15.85': 238,
@@ -17,25 +29,55 @@ const EXPECTED_COUNTS: Record<string, number> = {
   '7.0': 273,
   '7.1.5': 277,
 };
+/**
+ * Series bundled from Debian's packages, newer than ../shared's: these at least, one release each. Not
+ * pinned to a package version, and more may follow: `npm run generate-tables -- --debian linux-source-7.N`
+ * adds or moves them on without a change here (what changed is pinned in hookTablesDebianParsers.test.ts).
+ */
+const DEBIAN_SERIES = ['7.2', '7.3'];
+function assertDebianSeries(series: string[]): void {
+  assert.deepEqual(series, [...new Set(series)], 'one release per series');
+  for (const s of DEBIAN_SERIES) assert.ok(series.includes(s), `a ${s} release is bundled`);
+}
+const seriesOf = (release: string) => release.split('.').slice(0, 2).join('.');
+
+const committedText = fs.readFileSync(TABLES_PATH, 'utf8');
+const committed = JSON.parse(committedText) as StoredTables;
 
 describe('committed hook tables', () => {
   it(
-    'are what the generator derives from ../shared/kernel-hooks',
+    'are what the generator derives from ../shared/kernel-hooks (the releases from elsewhere kept as committed)',
     { skip: skipIfMissing(kernelHooksAvailable(), KERNEL_HOOKS_DIR) },
     () => {
-      const fresh = serialiseTables(generateHookTables(KERNEL_HOOKS_DIR));
-      const committed = fs.readFileSync(TABLES_PATH, 'utf8');
-      assert.ok(fresh === committed, `${TABLES_PATH} is stale: run \`npm run generate-tables\``);
+      const fresh = serialiseTables(generateHookTables(KERNEL_HOOKS_DIR, { committed }));
+      assert.ok(fresh === committedText, `${TABLES_PATH} is stale: run \`npm run generate-tables\``);
     },
   );
 
-  it('hold ten releases, oldest first, with the hook counts of the kernel headers', () => {
-    const catalog = HookCatalog.bundled();
-    assert.deepEqual(Object.fromEntries(catalog.releases.map((r) => [r.release, r.hooks.size])), EXPECTED_COUNTS);
+  it('name the source of every release: ../shared, then the Debian package version of each newer series', () => {
+    const sources = storedReleases(committed).map((r) => [r.release, formatReleaseSource(r.source)]);
+    const shared = sources.slice(0, Object.keys(SHARED_COUNTS).length);
     assert.deepEqual(
-      catalog.releases.map((r) => r.release),
-      Object.keys(EXPECTED_COUNTS),
+      shared,
+      Object.keys(SHARED_COUNTS).map((r) => [r, `../shared v${r}`]),
     );
+    const debian = sources.slice(shared.length);
+    assertDebianSeries(debian.map(([r]) => seriesOf(r)));
+    for (const [release, source] of debian) {
+      const m = /^debian linux-source-(\d+\.\d+) (\S+)$/.exec(source);
+      assert.ok(m, `${release}: ${source}`);
+      assert.equal(m[1], seriesOf(release));
+      assert.equal(releaseOfDebianVersion(m[2]), release);
+    }
+  });
+
+  it('hold the ../shared releases with the hook counts of their headers, then the Debian ones, oldest first', () => {
+    const catalog = HookCatalog.bundled();
+    const counts = Object.fromEntries(catalog.releases.map((r) => [r.release, r.hooks.size]));
+    assert.deepEqual(Object.fromEntries(Object.keys(SHARED_COUNTS).map((r) => [r, counts[r]])), SHARED_COUNTS);
+    const names = catalog.releases.map((r) => r.release);
+    assert.deepEqual(names.slice(0, Object.keys(SHARED_COUNTS).length), Object.keys(SHARED_COUNTS));
+    assertDebianSeries(names.slice(Object.keys(SHARED_COUNTS).length).map(seriesOf));
   });
 
   it('keep prototypes, defaults, conditions and bpf_lsm sets per release', () => {
@@ -58,16 +100,43 @@ describe('committed hook tables', () => {
     const old = catalog.select('5.10').table.hooks.get('inode_setxattr')!;
     const now = r612.hooks.get('inode_setxattr')!;
     assert.equal(now.args.length, old.args.length + 1);
-    assert.deepEqual(catalog.releasesWith('file_truncate'), ['6.6.46-rpi', '6.8', '6.12', '6.19', '7.0', '7.1.5']);
+    const all = catalog.releases.map((r) => r.release);
+    assert.deepEqual(catalog.releasesWith('file_truncate'), all.slice(all.indexOf('6.6.46-rpi')));
   });
+});
+
+// The releases from Debian's packages are re-derived from exactly the package version they name: from the
+// .deb in .cache/debian-src/debs, else downloaded while the archive still serves that version. When it no
+// longer does (sid moves on within days), the comparison is skipped and says why, on CI too.
+describe('committed hook tables from Debian packages', { concurrency: true }, () => {
+  for (const r of storedReleases(committed)) {
+    if (r.source.kind !== 'debian') continue;
+    const { package: pkg, version } = r.source;
+    it(`keep ${r.release} as ${pkg} ${version} gives it`, async (t) => {
+      const found = obtainDeb(pkg, version);
+      if ('unavailable' in found) {
+        const why = `not compared: ${found.unavailable}; \`npm run generate-tables -- --debian ${pkg}\` moves it to the archive's newest`;
+        if (process.env.CI) t.diagnostic(`CI: ${why}`);
+        t.skip(why);
+        return;
+      }
+      const fresh = deriveRelease(await readKernelDeb(found.deb));
+      assert.equal(fresh.release, r.release);
+      assert.ok(
+        serialiseTables(buildTables([fresh])) === serialiseTables(buildTables([r])),
+        `${TABLES_PATH} is stale for ${r.release}: run \`npm run generate-tables -- --debian ${pkg}=${version}\``,
+      );
+    });
+  }
 });
 
 describe('choosing a kernel', () => {
   const catalog = HookCatalog.bundled();
   const pick = (v?: string) => catalog.select(v);
 
-  it('defaults to the newest bundled release', () => {
-    assert.equal(pick().table.release, '7.1.5');
+  it('defaults to the newest bundled release (a Debian 7.3.x since 7.3.4)', () => {
+    assert.equal(pick().table.release, catalog.releases[catalog.releases.length - 1].release);
+    assert.ok(compareVersions(parseVersion(pick().table.release)!, [7, 3, 4]) >= 0);
     assert.equal(pick().note, undefined);
   });
 
@@ -88,7 +157,7 @@ describe('choosing a kernel', () => {
     assert.equal(pick('6.10').table.release, '6.8');
     assert.match(pick('6.10').note!, /kernel 6\.10: using the hook table of 6\.8 \(the newest bundled release not newer than it\)/);
     assert.equal(pick('5.11').table.release, '5.10.13');
-    assert.equal(pick('9.3').table.release, '7.1.5');
+    assert.equal(pick('9.3').table, catalog.newest);
     assert.match(pick('9.3').note!, /no bundled table is as new/);
   });
 

@@ -1,8 +1,8 @@
 // What the .vsix would hold (vsce ls, the allowlist in .vscodeignore), that every file the manifest
 // points at is in it, and what vsce needs to package it without a question: the README shown in VS Code
 // (the package script's --readme-path) has no link vsce would have to rewrite, and no made-up repository
-// URL. Both packages carry the local test VMs (the build scripts, the guest files, the loader and helper
-// sources and their prebuilt binaries) and bpf-lsm-test; the npm package (.npmignore) is also unpacked
+// URL. Both packages carry the local test VMs (the build scripts, the guest files, the loader, helper and
+// prober sources and their prebuilt binaries) and bpf-lsm-test; the npm package (.npmignore) is also unpacked
 // into a folder of its own, where its CLI must run without the repository. test/e2e/packaged.ts runs the
 // real `npm run package` and installs the result.
 import assert from 'node:assert/strict';
@@ -48,13 +48,14 @@ const VM_FILES = [
   ...filesUnder('vm/guest'),
   ...filesUnder('vm/loader').filter((f) => f.endsWith('.c')),
   ...filesUnder('vm/helper').filter((f) => f.endsWith('.c')),
+  ...filesUnder('vm/prober').filter((f) => f.endsWith('.c')),
 ].sort();
 
 /**
- * The prebuilt static loader and action helper, which `npm run package` puts into dist/. Required once
+ * The prebuilt static loader, action helper and hook prober, which `npm run package` puts into dist/. Required once
  * built (and always under CI); a fresh clone has none until then.
  */
-const PREBUILT = ['lsm-loader', 'lsm-action']
+const PREBUILT = ['lsm-loader', 'lsm-action', 'lsm-probe']
   .map((name) => `dist/${name}-${os.machine()}`)
   .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)) || process.env.CI);
 
@@ -86,7 +87,7 @@ describe('extension package', () => {
     const unexpected = listed.filter(
       (f) =>
         f !== readmePath &&
-        !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-(loader|action)-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/|schemas\/|vm\/)/.test(
+        !/^(package\.json|LICENSE|images\/icon\.png|dist\/[^/]+\.(js|wasm)|dist\/lsm-(loader|action|probe)-[a-z0-9_]+|syntaxes\/|snippets\/|bpf-templates\/|walkthrough\/|schemas\/|vm\/)/.test(
           f,
         ),
     );
@@ -173,7 +174,7 @@ describe('npm package', () => {
     );
     // Other machines' prebuilt binaries may be there too (the `package` script names them by machine).
     assert.deepEqual(
-      packed.filter((f) => !expected.includes(f) && !/^dist\/lsm-(loader|action)-[a-z0-9_]+$/.test(f)),
+      packed.filter((f) => !expected.includes(f) && !/^dist\/lsm-(loader|action|probe)-[a-z0-9_]+$/.test(f)),
       [],
       'unexpected in the npm package',
     );

@@ -132,6 +132,7 @@ describe('parsePreflight', () => {
       bpffs: true,
       loaderInstalled: true,
       actionHelperInstalled: false,
+      proberInstalled: false,
       blockers: [],
       warnings: [],
     });

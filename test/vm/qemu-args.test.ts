@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAccel } from '../../vm/src/accel';
 import { ImageManifest } from '../../vm/src/image';
-import { parseKernel, parseLsm } from '../../vm/src/kernels';
+import { describePackage } from '../../vm/src/image';
+import { describeLsm, KERNEL_DEFAULT_LSM, KERNEL_SERIES, parseKernel, parseLsm } from '../../vm/src/kernels';
 import { kernelCommandLine, qemuArgs, qmpArg, QemuOptions } from '../../vm/src/qemu';
 import { incomingUri, outgoingUri, shellQuote } from '../../vm/src/snapshot';
 
@@ -13,6 +14,7 @@ const image: ImageManifest = {
   series: '6.12',
   release: '6.12.0-test',
   package: 'linux-image-test',
+  packageVersion: '6.12.0-1',
   vmlinuz: '/cache/vmlinuz',
   initrd: '/cache/initramfs.cpio.gz',
   hostKeyPub: 'ssh-ed25519 AAAA',
@@ -51,11 +53,31 @@ test('the kernel gets the requested lsm= list and, when asked, a lifetime', () =
   assert.deepEqual(arg(qemuArgs({ ...opts, accel: 'kvm' }), '-accel'), ['kvm']);
 });
 
+test("lsm 'default' boots with no lsm= parameter: the kernel's own CONFIG_LSM list", () => {
+  assert.equal(kernelCommandLine({ lsm: KERNEL_DEFAULT_LSM, lifetimeSeconds: 0 }), 'console=ttyS0 panic=-1');
+  assert.deepEqual(arg(qemuArgs({ ...opts, lsm: 'default' }), '-append'), ['console=ttyS0 panic=-1']);
+  assert.equal(describeLsm('default'), "the kernel's default LSMs (no lsm=)");
+  assert.equal(describeLsm('lockdown,bpf'), 'lsm=lockdown,bpf');
+});
+
+test('a kernel image names its exact Debian package version', () => {
+  assert.equal(describePackage(image), 'linux-image-test 6.12.0-1');
+  assert.equal(describePackage({ package: 'linux-image-old' }), 'linux-image-old (version not recorded)');
+});
+
 test('option parsing accepts the documented values and rejects the rest', () => {
   assert.equal(parseKernel(undefined), '6.12');
   assert.equal(parseKernel('6.1'), '6.1');
-  assert.throws(() => parseKernel('5.15'), /unknown kernel/);
+  assert.deepEqual(
+    KERNEL_SERIES.map((k) => parseKernel(k)),
+    ['6.12', '6.1', '7.2', '7.3'],
+  );
+  assert.equal(parseKernel('v7.3'), '7.3');
+  assert.throws(() => parseKernel('5.15'), /unknown kernel '5.15': use 6.12, 6.1, 7.2, 7.3/);
+  assert.throws(() => parseKernel('7.3.4'), /unknown kernel/);
   assert.equal(parseLsm('lockdown,yama'), 'lockdown,yama');
+  assert.equal(parseLsm('default'), 'default');
+  assert.throws(() => parseLsm('default,bpf'), /invalid --lsm/);
   assert.throws(() => parseLsm('bpf init=/bin/sh'), /invalid --lsm/);
   assert.throws(() => parseLsm(''), /invalid --lsm/);
   assert.equal(parseAccel(undefined), 'auto');

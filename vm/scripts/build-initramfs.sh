@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the guest for one kernel series into $VM_CACHE/images/SERIES/initramfs.cpio.gz: busybox
-# (as /init), dropbear, bpftool, the static lsm-loader and lsm-action, the libraries the dynamic
+# (as /init), dropbear, bpftool, the static lsm-loader, lsm-action and lsm-probe, the libraries the dynamic
 # tools load, the kernel's modules, and the SSH keys. Writes manifest.json for the TypeScript manager.
 source "$(dirname "$0")/lib.sh"
 
@@ -9,12 +9,13 @@ kdir="$VM_CACHE/kernels/$series"
 out="$VM_CACHE/images/$series"
 loader="$VM_CACHE/loader/lsm-loader"
 helper="$VM_CACHE/helper/lsm-action"
-for f in "$kdir/release" "$VM_SYSROOT/.packages" "$loader" "$helper" "$VM_KEYS/host_ed25519" "$VM_KEYS/client_ed25519.pub"; do
+prober="$VM_CACHE/prober/lsm-probe"
+for f in "$kdir/release" "$VM_SYSROOT/.packages" "$loader" "$helper" "$prober" "$VM_KEYS/host_ed25519" "$VM_KEYS/client_ed25519.pub"; do
   [ -e "$f" ] || die "missing $f (run vm/setup.sh)"
 done
 
 # Rebuild only when an input changed: the hash covers every file that goes into the image.
-inputs_hash="$( { cat "$0" "$kdir/release" "$VM_SYSROOT/.packages" "$loader" "$helper" "$VM_KEYS/host_ed25519" \
+inputs_hash="$( { cat "$0" "$kdir/release" "$VM_SYSROOT/.packages" "$loader" "$helper" "$prober" "$VM_KEYS/host_ed25519" \
   "$VM_KEYS/client_ed25519.pub" "$kdir/modules/"*; find "$VM_DIR/guest" -type f | sort | xargs cat; } | sha256sum | cut -c1-16)"
 if [ -f "$out/manifest.json" ] && grep -q "\"inputs\": \"$inputs_hash\"" "$out/manifest.json"; then
   log "image $series cached"; exit 0
@@ -36,6 +37,7 @@ ln -s /bin/busybox init  # the kernel runs /init; busybox then acts as init(8) w
 install -m 755 "$VM_SYSROOT/usr/sbin/dropbear" "$VM_SYSROOT/usr/sbin/bpftool" usr/sbin/
 install -m 755 "$loader" usr/sbin/lsm-loader
 install -m 755 "$helper" usr/sbin/lsm-action
+install -m 755 "$prober" usr/sbin/lsm-probe
 
 # Shared libraries of the dynamic tools, as the sysroot's own loader resolves them.
 ld_so="$VM_SYSROOT/lib64/ld-linux-x86-64.so.2"

@@ -3,6 +3,8 @@
 # into $VM_SYSROOT with dpkg -x, so the image does not depend on what the host has installed. The
 # packages come from Debian 12's archive through the private apt configuration (apt-private.sh).
 source "$(dirname "$0")/apt-private.sh"
+# Always bookworm's, whatever VM_APT_DIST says: sid's newer libraries never reach the guest.
+apt_private_use bookworm
 
 TOOLS=(busybox-static dropbear-bin bpftool)
 stamp="$VM_SYSROOT/.packages"

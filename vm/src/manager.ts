@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TargetSession } from '../../engine/src/targetSession';
 import { AccelRequest, chooseAccel } from './accel';
-import { ensureImage } from './image';
-import { DEFAULT_KERNEL, DEFAULT_LSM, KernelSeries } from './kernels';
+import { describePackage, ensureImage } from './image';
+import { DEFAULT_KERNEL, DEFAULT_LSM, describeLsm, KernelSeries } from './kernels';
 import { cacheDir, instanceDir } from './paths';
 import { freeLoopbackPort } from './ports';
 import { launchQemu, QemuLaunchError } from './qemu';
@@ -21,6 +21,7 @@ export const DEFAULT_NAME = 'default';
 export interface StartOptions {
   name?: string;
   kernel?: KernelSeries;
+  /** The lsm= list (default DEFAULT_LSM), or 'default' (KERNEL_DEFAULT_LSM) to boot without one. */
   lsm?: string;
   accel?: AccelRequest;
   memoryMb?: number;
@@ -150,7 +151,7 @@ export async function startVm(opts: StartOptions = {}): Promise<RunningVm> {
       if (!(e instanceof QemuLaunchError && e.portInUse && attempt < 3)) throw e;
     }
   }
-  log(`QEMU pid ${pid}: kernel ${image.release}, ${accel}, lsm=${lsm}, ssh on 127.0.0.1:${port}`);
+  log(`QEMU pid ${pid}: kernel ${image.release} (${describePackage(image)}), ${accel}, ${describeLsm(lsm)}, ssh on 127.0.0.1:${port}`);
 
   const sshConfig = writeSshFiles({ dir, port, hostKeyPub: image.hostKeyPub, clientKey: image.clientKey });
   // The session that polls the booting guest keeps its connection for the VM's users.

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Accel } from './accel';
 import { ImageManifest } from './image';
+import { lsmParameter } from './kernels';
 import { incomingUri } from './snapshot';
 
 export interface QemuOptions {
@@ -13,6 +14,7 @@ export interface QemuOptions {
   image: ImageManifest;
   accel: Accel;
   sshPort: number;
+  /** An lsm= list, or 'default' for none (kernels.ts parseLsm). */
   lsm: string;
   memoryMb: number;
   cpus: number;
@@ -34,8 +36,10 @@ export function processName(name: string): string {
   return `bpf-lsm-vm-${name}`;
 }
 
+/** The guest kernel's parameters; no lsm= when `lsm` is 'default' (the kernel's CONFIG_LSM applies). */
 export function kernelCommandLine(o: Pick<QemuOptions, 'lsm' | 'lifetimeSeconds'>): string {
-  const parts = ['console=ttyS0', `lsm=${o.lsm}`, 'panic=-1'];
+  const lsm = lsmParameter(o.lsm);
+  const parts = ['console=ttyS0', ...(lsm ? [lsm] : []), 'panic=-1'];
   if (o.lifetimeSeconds > 0) parts.push(`bpflsmvm.lifetime=${Math.floor(o.lifetimeSeconds)}`);
   return parts.join(' ');
 }

@@ -1,5 +1,5 @@
 // Command line for the BPF LSM test VM:
-//   vm start [--kernel 6.1|6.12] [--lsm LIST] [--accel auto|kvm|tcg] [--name N] [--memory MB] [--lifetime S]
+//   vm start [--kernel 6.12|6.1|7.2|7.3] [--lsm LIST|default] [--accel auto|kvm|tcg] [--name N] [--memory MB] [--lifetime S]
 //            [--snapshot]        also snapshot the just-booted guest, for reset
 //   vm snapshot [--name N]        snapshot the running guest now (replacing the last one)
 //   vm reset [--name N]           back to the snapshot: a new QEMU loads it (works on a guest that hangs)
@@ -9,14 +9,16 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { parseAccel } from './accel';
-import { parseKernel, parseLsm } from './kernels';
+import { describePackage } from './image';
+import { describeLsm, KERNEL_SERIES, parseKernel, parseLsm } from './kernels';
 import { DEFAULT_NAME, resetVm, runningState, snapshotVm, startVm, stopVm, vmStatus } from './manager';
 import { SnapshotInfo } from './snapshot';
 import { SSH_HOST, sshCommandLine } from './ssh';
 import { readState } from './state';
 
-const USAGE = `usage: vm start [--kernel 6.1|6.12] [--lsm LIST] [--accel auto|kvm|tcg] [--name NAME]
-                [--memory MB] [--lifetime SECONDS] [--snapshot]
+const USAGE = `usage: vm start [--kernel ${KERNEL_SERIES.join('|')}] [--lsm LIST|default] [--accel auto|kvm|tcg]
+                [--name NAME] [--memory MB] [--lifetime SECONDS] [--snapshot]
+                (--lsm default: no lsm= on the command line, the kernel's own LSM list)
        vm snapshot [--name NAME]
        vm reset [--name NAME]
        vm stop [--name NAME]
@@ -67,7 +69,8 @@ async function main(argv: string[]): Promise<number> {
       const t = Date.now();
       await session.check(['true']);
       await session.close();
-      console.log(`VM '${name}' running: kernel ${state.release}, lsm=${state.lsm}, ${state.accel}, pid ${state.pid}`);
+      console.log(`VM '${name}' running: kernel ${state.release}, ${describeLsm(state.lsm)}, ${state.accel}, pid ${state.pid}`);
+      if (state.qemu) console.log(`package: ${describePackage(state.qemu.image)}`);
       console.log(`boot to SSH ready: ${state.bootSeconds.toFixed(1)} s; ssh round trip: ${((Date.now() - t) / 1000).toFixed(2)} s`);
       if (state.snapshot) console.log(`snapshot: ${snapshotLine(state.snapshot)} (npm run vm -- reset)`);
       console.log(`port: ${state.port}`);
@@ -103,9 +106,10 @@ async function main(argv: string[]): Promise<number> {
       }
       const st = s.state!;
       console.log(
-        `VM '${name}' running (pid ${st.pid}, kernel ${st.release}, lsm=${st.lsm}, ${st.accel}, port ${st.port}): ` +
+        `VM '${name}' running (pid ${st.pid}, kernel ${st.release}, ${describeLsm(st.lsm)}, ${st.accel}, port ${st.port}): ` +
           (s.responsive ? `ssh answers in ${s.sshSeconds!.toFixed(2)} s` : 'NOT answering over ssh'),
       );
+      if (st.qemu) console.log(`package: ${describePackage(st.qemu.image)}`);
       if (st.snapshot) {
         const resets = st.resets ? `; ${st.resets} reset(s), the last in ${st.resetSeconds!.toFixed(1)} s` : '';
         console.log(`snapshot: ${snapshotLine(st.snapshot)}${resets}`);

@@ -1,5 +1,6 @@
 // bpf-lsm-lint: the analysis as a command-line linter for CI.
 // Exit status: 0 no errors, 1 errors found, 2 usage or I/O errors (the other files are still linted).
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { Analyzer, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
@@ -8,14 +9,25 @@ import type { Finding } from '../analysis/findings';
 import { readSourceFile } from '../analysis/sourceFile';
 import { ConfigError, findProjectConfig, readProjectConfig, type ProjectConfig } from '../config/projectConfig';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
+import { factsFileText, probedTarget, type ProbedKernel } from '../hooks/probedKernel';
 import { resolveTarget } from '../hooks/resolveTarget';
+import { probedSets } from '../../../engine/src/prober';
+import { probeTarget } from './probeTarget';
 import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
-const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE] [--format text|json] [--disable CODE]... [--config FILE] FILE...
+const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json] [--disable CODE]... [--config FILE] FILE...
+       bpf-lsm-lint --probe-target DEST [--ssh-config FILE] [--sudo] [--save-facts FILE] [FILE...]
 
   --kernel VERSION   kernel release to check against (e.g. 6.12, 6.1.20, 6.10); default: the newest bundled
   --hook-defs FILE   your own include/linux/lsm_hook_defs.h instead of the bundled hook table
   --btf FILE         a kernel's BTF (its /sys/kernel/btf/vmlinux): the hooks that kernel really has
+  --facts FILE       a kernel's hook facts (from --save-facts): its hooks, and its disabled, sleepable and
+                     bool hooks as its own verifier showed them; in place of --kernel, --btf and --hook-defs
+  --probe-target DEST  ask that kernel itself over ssh (user@host[:port] or an alias; root, or --sudo):
+                     lsm-probe loads (never attaches) minimal programs on every hook; needs no clang there
+  --ssh-config FILE  the ssh_config for --probe-target (ssh -F)
+  --sudo             run the prober through sudo -n (a --probe-target login that is not root)
+  --save-facts FILE  write what --probe-target found, for --facts (in CI, without the target)
   --format FORMAT    text (file:line:col: severity: message [code]) or json
   --disable CODE     skip a check (repeatable): ${CHECK_CODES.join(', ')}
   --config FILE      the project configuration (default: the nearest bpf-lsm.config.json above each file);
@@ -59,6 +71,11 @@ function checkOptions(values: {
   kernel?: string;
   'hook-defs'?: string;
   btf?: string;
+  facts?: string;
+  'probe-target'?: string;
+  'ssh-config'?: string;
+  sudo?: boolean;
+  'save-facts'?: string;
   config?: string;
   format?: string;
   disable: string[];
@@ -72,9 +89,34 @@ function checkOptions(values: {
   if (values['hook-defs'] !== undefined && values.btf !== undefined) {
     throw new UsageError('--hook-defs and --btf each give the hook table: use one of them');
   }
-  for (const option of ['hook-defs', 'btf', 'config'] as const) {
+  // A probed kernel (from a facts file or a target) is the hook table, its sets and its release at once.
+  for (const probed of ['facts', 'probe-target'] as const) {
+    if (values[probed] === undefined) continue;
+    for (const other of ['kernel', 'btf', 'hook-defs', ...(probed === 'probe-target' ? (['facts'] as const) : [])] as const) {
+      if (values[other] !== undefined)
+        throw new UsageError(`--${probed} gives the hook table and the kernel (as probed); --${other} cannot be combined with it`);
+    }
+  }
+  for (const option of ['ssh-config', 'sudo', 'save-facts'] as const) {
+    if (values[option] !== undefined && values[option] !== false && values['probe-target'] === undefined)
+      throw new UsageError(`--${option} goes with --probe-target DEST`);
+  }
+  for (const option of ['hook-defs', 'btf', 'facts', 'save-facts', 'ssh-config', 'config'] as const) {
     if (values[option] === '') throw new UsageError(`--${option} needs a file name`);
   }
+  if (values['probe-target'] !== undefined && values['probe-target'].trim() === '')
+    throw new UsageError('--probe-target needs an ssh destination (user@host, user@host:port or an alias)');
+}
+
+/** One line about what a probe found, for stderr. */
+function describeProbe(kernel: ProbedKernel): string {
+  const { probe } = kernel;
+  const sets = probedSets(probe);
+  return (
+    `probed ${probe.hooks.length} hooks of ${kernel.target} (${probe.release}): ${sets.disabled.length} disabled, ` +
+    `${sets.sleepable.length} sleepable, ${sets.bool.length} bool${sets.returnRangesChecked ? '' : ' (its verifier checks no return range)'}; ` +
+    `${probe.loads} loads in ${probe.ms} ms on the target`
+  );
 }
 
 /** Where main() writes: process.stdout and process.stderr, or anything with write() (tests). */
@@ -93,6 +135,11 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         kernel: { type: 'string' },
         'hook-defs': { type: 'string' },
         btf: { type: 'string' },
+        facts: { type: 'string' },
+        'probe-target': { type: 'string' },
+        'ssh-config': { type: 'string' },
+        sudo: { type: 'boolean', default: false },
+        'save-facts': { type: 'string' },
         format: { type: 'string', default: 'text' },
         disable: { type: 'string', multiple: true, default: [] },
         config: { type: 'string' },
@@ -122,10 +169,44 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
     say(`bpf-lsm-lint: ${e.message}`);
     return 2;
   }
-  if (positionals.length === 0) {
-    say('bpf-lsm-lint: no files given');
+  if (positionals.length === 0 && values['save-facts'] === undefined) {
+    say(
+      `bpf-lsm-lint: no files given${values['probe-target'] !== undefined ? ' (and no --save-facts FILE for what the probe finds)' : ''}`,
+    );
     err.write(`${USAGE}\n`);
     return 2;
+  }
+
+  // --probe-target: the target's kernel, asked before anything else (its facts saved even with no files).
+  let probed: KernelTarget | undefined;
+  if (values['probe-target'] !== undefined) {
+    let kernel: ProbedKernel;
+    try {
+      kernel = await probeTarget({
+        destination: values['probe-target'],
+        configFile: values['ssh-config'],
+        sudo: values.sudo,
+        log: { info: () => undefined, warn: (m) => say(`warning: ${m}`), error: (m) => say(`bpf-lsm-lint: ${m}`) },
+      });
+    } catch (e) {
+      say(`bpf-lsm-lint: --probe-target ${values['probe-target']}: ${reason(e)}`);
+      return 2;
+    }
+    say(`note: ${describeProbe(kernel)}`);
+    if (values['save-facts'] !== undefined) {
+      const file = values['save-facts'];
+      try {
+        fs.writeFileSync(`${file}.tmp`, factsFileText(kernel));
+        fs.renameSync(`${file}.tmp`, file);
+      } catch (e) {
+        fs.rmSync(`${file}.tmp`, { force: true });
+        say(`bpf-lsm-lint: --save-facts ${file}: ${reason(e)}`);
+        return 2;
+      }
+      say(`note: facts saved to ${file} (lint with --facts ${file})`);
+    }
+    if (positionals.length === 0) return 0;
+    probed = probedTarget(kernel, catalog);
   }
 
   // The configuration of each file: --config for all, else the nearest bpf-lsm.config.json above it.
@@ -149,10 +230,13 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
   const setups = new Map<ProjectConfig | undefined, { target: KernelTarget; options: AnalysisOptions }>();
   for (const config of new Set(configOf.values())) {
     const fromConfig = (field: 'hookDefsPath' | 'btfPath') => `${config!.file}: ${field}`;
-    const flagTable = values['hook-defs'] !== undefined || values.btf !== undefined;
+    const flagTable = values['hook-defs'] !== undefined || values.btf !== undefined || values.facts !== undefined;
     const hookDefsPath = flagTable ? values['hook-defs'] : config?.hookDefsPath;
     const btfPath = flagTable ? values.btf : config?.btfPath;
-    const { target, problems } = resolveTarget({ kernel: values.kernel ?? config?.kernel, hookDefsPath, btfPath }, catalog);
+    const resolved = probed
+      ? { target: probed, problems: [] }
+      : resolveTarget({ kernel: values.kernel ?? config?.kernel, hookDefsPath, btfPath, factsPath: values.facts }, catalog);
+    const { target, problems } = resolved;
     for (const p of problems) {
       switch (p.kind) {
         case 'hook-defs-unreadable':
@@ -170,6 +254,11 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
             say(`bpf-lsm-lint: ${p.path} has no LSM_HOOK entries that parse`);
             return 2;
           }
+          break;
+        case 'facts-unusable':
+        case 'probe-unusable':
+          say(`bpf-lsm-lint: --facts ${p.path}: ${p.reason}`);
+          return 2;
       }
     }
     if (target.note) say(`note: ${target.note}`);

@@ -38,6 +38,17 @@ export interface BtfHooks {
  */
 const STABLE_BACKPORTED_DISABLED = ['xfrm_decode_session'];
 
+/**
+ * Sleepable entries that stable series dropped after the release the bundled table is from, per series:
+ * "bpf: Drop task_to_inode and inet_conn_established from lsm sleepable hooks" and "bpf,lsm: Drop
+ * bpf_prog_free from sleepable_lsm_hooks". Probed on Debian's 6.1.192 (which took only the task_to_inode
+ * half) and 6.12.117: both refuse lsm.s/ on these (test/vm/prober.test.ts).
+ */
+const STABLE_NOT_SLEEPABLE: ReadonlyMap<string, readonly string[]> = new Map([
+  ['6.1', ['task_to_inode']],
+  ['6.12', ['bpf_prog_free', 'inet_conn_established', 'task_to_inode']],
+]);
+
 /** The release whose disabled list stable kernels received (the first bundled release with one). */
 function firstDisabledList(releases: ReleaseTable[]): string[] {
   return releases.find((r) => r.sets && r.sets.disabled.length > 0)?.sets?.disabled ?? [];
@@ -122,7 +133,8 @@ export class HookCatalog {
 
   /**
    * bpf_lsm sets of a release; a release without its own gets what its bundled neighbours agree on. The
-   * disabled list also holds what stable kernels of that series refuse (see STABLE_BACKPORTED_DISABLED).
+   * disabled list also holds what stable kernels of that series refuse (see STABLE_BACKPORTED_DISABLED),
+   * and the sleepable list leaves out what they no longer let sleep (STABLE_NOT_SLEEPABLE).
    */
   setsOf(table: ReleaseTable): { sets: HookSets; derivedFrom?: string } {
     const own = this.ownSetsOf(table);
@@ -130,7 +142,10 @@ export class HookCatalog {
     const stable = atLeast(this.versions.get(table.release)!, 6, 1);
     const backported = stable ? [...firstDisabledList(this.releases), ...STABLE_BACKPORTED_DISABLED].filter((h) => table.hooks.has(h)) : [];
     const disabled = [...new Set([...own.sets.disabled, ...backported])].sort();
-    return { ...own, sets: { ...own.sets, disabled } };
+    const series = table.release.split('.').slice(0, 2).join('.');
+    const notSleepable = STABLE_NOT_SLEEPABLE.get(series) ?? [];
+    const sleepable = own.sets.sleepable.filter((h) => !notSleepable.includes(h));
+    return { ...own, sets: { ...own.sets, disabled, sleepable } };
   }
 
   /** Whether the release's own bpf_lsm.c lists the hook as disabled (not only a stable backport). */

@@ -47,7 +47,8 @@ export function hookStatus(name: string, target: KernelTarget): HookStatus {
     returns: def ? (def.ret === 'void' ? 'void' : isBool ? 'bool' : 'int') : undefined,
     sleepable: kernelRules.hasSleepable(target.version) && target.sets.sleepable.includes(name),
     disabled: target.sets.disabled.includes(name),
-    cgroupCapable: kernelRules.hasLsmCgroup(target.version) && !!def && def.ret !== 'void',
+    // Void hooks too: their lsm_cgroup programs must return 1 (the verifier's rule; probed on 6.1-7.3).
+    cgroupCapable: kernelRules.hasLsmCgroup(target.version) && !!def,
   };
 }
 

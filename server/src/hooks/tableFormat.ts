@@ -9,6 +9,11 @@ export type StoredHook = [string, number, number];
 
 export interface StoredRelease {
   release: string;
+  /**
+   * What it was derived from (scripts/kernelSource.ts formats it): `../shared v7.1.5`,
+   * `debian linux-source-7.3 7.3.4-1~bpo13+1` (that package version), `kernel tree v7.3.4`.
+   */
+  source: string;
   /** git blob hash of the header it was derived from, to trace provenance. */
   headerBlob: string;
   hooks: StoredHook[];
@@ -39,7 +44,7 @@ export function emptySets(): HookSets {
 
 /** Packs releases' hooks into the stored form, sharing identical prototypes and conditions. */
 export function packTables(
-  releases: { release: string; headerBlob: string; hooks: HookDef[]; sets: HookSets | null }[],
+  releases: { release: string; source: string; headerBlob: string; hooks: HookDef[]; sets: HookSets | null }[],
   comment: string,
 ): StoredTables {
   const prototypes: StoredPrototype[] = [];
@@ -48,6 +53,7 @@ export function packTables(
   const condIndex = new Map<string, number>();
   const stored = releases.map((r) => ({
     release: r.release,
+    source: r.source,
     headerBlob: r.headerBlob,
     hooks: r.hooks.map((h): StoredHook => {
       const proto: StoredPrototype = [h.ret, h.defaultValue, h.args.map((a) => [a.type, a.name])];

@@ -4,10 +4,11 @@
 export interface TableSource {
   /**
    * `bundled`: a table shipped with the extension; `btf`: a kernel's BTF file; `header`: the user's own
-   * lsm_hook_defs.h; `probed`: hooks read from a running kernel (reserved, not produced yet).
+   * lsm_hook_defs.h; `probed`: hooks and their sets asked of a running kernel (lsm-probe), live or from a
+   * facts file (server/src/hooks/probedKernel.ts).
    */
   kind: 'bundled' | 'btf' | 'header' | 'probed';
-  /** The BTF file or header read (`btf`, `header`). */
+  /** The BTF file or header read (`btf`, `header`), or the facts file (`probed`, when read from one). */
   path?: string;
   /** The kernel release: the bundled table's; for a labelled BTF, that kernel's own `uname -r`; else the release whose rules apply. */
   release: string;
@@ -15,7 +16,7 @@ export interface TableSource {
   label?: string;
 }
 
-/** `bundled 6.12`, `BTF of /sys/kernel/btf/vmlinux`, `BTF of vm (6.12.117)`, or the header's path. */
+/** `bundled 6.12`, `BTF of /sys/kernel/btf/vmlinux`, `BTF of vm (6.12.117)`, `probed on vm (6.12.117)`, or the header's path. */
 export function describeTableSource(source: TableSource): string {
   switch (source.kind) {
     case 'bundled':
@@ -25,6 +26,6 @@ export function describeTableSource(source: TableSource): string {
     case 'header':
       return source.path ?? 'a kernel header';
     case 'probed':
-      return `kernel ${source.label ?? source.release} (probed)`;
+      return `probed on ${source.label ?? source.path ?? 'a kernel'} (${source.release})`;
   }
 }

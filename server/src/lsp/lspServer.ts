@@ -182,10 +182,11 @@ export class BpfLspServer {
     this.report(settingProblems);
     if (!force && JSON.stringify(effective) === JSON.stringify(this.ctx.settings)) return;
     const k = this.targetKernel;
-    // The target's BTF, when it is what fills an empty btfPath, is called by the target's name.
+    // The target's BTF, when it is what fills an empty btfPath, is called by the target's name; with its
+    // probe (lsm-probe's output) when the target's release is the kernel too.
     const btfLabel =
       k && effective.btfPath === k.btfPath && !withProjectConfig(settings, this.config).btfPath
-        ? { label: k.label, release: k.release }
+        ? { label: k.label, release: k.release, ...(k.probePath && effective.kernel === k.release ? { probePath: k.probePath } : {}) }
         : undefined;
     const { target, problems } = resolveTarget(effective, this.ctx.catalog, btfLabel);
     this.ctx.configure(effective, target);

@@ -16,14 +16,24 @@ export interface ResolvedTarget {
   problems: TargetProblem[];
 }
 
-/** `btfLabel`: whose kernel the BTF is, when it came from the Run on Target destination, not the settings. */
+/**
+ * `btfLabel`: whose kernel the BTF is, when it came from the Run on Target destination, not the settings;
+ * with `probePath` when that kernel was probed (its hooks' sets then come from the probe).
+ */
 export function resolveTarget(
   settings: BpfLsmSettings,
   catalog: HookCatalog,
-  btfLabel?: { label: string; release: string },
+  btfLabel?: { label: string; release: string; probePath?: string },
 ): ResolvedTarget {
+  const { probePath, ...label } = btfLabel ?? { label: '', release: '' };
   const { target, problems } = resolve(
-    { kernel: settings.kernel, hookDefsPath: settings.hookDefsPath, btfPath: settings.btfPath, ...(btfLabel ? { btfLabel } : {}) },
+    {
+      kernel: settings.kernel,
+      hookDefsPath: settings.hookDefsPath,
+      btfPath: settings.btfPath,
+      ...(btfLabel ? { btfLabel: label } : {}),
+      ...(probePath ? { probePath } : {}),
+    },
     catalog,
   );
   const hookDefsRead = !problems.some((p) => p.kind === 'hook-defs-unreadable') && settings.hookDefsPath !== '';
@@ -38,6 +48,13 @@ export function resolveTarget(
         };
       case 'bad-kernel':
         return { severity: 'error', message: `bpfLsm.kernel: ${p.reason}. Using the newest bundled release.` };
+      case 'facts-unusable':
+        return { severity: 'error', message: `${p.path}: ${p.reason}; using the bundled hook tables.` };
+      case 'probe-unusable':
+        return {
+          severity: 'warning',
+          message: `What the target's kernel said about its hooks (${p.path}) cannot be used: ${p.reason}. Its BTF and the rules of its release are used.`,
+        };
       case 'header-errors': {
         if (p.errors.length === 0) return undefined;
         const shown = p.errors

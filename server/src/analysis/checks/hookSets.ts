@@ -75,15 +75,5 @@ export function checkSectionSupported(ctx: ProgramContext): Finding[] {
       },
     ];
   }
-  if (ctx.hook?.ret === 'void') {
-    return [
-      {
-        code: 'unsupported-section',
-        severity: 'error',
-        range,
-        message: `'${program.hook}' returns void: lsm_cgroup programs attach only to hooks that return a verdict.`,
-      },
-    ];
-  }
   return [];
 }

@@ -60,7 +60,7 @@ const CHECKS = [
     name: 'unsupported-section',
     scope: 'program',
     run: checkSectionSupported,
-    codes: { 'unsupported-section': { severity: 'error', summary: '`lsm_cgroup/` before 6.0, or on a void hook' } },
+    codes: { 'unsupported-section': { severity: 'error', summary: '`lsm_cgroup/` before 6.0' } },
   },
   {
     name: 'wrong-macro',
@@ -100,7 +100,7 @@ const CHECKS = [
       'return-out-of-range': {
         severity: 'error',
         before: { release: '6.12', severity: 'warning' },
-        summary: 'verdicts outside `[-4095, 0]` (`return EPERM;`), or `[0, 1]` on bool hooks and `lsm_cgroup`',
+        summary: 'verdicts outside `[-4095, 0]` (`return EPERM;`), or `[0, 1]` on bool hooks and `lsm_cgroup` (`1` on void hooks)',
       },
     },
   },

@@ -1,6 +1,8 @@
 // return-out-of-range: constant verdicts the kernel does not accept. Int hooks take 0 or a negative
-// errno ([-4095, 0]); bool hooks and lsm_cgroup programs take 0 or 1. From 6.12 the verifier rejects
-// the program at load; before, it loads and the kernel misreads the verdict at run time.
+// errno ([-4095, 0]); bool hooks and lsm_cgroup programs take 0 or 1, and lsm_cgroup programs on void
+// hooks exactly 1. From 6.12 the verifier rejects the program at load (lsm_cgroup: always); before, it
+// loads and the kernel misreads the verdict at run time.
+import { formatParam } from '../../ctext/cDecl';
 import { kernelRules } from '../../hooks/catalog';
 import type { Finding, Fix } from '../findings';
 import { evalConstant } from '../constEval';
@@ -11,20 +13,42 @@ const MAX_ERRNO = 4095;
 
 export function checkReturnRange(ctx: ProgramContext): Finding[] {
   const { program, hook, target, model } = ctx;
-  if (!program.body || hook?.ret === 'void') return [];
-  const zeroOne = program.kind === 'lsm_cgroup' || (!!hook && isBoolHook(ctx));
-  const [lo, hi] = zeroOne ? [0, 1] : [-MAX_ERRNO, 0];
+  const cgroup = program.kind === 'lsm_cgroup';
+  const voidHook = hook?.ret === 'void';
+  if (!program.body || (voidHook && !cgroup)) return [];
+  const zeroOne = cgroup || (!!hook && isBoolHook(ctx));
+  const [lo, hi] = cgroup && voidHook ? [1, 1] : zeroOne ? [0, 1] : [-MAX_ERRNO, 0];
   // lsm_cgroup's [0, 1] is enforced since lsm_cgroup exists (6.0); the LSM range only from 6.12.
-  const rejectedAtLoad = program.kind === 'lsm_cgroup' || kernelRules.checksReturnRange(target.version);
+  const rejectedAtLoad = cgroup || kernelRules.checksReturnRange(target.version);
   const findings: Finding[] = [];
+  // A `ret` declared where the hook passes one of its own arguments (a prototype that grew, such as the
+  // bpf hook's `bool kernel` of 6.19): returning it returns that argument, which the verifier cannot bound.
+  const retIndex = program.params.findIndex((p) => p.decl.name === 'ret');
+  const misplaced =
+    !cgroup && hook && hook.ret !== 'void' && retIndex >= 0 && retIndex < hook.args.length ? hook.args[retIndex] : undefined;
   for (const ret of bodyNodes(program.body, 'return_statement')) {
     const value = returnValue(ret);
     if (!value) continue;
+    if (misplaced && value.type === 'identifier' && value.text === 'ret' && kernelRules.checksReturnRange(target.version)) {
+      findings.push({
+        code: 'return-out-of-range',
+        severity: 'error',
+        range: model.index.range(value.startIndex, value.endIndex),
+        message:
+          `Returns 'ret', but in ${target.release} '${program.hook}' passes '${formatParam(misplaced.type, misplaced.name)}' as ` +
+          `argument ${retIndex + 1}, not the previous verdict: its value is not known to be in [-4095, 0], and kernel ` +
+          `${target.release} rejects the program at load. The verdict is argument ${hook!.args.length + 1}.`,
+      });
+      continue;
+    }
     const v = evalConstant(value, model.defines);
     if (v === null || (v >= lo && v <= hi)) continue;
-    const what = zeroOne
-      ? `${program.kind === 'lsm_cgroup' ? 'lsm_cgroup programs' : `'${program.hook}' (a bool hook)`} must return 0 or 1`
-      : `LSM programs on '${program.hook}' must return 0 (allow) or a negative errno (deny)`;
+    const what =
+      cgroup && voidHook
+        ? `lsm_cgroup programs on '${program.hook}' (a void hook) must return 1`
+        : zeroOne
+          ? `${cgroup ? 'lsm_cgroup programs' : `'${program.hook}' (a bool hook)`} must return 0 or 1`
+          : `LSM programs on '${program.hook}' must return 0 (allow) or a negative errno (deny)`;
     const consequence = rejectedAtLoad
       ? `kernel ${target.release} rejects the program at load`
       : `kernel ${target.release} loads it, but the kernel misreads a positive verdict (on 6.1 the first matching ` +

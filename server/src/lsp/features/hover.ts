@@ -1,7 +1,9 @@
 // Hover on a hook name (in the SEC string) or on BPF_PROG: the hook's prototype in the target kernel,
-// what its verdict means, whether it is sleepable, disabled or cgroup-capable, and its release history.
+// what its verdict means, whether it is sleepable, disabled or cgroup-capable, and its release history;
+// for a probed kernel, what its own verifier accepted ("probed on <target>").
 import { MarkupKind, type Connection, type Hover, type HoverParams, type ServerCapabilities } from 'vscode-languageserver';
 import { describeReleases } from '../../hooks/releaseList';
+import { describeReturns, probedHookOf } from '../../hooks/probedKernel';
 import { describeTableSource } from '../../hooks/tableSource';
 import { describePrototypeHistory, hookFacts, programArgs, prototypeOf, type HookFacts } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
@@ -49,9 +51,11 @@ function describe(ctx: ServerContext, facts: HookFacts, program: ProgramSpan): s
   const all = catalog.releases.map((r) => r.release);
   const where = `kernel ${target.release}, ${target.source.kind === 'bundled' ? 'bundled hook table' : describeTableSource(target.source)}`;
   if (!facts.def) {
+    // A kernel's BTF lacks the hooks compiled out of it as well as those of other releases.
+    const fromBtf = target.source.kind === 'btf' || target.source.kind === 'probed';
     const history =
       facts.releases.length > 0
-        ? `Not in ${target.release}; present in ${describeReleases(facts.releases, all)}.`
+        ? `Not in ${fromBtf ? "this kernel's BTF (compiled out or not in this release)" : target.release}; present in ${describeReleases(facts.releases, all)}.`
         : 'Not an LSM hook in any bundled release.';
     return `**${facts.name}** (${where})\n\n${history}`;
   }
@@ -65,8 +69,20 @@ function describe(ctx: ServerContext, facts: HookFacts, program: ProgramSpan): s
     `- Sleepable (\`lsm.s/\`): ${facts.sleepable ? 'yes' : 'no'}`,
     `- Disabled for BPF LSM: ${facts.disabled ? '**yes**, programs on it are refused' : 'no'}`,
     `- \`lsm_cgroup/\`: ${facts.cgroupCapable ? 'yes' : 'no'}`,
-    `- Releases: ${describeReleases(facts.releases, all)} (first in ${facts.releases[0]})`,
+    `- Releases: ${describeReleases(facts.releases, all)}${facts.releases.length > 0 ? ` (first in ${facts.releases[0]})` : ''}`,
   ];
+  const probed = probedHookOf(target, facts.name);
+  if (probed) {
+    const said = probed.disabled
+      ? `every program is refused (${probed.disabled})`
+      : [
+          `\`lsm/\` loads returning ${describeReturns(probed.lsm)}`,
+          ...(probed.sleepable !== undefined ? [`\`lsm.s/\` ${probed.sleepable ? 'loads' : 'is refused'}`] : []),
+          ...(probed.cgroup ? [`\`lsm_cgroup/\` loads returning ${describeReturns(probed.cgroup)}`] : []),
+        ].join('; ');
+    const source = describeTableSource(target.source);
+    lines.push(`- ${source[0].toUpperCase()}${source.slice(1)}: ${said}`);
+  }
   if (facts.def.condition) lines.push(`- Built with: \`${facts.def.condition}\``);
   if (facts.prototypes.length > 1) {
     lines.push('- Prototype changes:');
