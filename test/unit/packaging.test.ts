@@ -52,11 +52,12 @@ const VM_FILES = [
 
 /**
  * The prebuilt static loader and action helper, which `npm run package` puts into dist/. Required once
- * built (and always under CI); a fresh clone has none until then.
+ * built; a fresh clone has none until then (test/e2e/packaged.ts builds the package and checks that the
+ * installed extension has them).
  */
 const PREBUILT = ['lsm-loader', 'lsm-action']
   .map((name) => `dist/${name}-${os.machine()}`)
-  .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)) || process.env.CI);
+  .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)));
 
 const vmPart = (files: string[]) => files.filter((f) => f.startsWith('vm/')).sort();
 
