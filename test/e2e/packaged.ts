@@ -145,6 +145,12 @@ async function main(argv: string[]): Promise<number> {
       fs.readdirSync(extensionsDir).find((d) => d.startsWith('bpf-lsm-studio.'))!,
     );
     const installed = listing(installDir);
+    // What a real target without them gets deployed: the loader, the action helper and the prober, prebuilt.
+    for (const tool of ['lsm-loader', 'lsm-action', 'lsm-probe']) {
+      const binary = path.join(installDir, 'dist', `${tool}-x86_64`);
+      if (!fs.existsSync(binary) || (fs.statSync(binary).mode & 0o111) === 0)
+        throw new Error(`the installed extension has no executable ${path.relative(installDir, binary)}`);
+    }
 
     let failed = 0;
     for (const trusted of [true, false]) {

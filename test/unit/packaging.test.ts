@@ -52,12 +52,13 @@ const VM_FILES = [
 ].sort();
 
 /**
- * The prebuilt static loader, action helper and hook prober, which `npm run package` puts into dist/. Required once
- * built (and always under CI); a fresh clone has none until then.
+ * The prebuilt static loader, action helper and hook prober, which `npm run package` puts into dist/.
+ * Required once built; a fresh clone has none until then (test/e2e/packaged.ts builds the package and
+ * checks that the installed extension has them).
  */
 const PREBUILT = ['lsm-loader', 'lsm-action', 'lsm-probe']
   .map((name) => `dist/${name}-${os.machine()}`)
-  .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)) || process.env.CI);
+  .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)));
 
 const vmPart = (files: string[]) => files.filter((f) => f.startsWith('vm/')).sort();
 

@@ -4,7 +4,7 @@
 // reset and the next file passes), and checks what the kernels disagree on (verifier vs. WARNING).
 // Every VM the tests start is stopped, whatever happens.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -72,6 +72,34 @@ describe('bpf-lsm-test on the test VMs (Linux 6.1 and 6.12, QEMU)', () => {
       assert.equal(Number(s.failures) + Number(s.errors), 0, `${s.name} has no failures`);
     }
     assert.deepEqual(qemusNamed(`lsmtest-${r.pid}-`), [], 'the CLI stopped its VMs');
+  });
+
+  it('stops on Ctrl+C: the case in flight ends, nothing stays attached, no VM is left, exit 2', async () => {
+    const child = spawn(process.execPath, [TEST_CLI, '--kernel', '6.12', path.join(REPO_ROOT, 'examples')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no case finished within 5 min:\n${out}\n${err}`)), 5 * 60_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^ok /m.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 2, `exit status after Ctrl+C:\n${out}\n${err}`);
+    assert.match(err, /stopping/);
+    assert.ok(Date.now() - t0 < 60_000, 'it stopped within a minute');
+    assert.deepEqual(qemusNamed(`lsmtest-${child.pid}-`), [], 'its VM is gone');
+    assert.ok(!/^ok .*a longer name is not a match/m.test(out), 'the run did not go on to the last case');
   });
 
   describe('the runner on one pool of two VMs', () => {
