@@ -37,8 +37,11 @@ export function parseLoadFailure(log: string): VerifierFailure {
       .map((l) => l.trim())
       .filter(Boolean);
     const processed = lines.findIndex((l) => /^processed \d+ insns/.test(l));
+    // Newer verifiers (Debian's 7.3) follow their message with an explained block ("Verification failed:",
+    // "Reason:", source and instruction context) before the statistics: the message is the line before it.
+    const explained = lines.findIndex((l) => /^Verification failed:/.test(l));
     // The verifier states its reason just before its statistics line; without one, the last line.
-    const reason = processed > 0 ? lines[processed - 1] : lines[lines.length - 1];
+    const reason = explained > 0 ? lines[explained - 1] : processed > 0 ? lines[processed - 1] : lines[lines.length - 1];
     if (reason) return { program, firstError: reason, log };
   }
   const libbpf = log.split('\n').find((l) => /libbpf: .*(failed|error|invalid|not supported|-E[A-Z]+)/i.test(l));

@@ -1,6 +1,8 @@
 // The remote engine's pure parts, with no target and no QEMU: destinations, quoting, ssh's failures,
 // the preflight report, clang's command line and messages, the loader's output, the verifier's reason,
 // the probe's verdict and trace_pipe chunks. Expected values are literal.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loaderArgv, parseAttached, parseLoadFailure } from '../../engine/src/attachSession';
@@ -10,6 +12,7 @@ import { probeDenied } from '../../engine/src/probe';
 import { shellJoin, shellQuote } from '../../engine/src/shellQuote';
 import { classifySshFailure, isSshFailure } from '../../engine/src/sshConnection';
 import { parseTarget } from '../../engine/src/sshTarget';
+import { FIXTURES } from '../helpers/paths';
 import { splitTraceChunk } from '../../engine/src/traceStream';
 
 describe('parseTarget', () => {
@@ -250,6 +253,13 @@ describe('the loader', () => {
 });
 
 describe('parseLoadFailure', () => {
+  it("takes the verifier's own message, not the explanation newer verifiers add after it (7.3)", () => {
+    const log = fs.readFileSync(path.join(FIXTURES, 'verifier-logs', '7.3-changed-prototype.log'), 'utf8');
+    const failure = parseLoadFailure(log);
+    assert.equal(failure.program, 'setattr_61_args');
+    assert.equal(failure.firstError, 'R1 pointer arithmetic with <<= operator prohibited');
+  });
+
   it("takes the verifier's reason: the line before its statistics", () => {
     const log = [
       "libbpf: prog 'remote_test_file_open': BPF program load failed: Invalid argument",
