@@ -15,11 +15,11 @@ export async function benchAnalysis(repoRoot: string): Promise<void> {
   const tablesPath = path.join(repoRoot, 'server', 'data', 'hook-tables.json');
   const loadTables = () => new HookCatalog(unpackTables(JSON.parse(fs.readFileSync(tablesPath, 'utf8')) as StoredTables));
   const t0 = performance.now();
-  loadTables();
+  const count = loadTables().releases.length;
   console.log(
-    `${'load all ten hook tables, first time in the process'.padEnd(58)} ${(performance.now() - t0).toFixed(3)} ms  target <= 20 ms`,
+    `${`load all ${count} hook tables, first time in the process`.padEnd(58)} ${(performance.now() - t0).toFixed(3)} ms  target <= 20 ms`,
   );
-  report('load all ten hook tables (read, parse, unpack)', time(50, loadTables), 20);
+  report(`load all ${count} hook tables (read, parse, unpack)`, time(50, loadTables), 20);
 
   const catalog = HookCatalog.bundled();
   const { target } = catalog.target();
