@@ -5,6 +5,7 @@
 // Strict, as a generator's input should be: anything it does not understand inside a set is an error.
 import { emptySets, SET_NAMES } from '../server/src/hooks/tableFormat';
 import type { HookSets } from '../server/src/hooks/types';
+import { blankComments, normaliseCondition } from '../server/src/hooks/hookDefsParser';
 
 export interface SetEntry {
   hook: string;
@@ -25,19 +26,6 @@ export class BpfLsmSetsError extends Error {
 
 /** A kernel's bpf_lsm.c is about 12 KB. */
 export const BPF_LSM_MAX_BYTES = 1024 * 1024;
-
-/** Blanks comments, keeping newlines so that lines still count. */
-function blankComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?(\*\/|$)|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
-}
-
-/** `defined(CONFIG_A) && defined (CONFIG_B)` -> `CONFIG_A && CONFIG_B`, as the header parser writes them. */
-function normaliseCondition(expr: string): string {
-  return expr
-    .replace(/defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)/g, (_m, a, b) => a ?? b)
-    .replace(/\s+/g, ' ')
-    .trim();
-}
 
 /** The #if stack, rendered as the header parser renders conditions (`A && (B || C)`). */
 class Conditions {

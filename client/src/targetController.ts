@@ -13,6 +13,7 @@ import type { CompilerMessage } from '../../engine/src/buildBpf';
 import type { PreflightReport } from '../../engine/src/preflight';
 import type { ProbeResult } from '../../engine/src/probe';
 import { CompileError, type CompiledObject, TargetSession, type TargetStatus } from '../../engine/src/targetSession';
+import { compilerDiagnostic, sshTargetSettings } from './engineAdapters';
 import { TracePanel } from './tracePanel';
 
 export type { ProbeResult } from '../../engine/src/probe';
@@ -73,25 +74,22 @@ export class TargetController implements vscode.Disposable {
   private async connect(): Promise<TargetSession> {
     if (!this.engine) {
       const s = this.settings();
-      this.engine = new TargetSession(
-        { destination: s.destination, identityFile: s.identityFile || undefined, configFile: s.sshConfigFile || undefined, sudo: s.sudo },
-        {
-          btfCache: this.btfCache,
-          shippedLoader: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-loader-${machine}`)),
-          shippedActionHelper: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-action-${machine}`)),
-          shippedProber: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-probe-${machine}`)),
-          confirmHostKey: async (label, keys) => {
-            const choice = await vscode.window.showWarningMessage(
-              `The host key of ${label} is not known. Connect only if these fingerprints are the target's:\n${keys}`,
-              { modal: true },
-              'Trust and Connect',
-            );
-            return choice === 'Trust and Connect';
-          },
-          log: this.log,
-          onAttachmentsChanged: () => this.updateStatus(),
+      this.engine = new TargetSession(sshTargetSettings(s), {
+        btfCache: this.btfCache,
+        shippedLoader: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-loader-${machine}`)),
+        shippedActionHelper: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-action-${machine}`)),
+        shippedProber: (machine) => this.context.asAbsolutePath(path.join('dist', `lsm-probe-${machine}`)),
+        confirmHostKey: async (label, keys) => {
+          const choice = await vscode.window.showWarningMessage(
+            `The host key of ${label} is not known. Connect only if these fingerprints are the target's:\n${keys}`,
+            { modal: true },
+            'Trust and Connect',
+          );
+          return choice === 'Trust and Connect';
         },
-      );
+        log: this.log,
+        onAttachmentsChanged: () => this.updateStatus(),
+      });
     }
     const engine = this.engine;
     await engine.connect();
@@ -204,16 +202,7 @@ export class TargetController implements vscode.Disposable {
   private showCompilerMessages(doc: vscode.TextDocument, messages: CompilerMessage[]): void {
     const diagnostics = messages
       .filter((m) => m.severity !== 'note' && path.resolve(m.file) === path.resolve(doc.fileName))
-      .map((m) => {
-        const pos = new vscode.Position(Math.max(0, m.line - 1), Math.max(0, m.column - 1));
-        const d = new vscode.Diagnostic(
-          new vscode.Range(pos, pos),
-          m.message,
-          m.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
-        );
-        d.source = 'clang';
-        return d;
-      });
+      .map((m) => compilerDiagnostic(m, 'clang'));
     this.buildDiagnostics.set(doc.uri, diagnostics);
   }
 

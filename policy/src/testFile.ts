@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { readBoundedFile, type ReadLimit } from '../../server/src/ctext/boundedRead';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { distance } from 'fastest-levenshtein';
 import {
@@ -917,52 +918,19 @@ export function parsePolicyTestFile(text: string, file: string): ParsedPolicyTes
 // ---------------------------------------------------------------------------------------------------
 // Files
 
-function readPhrase(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return `cannot read (${code ?? (err as Error).message})`;
-}
+const TEST_FILE_LIMIT: ReadLimit = {
+  what: 'a policy test file',
+  maxBytes: MAX_TEST_FILE_BYTES,
+  tooLarge: (bytes) => `${(bytes / 1024).toFixed(0)} KiB, over the ${MAX_TEST_FILE_BYTES / 1024} KiB limit for a policy test file`,
+};
 
-/**
- * The text of a test file: a regular file of at most MAX_TEST_FILE_BYTES, UTF-8. A FIFO is never
- * opened, a growing file is read only to the limit. (server/src/ctext/boundedRead.ts does the same for
- * the server; policy/ does not depend on the server.)
- */
+/** The text of a test file: a regular file within the limit (server/src/ctext/boundedRead.ts), UTF-8. */
 function readTestFile(file: string): string {
-  const check = (stat: fs.Stats) => {
-    if (stat.isDirectory()) throw new Error('is a directory, not a policy test file');
-    if (!stat.isFile()) throw new Error('is not a regular file');
-    if (stat.size > MAX_TEST_FILE_BYTES)
-      throw new Error(`is ${(stat.size / 1024).toFixed(0)} KiB, over the ${MAX_TEST_FILE_BYTES / 1024} KiB limit for a policy test file`);
-  };
-  let fd: number;
+  const bytes = readBoundedFile(file, TEST_FILE_LIMIT);
   try {
-    check(fs.statSync(file));
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
-  } catch (err) {
-    throw (err as NodeJS.ErrnoException).code ? new Error(readPhrase(err)) : err;
-  }
-  try {
-    check(fs.fstatSync(fd));
-    const data = Buffer.alloc(MAX_TEST_FILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const n = fs.readSync(fd, data, length, data.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > MAX_TEST_FILE_BYTES) throw new Error(`is over the ${MAX_TEST_FILE_BYTES / 1024} KiB limit for a policy test file`);
-    }
-    const bytes = data.subarray(0, length);
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      throw new Error('is not UTF-8 text');
-    }
-  } catch (err) {
-    throw (err as NodeJS.ErrnoException).code ? new Error(readPhrase(err)) : err;
-  } finally {
-    fs.closeSync(fd);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error('is not UTF-8 text');
   }
 }
 

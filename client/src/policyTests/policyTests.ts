@@ -10,7 +10,8 @@ import type { PoolVmInfo } from '../../../policy/src/vmPool';
 import { KERNEL_SERIES } from '../../../vm/src/kernels';
 import { failureReporter, registerCommand } from '../commands';
 import { clearCompileProblems, runTestRequest, type PolicyTestRunResult, type RunContext, type RunPlace } from './testRun';
-import { defaultKernelsFor, readTestSettings, sshTargetSettings, TEST_SECTION } from './testSettings';
+import { sshTargetSettings } from '../engineAdapters';
+import { defaultKernelsFor, readTestSettings, TEST_SECTION } from './testSettings';
 import { PolicyTestTree, type TestFileEntry } from './testTree';
 import { TestVms } from './testVms';
 

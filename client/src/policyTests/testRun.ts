@@ -7,6 +7,7 @@ import type { CompiledObject, SshTargetSettings } from '../../../engine/src';
 import type { CaseResult, FileProblem, FileRun, PolicyTestFile } from '../../../policy/src/model';
 import type { RunEvents, RunRequest, RunSummary } from '../../../policy/src/runApi';
 import { runPolicyTests, type RunnerOptions } from '../../../policy/src/runner';
+import { compilerDiagnostic } from '../engineAdapters';
 import { TARGET_ITEM_ID, type PolicyTestTree } from './testTree';
 import type { TestVms } from './testVms';
 
@@ -252,13 +253,7 @@ class RunReporter {
       const target = path.resolve(path.dirname(file.program), m.file);
       const forFile = this.compileMessages.get(target) ?? new Map<string, vscode.Diagnostic>();
       this.compileMessages.set(target, forFile);
-      const pos = new vscode.Position(Math.max(0, m.line - 1), Math.max(0, m.column - 1));
-      const d = new vscode.Diagnostic(
-        new vscode.Range(pos, pos),
-        m.message,
-        m.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
-      );
-      d.source = 'clang (policy test)';
+      const d = compilerDiagnostic(m, 'clang (policy test)');
       // Each kernel compiles the program again: the same message once.
       forFile.set(key(String(m.line), String(m.column), m.message), d);
       this.ctx.diagnostics.set(vscode.Uri.file(target), [...forFile.values()]);

@@ -12,8 +12,6 @@ import {
   SETTINGS_SECTION,
   type PolicyTestSettings,
 } from '../../../common/settings';
-import type { TargetSettings } from '../../../common/targetSettings';
-import type { SshTargetSettings } from '../../../engine/src';
 import { defaultTestKernels } from '../../../policy/src/testKernels';
 
 export const TEST_SECTION = `${SETTINGS_SECTION}.test`;
@@ -61,9 +59,4 @@ export function projectTestKernels(dir: string, warn: (message: string) => void)
 export function defaultKernelsFor(file: string, warn: (message: string) => void): string[] {
   const configured = readTestSettings(vscode.Uri.file(file)).kernels;
   return defaultTestKernels(configured.length > 0 ? configured : projectTestKernels(path.dirname(file), warn));
-}
-
-/** Run on Target's settings as the engine takes them (the same fields TargetController connects with). */
-export function sshTargetSettings(s: TargetSettings): SshTargetSettings {
-  return { destination: s.destination, identityFile: s.identityFile || undefined, configFile: s.sshConfigFile || undefined, sudo: s.sudo };
 }

@@ -49,12 +49,12 @@ class Problems {
 }
 
 /** Replaces comments and string contents with spaces, keeping every newline so offsets map to lines. */
-function blankComments(text: string): string {
+export function blankComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?(\*\/|$)|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
 }
 
 /** `defined(CONFIG_A) && defined (CONFIG_B)` -> `CONFIG_A && CONFIG_B`. */
-function normaliseCondition(expr: string): string {
+export function normaliseCondition(expr: string): string {
   return expr
     .replace(/defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)/g, (_m, a, b) => a ?? b)
     .replace(/\s+/g, ' ')
