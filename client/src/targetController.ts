@@ -13,7 +13,9 @@ import type { CompilerMessage } from '../../engine/src/buildBpf';
 import type { PreflightReport } from '../../engine/src/preflight';
 import type { ProbeResult } from '../../engine/src/probe';
 import { CompileError, type CompiledObject, TargetSession, type TargetStatus } from '../../engine/src/targetSession';
+import { isToolVmSshConfig, lockoutRisks } from '../../policy/src/lockoutGuard';
 import { compilerDiagnostic, sshTargetSettings } from './engineAdapters';
+import { confirmLockout } from './lockoutPrompt';
 import { TracePanel } from './tracePanel';
 
 export type { ProbeResult } from '../../engine/src/probe';
@@ -106,6 +108,10 @@ export class TargetController implements vscode.Disposable {
     this.requireTrust();
     if (doc.isDirty) await doc.save();
     const s = this.settings();
+    if (!isToolVmSshConfig(s.sshConfigFile)) {
+      const risks = await lockoutRisks(doc.fileName);
+      if (risks.length > 0 && !(await confirmLockout(risks, s.destination))) return undefined;
+    }
     const engine = await this.connect();
     const report = await engine.requireRunnable();
     for (const w of report.warnings) this.log.warn(w);

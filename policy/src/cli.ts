@@ -24,6 +24,8 @@ const USAGE = `usage: bpf-lsm-test [--kernel 6.1,6.12|all] [--target DEST] [--re
                      default: the files' kernels, else test.kernels of bpf-lsm.config.json, else every built VM
   --target DEST      run on this ssh destination instead of local VMs (setup and teardown run there too)
   --ssh-config FILE  an ssh_config for --target
+  --allow-lockout    attach to --target even a program that denies on every path (always-denies);
+                     without it such a run stops before connecting (exit 2). Test VMs need no flag.
   --reporter NAME    spec (default), tap or junit
   --output FILE      write the report to FILE instead of standard output
   --shard K/N        run the K-th of N deterministic parts of the file x kernel matrix
@@ -63,6 +65,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         kernel: { type: 'string' },
         target: { type: 'string' },
         'ssh-config': { type: 'string' },
+        'allow-lockout': { type: 'boolean' },
         reporter: { type: 'string', default: 'spec' },
         output: { type: 'string' },
         shard: { type: 'string' },
@@ -144,6 +147,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         shard,
         signal: abort.signal,
         target: values.target !== undefined ? { destination: values.target, configFile: values['ssh-config'] } : undefined,
+        allowLockout: values['allow-lockout'] === true,
       },
       {
         caseStarted: (file, kernel, name) => {

@@ -1,6 +1,7 @@
 // What a policy-test run is asked to do and what it reports as it goes: the contract between the runner
 // (runner.ts) and its front ends (the bpf-lsm-test CLI, the editor's Testing view, the tests, the bench).
 import type { CompiledObject, SshTargetSettings } from '../../engine/src';
+import type { LockoutRisk } from './lockoutGuard';
 import type { CaseResult, FileProblem, FileRun, PolicyTestFile } from './model';
 
 export interface RunRequest {
@@ -17,6 +18,11 @@ export interface RunRequest {
   /** Only these cases (by file path → case names); undefined = every case. */
   only?: Map<string, Set<string>>;
   signal?: AbortSignal;
+  /**
+   * On a real target (not one of the tool's test VMs), programs that deny on every path are not attached
+   * unless this says yes: true (the CLI's --allow-lockout), or a question put to the user (the editor).
+   */
+  allowLockout?: boolean | ((risks: LockoutRisk[], target: string) => Promise<boolean>);
 }
 
 export interface RunEvents {

@@ -7,6 +7,7 @@ import { TargetSession, type SshTargetSettings } from '../../engine/src';
 import { KERNEL_SERIES } from '../../vm/src/kernels';
 import { cacheDir } from '../../vm/src/paths';
 import { runFile, type FileOutcome } from './fileRunner';
+import { describeLockout, isToolVmSshConfig, lockoutRisks } from './lockoutGuard';
 import type { FileRun, PolicyTestFile } from './model';
 import type { RunEvents, RunRequest, RunSummary } from './runApi';
 import { matrix, shardOf } from './shard';
@@ -178,6 +179,18 @@ async function runOnTarget(
   finished: (run: FileRun) => void,
   infrastructureErrors: string[],
 ): Promise<void> {
+  const where = target.destination;
+  if (!isToolVmSshConfig(target.configFile) && request.allowLockout !== true) {
+    // Asked before connecting: nothing reaches the target unless every program may go there.
+    const risks = (await Promise.all([...new Set(request.files.map((f) => f.program))].map(lockoutRisks))).flat();
+    const allowed = risks.length === 0 || (typeof request.allowLockout === 'function' && (await request.allowLockout(risks, where)));
+    if (!allowed) {
+      const message = `${describeLockout(risks, where)}\nRun it on a test VM, or allow it explicitly (bpf-lsm-test --allow-lockout).`;
+      infrastructureErrors.push(message);
+      for (const file of request.files) finished(errorRun({ file, kernel: 'target' }, message));
+      return;
+    }
+  }
   const session = new TargetSession(target, {
     btfCache: path.join(cacheDir(), 'btf'),
     shippedLoader: options.shipped?.loader,

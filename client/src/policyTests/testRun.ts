@@ -8,6 +8,7 @@ import type { CaseResult, FileProblem, FileRun, PolicyTestFile } from '../../../
 import type { RunEvents, RunRequest, RunSummary } from '../../../policy/src/runApi';
 import { runPolicyTests, type RunnerOptions } from '../../../policy/src/runner';
 import { compilerDiagnostic } from '../engineAdapters';
+import { confirmLockout } from '../lockoutPrompt';
 import { TARGET_ITEM_ID, type PolicyTestTree } from './testTree';
 import type { TestVms } from './testVms';
 
@@ -307,8 +308,10 @@ export async function runTestRequest(
       if (abort.signal.aborted) break;
       const runRequest: RunRequest = { files: batch.files, defaultKernels: [], only: batch.only, signal: abort.signal };
       const options: RunnerOptions = { shipped: ctx.shipped };
-      if (place.kind === 'target') runRequest.target = place.target;
-      else {
+      if (place.kind === 'target') {
+        runRequest.target = place.target;
+        runRequest.allowLockout = confirmLockout;
+      } else {
         options.pool = await ctx.vms.acquirePool();
         options.jobs = ctx.vms.maxVms();
       }

@@ -1,0 +1,57 @@
+// Before a program is attached to a machine that is not one of the tool's own test VMs: does the
+// analysis say it denies on every path (`always-denies`)? Attached to exec, file open or mmap, such a
+// program can lock everyone out, ssh included, and a real target cannot be reset from here.
+import * as path from 'node:path';
+import { Analyzer } from '../../server/src/analysis/analyze';
+import { readSourceFile } from '../../server/src/analysis/sourceFile';
+import { HookCatalog } from '../../server/src/hooks/catalog';
+import { cacheDir } from '../../vm/src/paths';
+
+export interface LockoutRisk {
+  /** The BPF C file. */
+  file: string;
+  /** 1-based line of the finding. */
+  line: number;
+  /** The analysis's message (names the program and the hook, and what denying there does). */
+  message: string;
+}
+
+let analyzer: Promise<Analyzer> | undefined;
+
+/**
+ * The `always-denies` findings of a program file. A file that cannot be read or analysed gives none:
+ * compiling it will say what is wrong, and this guard only stops what it can see.
+ */
+export async function lockoutRisks(file: string): Promise<LockoutRisk[]> {
+  let text: string;
+  try {
+    text = readSourceFile(file);
+  } catch {
+    return [];
+  }
+  analyzer ??= Analyzer.create();
+  const catalog = HookCatalog.bundled();
+  // Whether every path denies does not depend on the release: the newest table is as good as any.
+  const { target } = catalog.target({});
+  try {
+    const { findings } = (await analyzer).analyze(text, target, catalog);
+    return findings
+      .filter((f) => f.code === 'always-denies')
+      .map((f) => ({ file, line: f.range.start.line + 1, message: f.message }));
+  } catch {
+    return [];
+  }
+}
+
+/** Is this ssh_config one the tool wrote for its own test VM (which a snapshot or a reboot restores)? */
+export function isToolVmSshConfig(configFile: string | undefined): boolean {
+  if (!configFile) return false;
+  const relative = path.relative(cacheDir(), path.resolve(configFile));
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+/** One paragraph for a prompt or an error: what would be attached, and why it is held back. */
+export function describeLockout(risks: LockoutRisk[], where: string): string {
+  const lines = risks.map((r) => `${path.basename(r.file)}:${r.line}: ${r.message}`);
+  return `Not attached to ${where}: the analysis finds a program that denies on every path.\n${lines.join('\n')}`;
+}
