@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type ParseOptions, type Tree } from 'web-tree-sitter';
+import { blankAttributeRuns } from './attributeMacros';
 
 /**
  * Texts longer than this (UTF-16 code units) are not parsed or analysed. The language server's
@@ -86,7 +87,7 @@ export function parseCBounded(parser: Parser, text: string, oldTree?: Tree | nul
   if (text.length > MAX_ANALYSED_LENGTH) {
     return { tree: null, reason: 'too-large', message: tooLargeMessage(text.length) };
   }
-  const input = lineEndsForParser(text);
+  const input = blankAttributeRuns(lineEndsForParser(text));
   let steps = 0;
   let reads = 0;
   let parsing = true;
