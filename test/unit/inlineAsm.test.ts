@@ -75,8 +75,9 @@ describe('attribute runs between SEC() and the function', () => {
     assert.equal(blanked.replace(/\s+/g, ' '), 'SEC("lsm/mmap_file") int BPF_PROG(f, struct file *file)');
   });
 
-  it('keeps a __-type that is the return type, and runs without strings', () => {
+  it('keeps a __-type that is the return type, and runs of bare words', () => {
     assert.deepEqual(runsOf('SEC("lsm/x") __success __msg("m") __u64 f(void *ctx)'), ['__success', '__msg("m")']);
+    assert.deepEqual(runsOf('SEC("?lsm/bpf")\n__success __log_level(2)\nint BPF_PROG(f)'), ['__success', '__log_level(2)']);
     assert.deepEqual(runsOf('SEC("lsm/x") __weak __always_inline int f(void *ctx)'), []);
     assert.deepEqual(runsOf('SEC("lsm/x") int f(void *ctx)'), []);
   });

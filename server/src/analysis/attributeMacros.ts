@@ -15,15 +15,13 @@ const MAX_RUN_MACROS = 32;
  * The balanced group opened at `open`: its end (exclusive), or -1 when it is unclosed, too long or holds
  * a statement; and how far it was read (`reach`), so that no text is read twice.
  */
-function readGroup(text: string, open: number): { end: number; reach: number; hasString: boolean } {
+function readGroup(text: string, open: number): { end: number; reach: number } {
   let depth = 0;
-  let hasString = false;
   const limit = Math.min(text.length, open + MAX_GROUP_LENGTH);
-  const fail = (at: number) => ({ end: -1, reach: at, hasString });
+  const fail = (at: number) => ({ end: -1, reach: at });
   for (let i = open; i < limit; i++) {
     const c = text[i];
     if (c === '"' || c === "'") {
-      hasString = true;
       for (i++; i < limit && text[i] !== c; i++) {
         if (text[i] === '\\') i++;
         else if (text[i] === '\n') return fail(i);
@@ -32,7 +30,7 @@ function readGroup(text: string, open: number): { end: number; reach: number; ha
     } else if (c === '(') {
       if (++depth > MAX_GROUP_DEPTH) return fail(i);
     } else if (c === ')') {
-      if (--depth === 0) return { end: i + 1, reach: i + 1, hasString };
+      if (--depth === 0) return { end: i + 1, reach: i + 1 };
     } else if (c === ';' || c === '{' || c === '}') {
       return fail(i);
     }
@@ -67,8 +65,9 @@ function wordAt(text: string, i: number): string | null {
 
 /**
  * The ranges of `__name` and `__name(...)` macros right after each `SEC("...")`, up to the return type
- * (a word followed by the function's name and its parenthesis stays). Only runs that hold a string
- * argument are returned: those are the ones tree-sitter loses functions to.
+ * (a word followed by the function's name and its parenthesis stays). Only runs that hold a macro with
+ * arguments (`__msg("...")`, `__log_level(2)`) are returned: those are the ones tree-sitter loses
+ * functions to; a bare `__success __naked` it reads as a declaration's specifiers.
  */
 export function attributeRuns(text: string): [number, number][] {
   const runs: [number, number][] = [];
@@ -78,7 +77,7 @@ export function attributeRuns(text: string): [number, number][] {
   for (const m of text.matchAll(MARKER)) {
     if (m.index < reach) continue;
     const macros: [number, number][] = [];
-    let hasString = false;
+    let hasArgs = false;
     let i = skipSpace(text, m.index + m[0].length);
     reach = Math.max(reach, i);
     while (macros.length < MAX_RUN_MACROS) {
@@ -90,7 +89,7 @@ export function attributeRuns(text: string): [number, number][] {
         const group = readGroup(text, after);
         reach = Math.max(reach, group.reach);
         if (group.end < 0) break;
-        hasString ||= group.hasString;
+        hasArgs = true;
         macros.push([i, group.end]);
         i = skipSpace(text, group.end);
         continue;
@@ -106,7 +105,7 @@ export function attributeRuns(text: string): [number, number][] {
       i = after;
     }
     reach = Math.max(reach, i);
-    if (hasString) runs.push(...macros);
+    if (hasArgs) runs.push(...macros);
   }
   return runs;
 }
