@@ -126,16 +126,20 @@ function literalText(node: Node): string | null {
   return raw.slice(1, -1).replace(/\\(.)/g, (_m, c: string) => ESCAPES.get(c) ?? c);
 }
 
+/** The inline assembly statement that is a function's whole body (a naked program), or null. */
+export function inlineAsmBody(body: Node): Node | null {
+  const statements = children(body);
+  if (statements.length !== 1 || statements[0].type !== 'expression_statement') return null;
+  const asm = children(statements[0])[0];
+  return asm?.type === 'gnu_asm_expression' ? asm : null;
+}
+
 /**
  * A function body that is one inline assembly statement (a naked program): what r0 holds at its exit,
  * and the string literal holding the instruction that set it. Null for any other body.
  */
 export function asmBodyReturn(body: Node): { value: number; node: Node } | null {
-  const statements = children(body);
-  if (statements.length !== 1 || statements[0].type !== 'expression_statement') return null;
-  const asm = children(statements[0])[0];
-  if (asm?.type !== 'gnu_asm_expression') return null;
-  const code = asm.childForFieldName('assembly_code');
+  const code = inlineAsmBody(body)?.childForFieldName('assembly_code');
   if (!code) return null;
   const literals = code.type === 'concatenated_string' ? children(code) : [code];
   const pieces: string[] = [];
