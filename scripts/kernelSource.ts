@@ -234,3 +234,29 @@ export async function readKernelDeb(deb: string, requested?: string): Promise<Ke
       : [];
   return { release, source: { kind: 'debian', package: fields.package, version: fields.version }, header, bpfLsm, notes };
 }
+
+/**
+ * Extracts a folder of a linux-source-X.Y package's tree (`tools/testing/selftests/bpf/progs`, say) into
+ * `dest` (created; its files are the tree's, below `dest` without the package's prefix). For tests and
+ * measurements that read the kernel's own sources: the files stay in the cache, never in the repository.
+ */
+export async function extractDebFolder(deb: string, folder: string, dest: string): Promise<void> {
+  const layout = layoutOf(debFields(deb));
+  if (!layout.nested) throw new Error(`${path.basename(deb)} holds no kernel tree (only linux-source-X.Y packages do)`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-kernel-'));
+  try {
+    const member = `${layout.prefix}${folder.replace(/\/+$/, '')}/`;
+    await runPipeline([
+      { command: 'dpkg-deb', args: ['--fsys-tarfile', deb] },
+      { command: 'tar', args: ['-x', '-f', '-', '-O', '--occurrence=1', layout.member] },
+      { command: 'xz', args: ['-d', '-c', '-T0'] },
+      { command: 'tar', args: ['-x', '-f', '-', '-C', tmp, member] },
+    ]).catch((err: Error) => {
+      throw new Error(`cannot extract ${folder} from ${path.basename(deb)}: ${err.message}`, { cause: err });
+    });
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.cpSync(path.join(tmp, ...member.split('/').filter(Boolean)), dest, { recursive: true });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -82,6 +82,26 @@ describe('DocumentStore', () => {
     store.dispose();
   });
 
+  it('keeps the tree equal to a fresh parse through edits that make and unmake attribute runs after SEC()', () => {
+    const store = new DocumentStore(parser);
+    const uri = 'file:///selftest.bpf.c';
+    let entry = store.open(uri, 'c', 1, fixture('lint', 'attribute-macros-asm.bpf.c'));
+    store.tree(entry);
+    let seed = 5;
+    const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * n);
+    // Quotes and parentheses open and close SEC() strings and macro groups far from the edit.
+    const pieces = ['"', '(', ')', '__msg("a; {b}") ', 'SEC("lsm/file_open")\n__success __log_level(2)\n', '__x ', ';', ''];
+    for (let version = 2; version < 120; version++) {
+      const doc = entry.doc;
+      const a = rand(doc.getText().length + 1);
+      const b = Math.min(doc.getText().length, a + rand(4));
+      const change = { range: { start: doc.positionAt(a), end: doc.positionAt(b) }, text: pieces[rand(pieces.length)] };
+      entry = store.change(uri, version, [change])!;
+      if (version % 2 === 0) assert.equal(shape(store.tree(entry)!), freshShape(entry.doc.getText()), `version ${version}`);
+    }
+    store.dispose();
+  });
+
   it('keeps the tree equal to a fresh parse, points included, through reversed and out-of-range ranges and lone CRs', () => {
     const store = new DocumentStore(parser);
     const uri = 'file:///hostile.bpf.c';

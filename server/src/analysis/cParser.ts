@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type ParseOptions, type Tree } from 'web-tree-sitter';
+import { blankAttributeRuns } from './attributeMacros';
 
 /**
  * Texts longer than this (UTF-16 code units) are not parsed or analysed. The language server's
@@ -78,6 +79,9 @@ export function lineEndsForParser(text: string): string {
   return text.replace(/\r(?!\n)/g, '\n').replace(/(?<!\\)\r\n/g, '\n ');
 }
 
+/** Trees parsed from text with blanked attribute runs (attributeMacros.ts). */
+const blankedTrees = new WeakSet<Tree>();
+
 /**
  * Parses `text` (incrementally when `oldTree` was edited to match) within MAX_ANALYSED_LENGTH and
  * PARSE_BUDGET, or says why not. Same text and old tree, same outcome, however loaded the machine.
@@ -86,7 +90,12 @@ export function parseCBounded(parser: Parser, text: string, oldTree?: Tree | nul
   if (text.length > MAX_ANALYSED_LENGTH) {
     return { tree: null, reason: 'too-large', message: tooLargeMessage(text.length) };
   }
-  const input = lineEndsForParser(text);
+  const lineEnded = lineEndsForParser(text);
+  const input = blankAttributeRuns(lineEnded);
+  // Blanked runs can appear or vanish outside the edited range (closing a SEC() string blanks the
+  // macros after it): a tree that had or would have them is not reused.
+  const blanked = input !== lineEnded;
+  if (oldTree && (blanked || blankedTrees.has(oldTree))) oldTree = null;
   let steps = 0;
   let reads = 0;
   let parsing = true;
@@ -107,7 +116,10 @@ export function parseCBounded(parser: Parser, text: string, oldTree?: Tree | nul
   }) as unknown as ParseOptions['progressCallback'];
   const tree = parser.parse(read, oldTree ?? null, { progressCallback });
   parsing = false;
-  if (tree && !overBudget) return { tree };
+  if (tree && !overBudget) {
+    if (blanked) blankedTrees.add(tree);
+    return { tree };
+  }
   // Over the read budget the lexer saw an early end of text: that tree is not the file's.
   tree?.delete();
   // A cancelled parse is kept to be resumed by the next parse() call, whatever text that one is given.

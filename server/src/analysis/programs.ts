@@ -208,11 +208,59 @@ function directMarker(call: Node, defines: Map<string, string>): Marker | null {
   return { section: str.value, hookStart, hookEnd, hookEditable: editable, start: call.startIndex, end: call.endIndex };
 }
 
-/** Between a marker and its function stand a return type, qualifiers, the rest of an attribute: no statement. */
-const BETWEEN_MARKER_AND_FUNCTION = /^[^;{}="]*$/;
+/** Attribute macros nest their arguments shallowly (`__attribute__((section("x")))`); deeper is not an attribute. */
+const MAX_ATTRIBUTE_DEPTH = 16;
 
-function isBetweenMarkerAndFunction(text: string): boolean {
-  return BETWEEN_MARKER_AND_FUNCTION.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\r\n]*/g, ' '));
+/**
+ * Between a marker and its function stand a return type, qualifiers, the rest of an attribute, and
+ * attribute macros with arguments, strings included (the verifier selftests' `__description("...")
+ * __failure __msg("...") __naked`): no statement or initialiser. A string is accepted only inside the
+ * parentheses of a macro written here; `;`, `{`, `}` and `=` only inside strings or comments.
+ */
+export function isBetweenMarkerAndFunction(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '/' && (text[i + 1] === '*' || text[i + 1] === '/')) {
+      if (text[i + 1] === '*') {
+        const end = text.indexOf('*/', i + 2);
+        if (end < 0) return false;
+        i = end + 1;
+      } else {
+        const end = text.indexOf('\n', i);
+        i = end < 0 ? text.length : end;
+      }
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      if (depth === 0) return false;
+      const end = endOfQuoted(text, i);
+      if (end < 0) return false;
+      i = end;
+      continue;
+    }
+    if (c === '(') {
+      if (++depth > MAX_ATTRIBUTE_DEPTH) return false;
+    } else if (c === ')') {
+      // At depth 0: the end of the attribute the marker sits in (`__attribute__((section("lsm/x")))`).
+      if (depth > 0) depth--;
+    } else if (c === ';' || c === '{' || c === '}' || c === '=') {
+      return false;
+    }
+  }
+  return depth === 0;
+}
+
+/** The index of the quote closing the string or character literal opened at `start`; -1 when it is not closed on its line. */
+function endOfQuoted(text: string, start: number): number {
+  const quote = text[start];
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') i++;
+    else if (c === quote) return i;
+    else if (c === '\n') return -1;
+  }
+  return -1;
 }
 
 function programParams(

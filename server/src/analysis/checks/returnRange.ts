@@ -7,6 +7,7 @@ import { kernelRules } from '../../hooks/catalog';
 import type { Finding, Fix } from '../findings';
 import { evalConstant } from '../constEval';
 import { bodyNodes, returnValue } from '../syntax';
+import { checkAsmReturnRange } from './asmReturnRange';
 import { isBoolHook, type ProgramContext } from './context';
 
 const MAX_ERRNO = 4095;
@@ -69,5 +70,5 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
       fixes: fixes.length > 0 ? fixes : undefined,
     });
   }
-  return findings;
+  return [...findings, ...checkAsmReturnRange(ctx)];
 }
