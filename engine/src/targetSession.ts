@@ -398,6 +398,11 @@ export class TargetSession {
     return session;
   }
 
+  /** Copies a local object over and loads it without attaching (see load). */
+  async loadObject(localObject: string, options: LoadOptions = {}): Promise<LoadReport> {
+    return this.load(await this.deploy(localObject), options);
+  }
+
   /**
    * Loads every program of an object already on the target, each on its own, and unloads it again: the
    * verifier's verdict per program without attaching anything (also for `lsm_cgroup/` programs, which
