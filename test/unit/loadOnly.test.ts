@@ -60,6 +60,21 @@ describe('parseLoadOnly', () => {
     assert.doesNotMatch(bad.failure.log, /good_open/);
   });
 
+  it("names a kfunc the kernel lacks (6.1, a strong __ksym): libbpf's cause, not its summary", () => {
+    const stderr = [
+      'lsm-loader: program xattr_nonsleepable lsm/file_open',
+      "libbpf: extern (func ksym) 'bpf_get_file_xattr': not found in kernel or module BTFs",
+      "libbpf: failed to load object '/tmp/bpf-lsm-studio/k.o'",
+      'lsm-loader: loading xattr_nonsleepable failed: Invalid argument',
+      '',
+    ].join('\n');
+    const [program] = parseLoadOnly('rejected xattr_nonsleepable lsm/file_open 22\nunloaded\n', stderr)!;
+    assert.ok(!program.loaded);
+    assert.equal(program.errno, 22);
+    assert.equal(program.failure.program, 'xattr_nonsleepable');
+    assert.equal(program.failure.firstError, "extern (func ksym) 'bpf_get_file_xattr': not found in kernel or module BTFs");
+  });
+
   it('gives no verdict when the loader reported no program', () => {
     assert.equal(parseLoadOnly('', 'lsm-loader: cannot open /tmp/none.o: No such file or directory\n'), undefined);
     assert.equal(parseLoadOnly('', 'usage: lsm-loader [--pin DIR] OBJECT.bpf.o\n'), undefined);

@@ -1,5 +1,5 @@
 // Kernel truth: the bundled hook tables and the linter's load predictions checked against real
-// kernels, the Debian 6.1 and 6.12 kernels of the test VM (QEMU).
+// kernels, the Debian 6.1, 6.12, 7.2 and 7.3 kernels of the test VMs (QEMU).
 //
 // 1. BTF: the guest's /sys/kernel/btf/vmlinux, read by hooksFromBtf, against the bundled header
 //    table of the same release (6.1 -> 6.1.20, 6.12 -> 6.12). Hook lists and prototypes (base type
@@ -9,10 +9,13 @@
 // 2. Verifier: every fixture in fixtures/verifier/ is linted against the kernel's table, compiled
 //    against the guest's own vmlinux.h, copied in and attached with lsm-loader, all through the remote
 //    engine that Run on Target uses (engine/src: the product's clang command line and loader). The linter's
-//    prediction (see predictLoad) must match what the kernel did. Each fixture denies at most the
-//    one file the test created for it (its DENY_NAME), and is detached right after its checks.
+//    prediction (see predictLoad) must match what the kernel did, its findings must be the fixture's
+//    `expect` for that kernel, and a refusal must be for the fixture's reason (`rejectedBecause`). Each
+//    fixture denies at most the one file the test created for it (its DENY_NAME), and is detached right
+//    after its checks. Load-only fixtures (lsm_cgroup programs, helpers, kfuncs) are loaded without
+//    attaching (`lsm-loader --load-only`, TargetSession.load): the verifier's verdict is their point.
 //
-// Both kernels boot once, in parallel, and serve all their checks. Needs what vm/setup.sh installs.
+// Each kernel boots once (two at a time) and serves all its checks. Needs what vm/setup.sh installs.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
