@@ -475,6 +475,12 @@ const FIXTURES_MATRIX: Fixture[] = [
   },
   { id: 'helper-d-path-file-open', expect: { all: [] }, loadOnly: true },
   {
+    id: 'helper-d-path-per-release',
+    expect: { all: [], '6.1': ['helper-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: { '6.1': /helper call is not allowed in probe/ },
+  },
+  {
     id: 'helper-get-retval-lsm',
     expect: { all: ['helper-not-allowed:error'] },
     loadOnly: true,
@@ -504,6 +510,12 @@ const FIXTURES_MATRIX: Fixture[] = [
     expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
     loadOnly: true,
     rejectedBecause: { '7.2': NULLABLE_FILE, '7.3': NULLABLE_FILE },
+  },
+  {
+    id: 'mmap-file-probe-read-addr',
+    expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
+    loadOnly: true,
+    rejectedBecause: { '7.2': NULLABLE_ARITHMETIC, '7.3': NULLABLE_ARITHMETIC },
   },
   { id: 'mmap-file-checked', expect: { all: [] }, loadOnly: true },
   {
