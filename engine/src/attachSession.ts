@@ -44,7 +44,9 @@ export function parseLoadFailure(log: string): VerifierFailure {
     const reason = explained > 0 ? lines[explained - 1] : processed > 0 ? lines[processed - 1] : lines[lines.length - 1];
     if (reason) return { program, firstError: reason, log };
   }
-  const libbpf = log.split('\n').find((l) => /libbpf: .*(failed|error|invalid|not supported|-E[A-Z]+)/i.test(l));
+  // libbpf's line that names the cause ("extern ... not found in kernel or module BTFs"), not its summary.
+  const lines = log.split('\n').filter((l) => !/^libbpf: failed to load object /.test(l));
+  const libbpf = lines.find((l) => /libbpf: .*(failed|error|invalid|not supported|not found|-E[A-Z]+)/i.test(l));
   return { program, firstError: (libbpf ?? log.trim().split('\n').pop() ?? 'the loader failed').replace(/^libbpf: /, ''), log };
 }
 

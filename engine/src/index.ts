@@ -29,6 +29,7 @@ export {
   type CompilerMessage,
   type TargetBtf,
 } from './buildBpf';
+export { loadOnlyArgv, parseLoadOnly, type LoadedProgram, type ProgramLoad, type RejectedProgram } from './loadOnly';
 export { parsePreflight, preflight, type PreflightReport } from './preflight';
 export { probeDenied, type ProbeResult } from './probe';
 export {
@@ -60,6 +61,7 @@ export { parseTarget, type SshTarget, type SshTargetSettings } from './sshTarget
 export { splitTraceChunk, TraceStream, type TraceEvents } from './traceStream';
 export {
   CompileError,
+  LoadError,
   PIN_ROOT,
   REMOTE_DIR,
   TargetError,
@@ -67,6 +69,8 @@ export {
   type AttachOptions,
   type CompiledObject,
   type EngineLog,
+  type LoadOptions,
+  type LoadReport,
   type RunOptions,
   type RunOutcome,
   type TargetErrorKind,

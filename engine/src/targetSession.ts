@@ -8,8 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ActionResult, actionArgv, type HelperAction, parseActionResult } from './actionHelper';
-import { type AttachedProgram, AttachSession } from './attachSession';
+import { type AttachedProgram, AttachSession, parseLoadFailure, type VerifierFailure } from './attachSession';
 import { compileProgram, type CompileOptions, type CompilerMessage, fetchTargetBtf, type TargetBtf } from './buildBpf';
+import { loadOnlyArgv, parseLoadOnly, type ProgramLoad } from './loadOnly';
 import { preflight, type PreflightReport } from './preflight';
 import { probeDenied, type ProbeResult } from './probe';
 import { BTF_CHECKSUM_SCRIPT, parseProbeOutput, ProbeOutputError, type ProbedFacts } from './prober';
@@ -84,6 +85,28 @@ export interface AttachOptions {
   /** Pin the links in this folder instead. */
   pinDir?: string;
   timeoutMs?: number;
+}
+
+export interface LoadOptions {
+  /** The verifier's log level (1: its log, 2: every instruction's state with `; source @ file:line`). Default: a log only on a refusal. */
+  logLevel?: number;
+  timeoutMs?: number;
+}
+
+/** Each program of an object loaded on its own (nothing attached, nothing left loaded), and what the loader printed. */
+export interface LoadReport {
+  programs: ProgramLoad[];
+  output: string;
+}
+
+/** The loader could not give a verdict per program: the object did not open, has no programs, or the loader is too old. */
+export class LoadError extends Error {
+  constructor(
+    message: string,
+    readonly failure: VerifierFailure,
+  ) {
+    super(message);
+  }
 }
 
 export interface RunOptions extends AttachOptions, CompileOptions {
@@ -373,6 +396,43 @@ export class TargetSession {
     );
     this.options.onAttachmentsChanged?.();
     return session;
+  }
+
+  /** Copies a local object over and loads it without attaching (see load). */
+  async loadObject(localObject: string, options: LoadOptions = {}): Promise<LoadReport> {
+    return this.load(await this.deploy(localObject), options);
+  }
+
+  /**
+   * Loads every program of an object already on the target, each on its own, and unloads it again: the
+   * verifier's verdict per program without attaching anything (also for `lsm_cgroup/` programs, which
+   * need a cgroup to attach to). A refused program is a result, not an error; LoadError when there is
+   * no verdict at all.
+   */
+  async load(remoteObject: string, options: LoadOptions = {}): Promise<LoadReport> {
+    const loader = await this.loader();
+    const r = await this.exec(loadOnlyArgv(loader, remoteObject, options.logLevel), {
+      privileged: true,
+      timeoutMs: options.timeoutMs ?? 120_000,
+    });
+    const output = r.stdout + r.stderr;
+    const programs = parseLoadOnly(r.stdout, r.stderr);
+    if (programs) {
+      this.log.info(
+        `loaded ${remoteObject} on ${this.target.label}: ${programs.map((p) => `${p.name} ${p.loaded ? 'loads' : `refused (${p.failure.firstError})`}`).join(', ')}`,
+      );
+      return { programs, output };
+    }
+    const failure = parseLoadFailure(output);
+    if (/usage: lsm-loader/.test(r.stderr) && !/--load-only/.test(r.stderr))
+      throw new LoadError(
+        `the lsm-loader on ${this.target.label} cannot load without attaching (it has no --load-only): update it`,
+        failure,
+      );
+    throw new LoadError(
+      `lsm-loader on ${this.target.label} ${r.exitCode === undefined ? 'did not finish' : `exited with ${r.exitCode}`}: ${failure.firstError}`,
+      failure,
+    );
   }
 
   /** The whole run: preflight (blockers stop it), compile, deploy, attach, and the probe if one is given. */

@@ -1,5 +1,5 @@
 // Kernel truth: the bundled hook tables and the linter's load predictions checked against real
-// kernels, the Debian 6.1 and 6.12 kernels of the test VM (QEMU).
+// kernels, the Debian 6.1, 6.12, 7.2 and 7.3 kernels of the test VMs (QEMU).
 //
 // 1. BTF: the guest's /sys/kernel/btf/vmlinux, read by hooksFromBtf, against the bundled header
 //    table of the same release (6.1 -> 6.1.20, 6.12 -> 6.12). Hook lists and prototypes (base type
@@ -9,10 +9,13 @@
 // 2. Verifier: every fixture in fixtures/verifier/ is linted against the kernel's table, compiled
 //    against the guest's own vmlinux.h, copied in and attached with lsm-loader, all through the remote
 //    engine that Run on Target uses (engine/src: the product's clang command line and loader). The linter's
-//    prediction (see predictLoad) must match what the kernel did. Each fixture denies at most the
-//    one file the test created for it (its DENY_NAME), and is detached right after its checks.
+//    prediction (see predictLoad) must match what the kernel did, its findings must be the fixture's
+//    `expect` for that kernel, and a refusal must be for the fixture's reason (`rejectedBecause`). Each
+//    fixture denies at most the one file the test created for it (its DENY_NAME), and is detached right
+//    after its checks. Load-only fixtures (lsm_cgroup programs, helpers, kfuncs) are loaded without
+//    attaching (`lsm-loader --load-only`, TargetSession.load): the verifier's verdict is their point.
 //
-// Both kernels boot once, in parallel, and serve all their checks. Needs what vm/setup.sh installs.
+// Each kernel boots once (two at a time) and serves all its checks. Needs what vm/setup.sh installs.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -269,7 +272,7 @@ type Prediction = Outcome | 'loads*';
  *   it, a direct access outside the real struct, reading a slot past the hook's arguments).
  * - never refuse: missing-ret-passthrough and misleading-indentation (warnings about behaviour).
  */
-const REFUSING_CODES = new Set<CheckCode>([
+const REFUSING_CODES = new Set<string>([
   'unknown-hook',
   'hook-not-in-kernel',
   'disabled-hook',
@@ -278,6 +281,11 @@ const REFUSING_CODES = new Set<CheckCode>([
   'license',
   'return-out-of-range',
   'wrong-macro',
+  // Issue 13's codes (their checks come with A1's branch): a helper or kfunc this program may not call on
+  // this kernel, and a hook argument the kernel may pass as NULL read without a check.
+  'helper-not-allowed',
+  'kfunc-not-allowed',
+  'nullable-arg-deref',
 ]);
 const NO_LOAD_CLAIM_CODES = new Set<CheckCode>(['signature-mismatch']);
 
@@ -300,8 +308,19 @@ function agrees(predicted: Prediction, actual: Outcome, log: string): boolean {
 interface Fixture {
   /** File name in fixtures/verifier, without .bpf.c. */
   id: string;
+  /**
+   * Loaded without attaching (lsm-loader --load-only): the verifier's verdict is the point, or the program
+   * cannot be attached here (an lsm_cgroup/ program needs a cgroup).
+   */
+  loadOnly?: true;
   /** When the kernel refuses the fixture, its log must show this reason; anything else means a broken fixture. */
   rejectedBecause?: RegExp | Partial<Record<KernelSeries, RegExp>>;
+  /**
+   * The linter's findings on each kernel, as distinct `code:severity` literals (`all` unless the kernel
+   * has its own list). A refusing code at error severity must come with the kernel's reason
+   * (`rejectedBecause`) for that kernel: the pair says the linter refuses for the kernel's reason.
+   */
+  expect: Partial<Record<KernelSeries | 'all', string[]>>;
   /** Checked while the fixture is attached. */
   probe?: 'open-denied' | 'open-einval';
 }
@@ -309,16 +328,42 @@ interface Fixture {
 const btfTypeMissing = (hook: string) => new RegExp(`failed to find kernel BTF type ID of '${hook}'`);
 const INT_RANGE = /At program exit the register R0 has smin=1 smax=1 should have been in \[-4095, 0\]/;
 
+const CGROUP_RANGE = /At program exit the register R0 has smin=-1 smax=-1 should have been in \[0, 1\]/;
+/** A helper that may sleep in a non-sleepable program: 7.2 names it. */
+const mightSleep = (helper: string): Partial<Record<KernelSeries, RegExp>> => ({
+  '6.1': /helper call might sleep in a non-sleepable prog/,
+  '6.12': /helper call might sleep in a non-sleepable prog/,
+  '7.2': new RegExp(`sleepable helper ${helper} in non-sleepable prog`),
+  '7.3': new RegExp(`sleepable helper ${helper} in non-sleepable prog`),
+});
+const SLEEPABLE_KFUNC = /program must be sleepable to call sleepable kfunc bpf_get_file_xattr/;
+/** 6.1 has no bpf_get_file_xattr: libbpf leaves the __weak call unresolved and the verifier refuses it. */
+const KFUNC_MISSING = /invalid kernel function call not eliminated in verifier pass/;
+const NULLABLE_FILE = /invalid mem access 'trusted_ptr_or_null_'/;
+/** BPF_CORE_READ takes the field's address first: arithmetic on the unchecked pointer. */
+const NULLABLE_ARITHMETIC = /pointer arithmetic on trusted_ptr_or_null_ prohibited, null-check it first/;
+
 /** The matrix, in run order (return-one must come before return-positive-errno: 6.1's WARNING fires once per boot). */
 const FIXTURES_MATRIX: Fixture[] = [
-  { id: 'correct-deny', probe: 'open-denied' },
-  { id: 'passthrough-forms', probe: 'open-denied' },
-  { id: 'no-ret-arg', probe: 'open-denied' },
-  { id: 'misleading-indentation', probe: 'open-denied' },
-  { id: 'return-one', rejectedBecause: INT_RANGE, probe: 'open-einval' },
-  { id: 'return-positive-errno', rejectedBecause: INT_RANGE, probe: 'open-einval' },
+  { id: 'correct-deny', expect: { all: [] }, probe: 'open-denied' },
+  { id: 'passthrough-forms', expect: { all: [] }, probe: 'open-denied' },
+  { id: 'no-ret-arg', expect: { all: ['missing-ret-passthrough:warning'] }, probe: 'open-denied' },
+  { id: 'misleading-indentation', expect: { all: ['misleading-indentation:warning'] }, probe: 'open-denied' },
+  {
+    id: 'return-one',
+    expect: { all: ['return-out-of-range:error'], '6.1': ['return-out-of-range:warning'] },
+    rejectedBecause: INT_RANGE,
+    probe: 'open-einval',
+  },
+  {
+    id: 'return-positive-errno',
+    expect: { all: ['return-out-of-range:error'], '6.1': ['return-out-of-range:warning'] },
+    rejectedBecause: INT_RANGE,
+    probe: 'open-einval',
+  },
   {
     id: 'bool-hook-negative',
+    expect: { all: ['return-out-of-range:error'], '6.1': ['hook-not-in-kernel:error'] },
     rejectedBecause: {
       '6.1': btfTypeMissing('inode_xattr_skipcap'),
       '6.12': /should have been in \[0, 1\]/,
@@ -326,24 +371,159 @@ const FIXTURES_MATRIX: Fixture[] = [
       '7.3': /should have been in \[0, 1\]/,
     },
   },
-  { id: 'bool-hook-correct', rejectedBecause: { '6.1': btfTypeMissing('inode_xattr_skipcap') } },
-  { id: 'sleepable-wrong-hook', rejectedBecause: /bpf_lsm_file_permission is not sleepable/ },
-  { id: 'sleepable-ok', probe: 'open-denied' },
-  { id: 'disabled-hook', rejectedBecause: /points to disabled hook bpf_lsm_vm_enough_memory/ },
-  { id: 'disabled-hook-stable', rejectedBecause: /points to disabled hook bpf_lsm_xfrm_decode_session/ },
-  { id: 'no-license', rejectedBecause: /LSM programs must have a GPL compatible license/ },
-  { id: 'non-gpl-license', rejectedBecause: /LSM programs must have a GPL compatible license/ },
-  { id: 'new-hook', rejectedBecause: { '6.1': btfTypeMissing('file_truncate') } },
-  { id: 'changed-prototype', rejectedBecause: ACCESS_REJECTION },
-  { id: 'changed-prototype-noret', rejectedBecause: ACCESS_REJECTION },
-  { id: 'changed-prototype-deref', rejectedBecause: ACCESS_REJECTION },
-  { id: 'kprobe-macro', rejectedBecause: /invalid bpf_context access off=112/ },
-  { id: 'unknown-hook', rejectedBecause: btfTypeMissing('file_opne') },
+  {
+    id: 'bool-hook-correct',
+    expect: { all: [], '6.1': ['hook-not-in-kernel:error'] },
+    rejectedBecause: { '6.1': btfTypeMissing('inode_xattr_skipcap') },
+  },
+  { id: 'sleepable-wrong-hook', expect: { all: ['not-sleepable:error'] }, rejectedBecause: /bpf_lsm_file_permission is not sleepable/ },
+  { id: 'sleepable-ok', expect: { all: [] }, probe: 'open-denied' },
+  { id: 'disabled-hook', expect: { all: ['disabled-hook:error'] }, rejectedBecause: /points to disabled hook bpf_lsm_vm_enough_memory/ },
+  {
+    id: 'disabled-hook-stable',
+    expect: { all: ['disabled-hook:error'] },
+    rejectedBecause: /points to disabled hook bpf_lsm_xfrm_decode_session/,
+  },
+  { id: 'no-license', expect: { all: ['license:error'] }, rejectedBecause: /LSM programs must have a GPL compatible license/ },
+  { id: 'non-gpl-license', expect: { all: ['license:error'] }, rejectedBecause: /LSM programs must have a GPL compatible license/ },
+  { id: 'new-hook', expect: { all: [], '6.1': ['hook-not-in-kernel:error'] }, rejectedBecause: { '6.1': btfTypeMissing('file_truncate') } },
+  {
+    id: 'changed-prototype',
+    expect: { all: ['return-out-of-range:error', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:warning'] },
+    rejectedBecause: ACCESS_REJECTION,
+  },
+  {
+    id: 'changed-prototype-noret',
+    expect: { all: ['missing-ret-passthrough:warning', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:warning'] },
+    rejectedBecause: ACCESS_REJECTION,
+  },
+  {
+    id: 'changed-prototype-deref',
+    expect: { all: ['missing-ret-passthrough:warning', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:warning'] },
+    rejectedBecause: ACCESS_REJECTION,
+  },
+  { id: 'kprobe-macro', expect: { all: ['wrong-macro:error'] }, rejectedBecause: /invalid bpf_context access off=112/ },
+  { id: 'unknown-hook', expect: { all: ['unknown-hook:error'] }, rejectedBecause: btfTypeMissing('file_opne') },
   // The frontier: inode_listsecurity (disabled; its prototype changed in 7.2) and the bpf hook, whose
   // `bool kernel` argument (6.19) sits where an older program reads `ret`.
-  { id: 'inode-listsecurity', rejectedBecause: /points to disabled hook bpf_lsm_inode_listsecurity/ },
-  { id: 'bpf-hook-old-args', rejectedBecause: /should have been in \[-4095, 0\]|R0 has unknown scalar value/ },
-  { id: 'bpf-hook-new-args', rejectedBecause: { '6.1': ACCESS_REJECTION, '6.12': ACCESS_REJECTION } },
+  {
+    id: 'inode-listsecurity',
+    expect: {
+      all: ['disabled-hook:error'],
+      '6.1': ['disabled-hook:error', 'signature-mismatch:error'],
+      '6.12': ['disabled-hook:error', 'signature-mismatch:error'],
+    },
+    rejectedBecause: /points to disabled hook bpf_lsm_inode_listsecurity/,
+  },
+  {
+    id: 'bpf-hook-old-args',
+    expect: {
+      all: [],
+      '7.2': ['return-out-of-range:error', 'signature-mismatch:error'],
+      '7.3': ['return-out-of-range:error', 'signature-mismatch:error'],
+    },
+    rejectedBecause: /should have been in \[-4095, 0\]|R0 has unknown scalar value/,
+  },
+  {
+    id: 'bpf-hook-new-args',
+    expect: {
+      all: [],
+      '6.1': ['missing-ret-passthrough:warning', 'signature-mismatch:error'],
+      '6.12': ['missing-ret-passthrough:warning', 'signature-mismatch:error'],
+    },
+    rejectedBecause: { '6.1': ACCESS_REJECTION, '6.12': ACCESS_REJECTION },
+  },
+  // Issue 13, loaded without attaching: lsm_cgroup returns, helpers and kfuncs, a nullable argument.
+  { id: 'lsm-cgroup-void-one', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'lsm-cgroup-void-zero',
+    expect: { all: ['return-out-of-range:error'] },
+    loadOnly: true,
+    rejectedBecause: /BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!/,
+  },
+  { id: 'lsm-cgroup-int-verdict', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'lsm-cgroup-int-errno',
+    expect: { all: ['return-out-of-range:error'] },
+    loadOnly: true,
+    rejectedBecause: {
+      '6.1': /R0 has value \(0xffffffffffffffff; 0x0\) should have been in \(0x0; 0x1\)/,
+      '6.12': CGROUP_RANGE,
+      '7.2': CGROUP_RANGE,
+      '7.3': CGROUP_RANGE,
+    },
+  },
+  {
+    id: 'helper-copy-from-user-lsm',
+    expect: { all: ['helper-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: mightSleep('bpf_copy_from_user#148'),
+  },
+  { id: 'helper-copy-from-user-lsm-s', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'helper-ima-hash-lsm',
+    expect: { all: ['helper-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: mightSleep('bpf_ima_inode_hash#161'),
+  },
+  { id: 'helper-ima-hash-lsm-s', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'helper-d-path-wrong-hook',
+    expect: { all: ['helper-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: /helper call is not allowed in probe/,
+  },
+  { id: 'helper-d-path-file-open', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'helper-d-path-per-release',
+    expect: { all: [], '6.1': ['helper-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: { '6.1': /helper call is not allowed in probe/ },
+  },
+  {
+    id: 'helper-get-retval-lsm',
+    expect: { all: ['helper-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: {
+      '6.1': /unknown func bpf_get_retval#186/,
+      '6.12': /program of this type cannot use helper bpf_get_retval#186/,
+      '7.2': /program of this type cannot use helper bpf_get_retval#186/,
+      '7.3': /program of this type cannot use helper bpf_get_retval#186/,
+    },
+  },
+  { id: 'helper-get-retval-lsm-cgroup', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'kfunc-sleepable-lsm',
+    expect: { all: ['kfunc-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: { '6.1': KFUNC_MISSING, '6.12': SLEEPABLE_KFUNC, '7.2': SLEEPABLE_KFUNC, '7.3': SLEEPABLE_KFUNC },
+  },
+  {
+    id: 'kfunc-sleepable-lsm-s',
+    expect: { all: [], '6.1': ['kfunc-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: { '6.1': KFUNC_MISSING },
+  },
+  { id: 'kfunc-weak-guarded', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'mmap-file-unchecked',
+    expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
+    loadOnly: true,
+    rejectedBecause: { '7.2': NULLABLE_FILE, '7.3': NULLABLE_FILE },
+  },
+  {
+    id: 'mmap-file-probe-read-addr',
+    expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
+    loadOnly: true,
+    rejectedBecause: { '7.2': NULLABLE_ARITHMETIC, '7.3': NULLABLE_ARITHMETIC },
+  },
+  { id: 'mmap-file-checked', expect: { all: [] }, loadOnly: true },
+  {
+    id: 'mmap-file-core-read',
+    expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
+    loadOnly: true,
+    rejectedBecause: { '7.2': NULLABLE_ARITHMETIC, '7.3': NULLABLE_ARITHMETIC },
+  },
 ];
 
 interface Row {
@@ -392,6 +572,11 @@ async function runFixture(
     defines: { DENY_NAME: denyName(fixture.id) },
   });
   const remote = await target.deploy(compiled.object, `${WORK}/${fixture.id}.bpf.o`);
+
+  if (fixture.loadOnly) {
+    await loadOnlyFixture(t, series, suite, fixture, { findings, programs: model.programs.length, remote });
+    return;
+  }
 
   const warningsBefore = series === '6.1' && fixture.id === 'return-one' ? await warnings(target) : [];
   let session: AttachSession | undefined;
@@ -473,6 +658,63 @@ async function runFixture(
     `${fixture.id} on ${series} (table ${suite.target!.release}): the linter predicted '${predicted}' (${summary}), ` +
       `the kernel ${actual === 'loads' ? 'loaded and attached it' : `rejected it: ${reason}`}`,
   );
+  assertCodes(fixture, series, findings);
+}
+
+/** What the fixture expects the linter to report on this kernel, sorted. */
+const expectedCodes = (fixture: Fixture, series: KernelSeries): string[] =>
+  [...(fixture.expect[series] ?? fixture.expect.all ?? [])].sort();
+/** What the linter reported, in the same form. */
+const foundCodes = (findings: Finding[]): string[] => [...new Set(findings.map((f) => `${f.code}:${f.severity}`))].sort();
+
+function assertCodes(fixture: Fixture, series: KernelSeries, findings: Finding[]): void {
+  assert.deepEqual(foundCodes(findings), expectedCodes(fixture, series), `${fixture.id} on ${series}: the linter's findings`);
+}
+
+/** The kernel's reason a fixture gives when it is refused on this kernel. */
+function reasonFor(fixture: Fixture, series: KernelSeries): RegExp | undefined {
+  return fixture.rejectedBecause instanceof RegExp ? fixture.rejectedBecause : fixture.rejectedBecause?.[series];
+}
+
+/** A load-only fixture: each program loaded on its own by the verifier, nothing attached. */
+async function loadOnlyFixture(
+  t: { diagnostic(s: string): void },
+  series: KernelSeries,
+  suite: Suite,
+  fixture: Fixture,
+  linted: { findings: Finding[]; programs: number; remote: string },
+): Promise<void> {
+  const vm = suite.vm!;
+  const predicted = predictLoad(linted.findings);
+  const summary = linted.findings.map((f) => `${f.code}(${f.severity})`).join(' ') || '-';
+  const report = await vm.session.load(linted.remote, { timeoutMs: 60_000 });
+  const refused = report.programs.filter((p) => !p.loaded);
+  const actual: Outcome = refused.length === 0 ? 'loads' : 'rejected';
+  const reason = report.programs
+    .map((p) => (p.loaded ? `${p.name} ${p.section} (${p.verifiedInsns ?? '?'} insns verified)` : p.failure.firstError))
+    .join(', ');
+  const log = refused.map((p) => p.failure.log).join('\n');
+  const agree = agrees(predicted, actual, log);
+  results.set(fixture.id, { ...results.get(fixture.id), [series]: { findings: summary, predicted, actual, reason, agree } });
+  t.diagnostic(`${fixture.id} on ${vm.state.release}: linter ${summary} -> predicted ${predicted}; kernel: ${actual} (${reason})`);
+
+  assert.equal(
+    report.programs.length,
+    linted.programs,
+    `${fixture.id}: the loader loaded ${report.programs.length} program(s); the linter saw ${linted.programs}`,
+  );
+  if (actual === 'rejected') {
+    const because = reasonFor(fixture, series);
+    assert.ok(because?.test(log), `${fixture.id} was rejected for a reason the fixture is not about:\n${log}`);
+  } else {
+    assert.equal(reasonFor(fixture, series), undefined, `${fixture.id} on ${series} loaded, but the fixture says this kernel refuses it`);
+  }
+  assert.ok(
+    agree,
+    `${fixture.id} on ${series} (table ${suite.target!.release}): the linter predicted '${predicted}' (${summary}), ` +
+      `the kernel ${actual === 'loads' ? 'loaded it' : `refused it: ${reason}`}`,
+  );
+  assertCodes(fixture, series, linted.findings);
 }
 
 function agreementTable(): string {
@@ -517,6 +759,20 @@ describe(
       console.log(
         `\nAgreement of the linter with the kernel (token ${TOKEN}, ${((Date.now() - t0) / 1000).toFixed(1)} s):\n${agreementTable()}\n`,
       );
+    });
+
+    test("the matrix runs every fixture, and each refusing code comes with the kernel's reason", () => {
+      const files = fs
+        .readdirSync(FIXTURES)
+        .filter((f) => f.endsWith('.bpf.c'))
+        .map((f) => f.slice(0, -'.bpf.c'.length));
+      assert.deepEqual(files.sort(), FIXTURES_MATRIX.map((f) => f.id).sort());
+      const unpaired = FIXTURES_MATRIX.flatMap((f) =>
+        KERNELS.filter(
+          (k) => expectedCodes(f, k).some((c) => c.endsWith(':error') && REFUSING_CODES.has(c.split(':')[0])) && !reasonFor(f, k),
+        ).map((k) => `${f.id} on ${k}`),
+      );
+      assert.deepEqual(unpaired, []);
     });
 
     for (const series of KERNELS) {
@@ -564,6 +820,23 @@ describe(
             await runFixture(t, series, suite, analyzer!, fixture);
           });
         }
+
+        test("a load with log level 2 gives the verifier's state after every instruction", { timeout: 120_000 }, async (t) => {
+          const id = 'helper-d-path-file-open';
+          const target = suite.vm!.session;
+          const compiled = await target.compile(path.join(FIXTURES, `${id}.bpf.c`), {
+            output: path.join(suite.objDir!, `${id}-log.bpf.o`),
+            defines: { DENY_NAME: denyName(id) },
+          });
+          const remote = await target.deploy(compiled.object, `${WORK}/${id}-log.bpf.o`);
+          const [program] = (await target.load(remote, { logLevel: 2 })).programs;
+          assert.ok(program.loaded, `${id} did not load at log level 2`);
+          const log = program.log ?? '';
+          t.diagnostic(`${id} at log level 2 on ${series}: ${log.split('\n').length} lines`);
+          assert.match(log, /^\d+: \(85\) call bpf_d_path#147/m);
+          assert.match(log, /^; bpf_d_path\(&file->f_path, path, sizeof\(path\)\);/m);
+          assert.match(log, /^processed \d+ insns/m);
+        });
       });
     }
   },

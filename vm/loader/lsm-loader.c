@@ -4,13 +4,22 @@
 //
 //   lsm-loader OBJ              attach, print one line per program, hold until stdin EOF / signal
 //   lsm-loader --pin DIR OBJ    attach, pin each link as DIR/<program>, exit (rm the pin to detach)
+//   lsm-loader --load-only OBJ  load each program on its own (the verifier runs), attach nothing, exit
+//   --log-level N               the verifier's log level (1: its log; 2: every instruction's state)
 //
 // Output lines (stdout) are meant for scripts: "attached <prog> <section>", then "ready",
-// and "detached" on the way out. libbpf's own messages (verifier log) go to stderr.
+// and "detached" on the way out. libbpf's own messages (verifier log) go to stderr. --load-only prints
+// "loaded <prog> <section> insns=N verified_insns=N" or "rejected <prog> <section> <errno>" per program,
+// then "unloaded"; it exits 1 when any program was refused. On stderr, "lsm-loader: program <prog>
+// <section>" starts what libbpf says about each program (a refusal ends with "lsm-loader: loading <prog>
+// failed: ..."). With a log level the verifier's log of a program that loads is printed too, between
+// libbpf's "-- BEGIN/END PROG LOAD LOG --" lines.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +29,18 @@
 #define MAX_LINKS 64
 
 static volatile sig_atomic_t stop_signal;
+static int log_level = -1;  // -1: libbpf's default (no log, level 1 after a failure)
 
 static void on_signal(int sig) { stop_signal = sig; }
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args) {
-  if (level == LIBBPF_DEBUG) return 0;
+  // libbpf prints the log of a program that loaded at debug level: kept when a log was asked for.
+  if (level == LIBBPF_DEBUG && !(log_level > 0 && strstr(fmt, "BEGIN PROG LOAD LOG"))) return 0;
   return vfprintf(stderr, fmt, args);
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: lsm-loader [--pin DIR] OBJECT.bpf.o\n");
+  fprintf(stderr, "usage: lsm-loader [--pin DIR | --load-only] [--log-level N] OBJECT.bpf.o\n");
   return 2;
 }
 
@@ -51,15 +62,76 @@ static void hold(void) {
   }
 }
 
+static void set_log_level(struct bpf_object *obj) {
+  struct bpf_program *prog;
+  if (log_level < 0) return;
+  bpf_object__for_each_program(prog, obj) bpf_program__set_log_level(prog, (__u32)log_level);
+}
+
+// Loads each program of the object on its own (the others not loaded), so that every program gets its
+// own verdict, and closes it again: nothing stays loaded. Returns the exit status.
+static int load_only(const char *path) {
+  int status = 0, count = 0, index = 0;
+  for (;; index++) {
+    struct bpf_object *obj = bpf_object__open_file(path, NULL);
+    if (!obj) {
+      fprintf(stderr, "lsm-loader: cannot open %s: %s\n", path, strerror(errno));
+      return 1;
+    }
+    set_log_level(obj);
+    struct bpf_program *prog, *chosen = NULL;
+    int i = 0;
+    bpf_object__for_each_program(prog, obj) {
+      if (i++ == index) chosen = prog;
+      else bpf_program__set_autoload(prog, false);
+    }
+    if (!chosen) {
+      bpf_object__close(obj);
+      break;
+    }
+    count++;
+    const char *name = bpf_program__name(chosen), *section = bpf_program__section_name(chosen);
+    fprintf(stderr, "lsm-loader: program %s %s\n", name, section);  // what follows on stderr is about it
+    int err = bpf_object__load(obj);
+    if (err) {
+      fprintf(stderr, "lsm-loader: loading %s failed: %s\n", name, strerror(-err));
+      printf("rejected %s %s %d\n", name, section, -err);
+      status = 1;
+    } else {
+      struct bpf_prog_info info;
+      __u32 len = sizeof(info);
+      memset(&info, 0, sizeof(info));
+      if (bpf_obj_get_info_by_fd(bpf_program__fd(chosen), &info, &len) == 0)
+        printf("loaded %s %s insns=%u verified_insns=%u\n", name, section, info.xlated_prog_len / 8, info.verified_insns);
+      else
+        printf("loaded %s %s\n", name, section);
+    }
+    bpf_object__close(obj);
+  }
+  if (count == 0) {
+    fprintf(stderr, "lsm-loader: %s has no programs\n", path);
+    return 1;
+  }
+  printf("unloaded\n");
+  return status;
+}
+
 int main(int argc, char **argv) {
   const char *pin_dir = NULL, *path = NULL;
+  bool only_load = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--pin") == 0 && i + 1 < argc) pin_dir = argv[++i];
-    else if (argv[i][0] == '-') return usage();
+    else if (strcmp(argv[i], "--load-only") == 0) only_load = true;
+    else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+      char *end;
+      long level = strtol(argv[++i], &end, 10);
+      if (*end || level < 0 || level > 7) return usage();  // the kernel's BPF_LOG_LEVEL1 | LEVEL2 | STATS
+      log_level = (int)level;
+    } else if (argv[i][0] == '-') return usage();
     else if (!path) path = argv[i];
     else return usage();
   }
-  if (!path) return usage();
+  if (!path || (pin_dir && only_load)) return usage();
 
   setvbuf(stdout, NULL, _IOLBF, 0);  // each line reaches the ssh client as soon as printed
   libbpf_set_print(print_libbpf);
@@ -68,12 +140,14 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  if (only_load) return load_only(path);
 
   struct bpf_object *obj = bpf_object__open_file(path, NULL);
   if (!obj) {
     fprintf(stderr, "lsm-loader: cannot open %s: %s\n", path, strerror(errno));
     return 1;
   }
+  set_log_level(obj);
   int err = bpf_object__load(obj);
   if (err) {
     fprintf(stderr, "lsm-loader: loading %s failed: %s\n", path, strerror(-err));
