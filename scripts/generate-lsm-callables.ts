@@ -28,8 +28,10 @@ export interface StoredCallableRelease {
   helpers: Record<string, [number, string, string, string]>;
   /** kfunc -> "sleepable" | "any": the kfuncs an LSM program may call. */
   kfuncs: Record<string, 'sleepable' | 'any'>;
-  /** Kfuncs the kernel has that are not registered for LSM programs. */
+  /** Kfuncs the kernel has only for other program types. */
   otherKfuncs: string[];
+  /** Every other kfunc of the sources (to tell "the kernel lacks it" from "cannot tell"). */
+  unsureKfuncs: string[];
   nullable: Record<string, string[]>;
 }
 
@@ -39,14 +41,15 @@ export interface StoredCallables {
 }
 
 export function storeRelease(release: string, source: string, d: DerivedCallables): StoredCallableRelease {
-  const usable = new Set(d.kfuncs.map((k) => k.name));
+  const known = new Set([...d.kfuncs.map((k) => k.name), ...d.otherKfuncs]);
   return {
     release,
     source,
     messages: d.messages,
     helpers: Object.fromEntries(d.helpers.map((h) => [h.name, [h.id, h.lsm, h['lsm.s'], h.lsm_cgroup]])),
     kfuncs: Object.fromEntries(d.kfuncs.map((k) => [k.name, k.sleepable ? 'sleepable' : 'any'])),
-    otherKfuncs: d.allKfuncs.filter((k) => !usable.has(k)),
+    otherKfuncs: d.otherKfuncs,
+    unsureKfuncs: d.allKfuncs.filter((k) => !known.has(k)),
     nullable: d.nullable,
   };
 }

@@ -46,13 +46,17 @@ export interface VerifierMessages {
   notAllowed: string | null;
   /** A KF_SLEEPABLE kfunc in a non-sleepable program (`%s`: the kfunc). */
   sleepableKfunc: string | null;
+  /** A kfunc not registered for the program's type. */
+  kfuncNotAllowed: string | null;
 }
 
 export interface DerivedCallables {
   helpers: HelperRule[];
   /** Kfuncs an LSM program may call (the sets' filters let LSM through), sorted by name. */
   kfuncs: KfuncRule[];
-  /** Every kfunc name the sources register in any set (to tell "the kernel lacks it" from "not for LSM"). */
+  /** Kfuncs the kernel has only in sets registered for other program types ("not allowed" for LSM). */
+  otherKfuncs: string[];
+  /** Every kfunc name of any set (to tell "the kernel lacks it" from "not for LSM"). */
   allKfuncs: string[];
   /** hook -> argument names the kernel may pass as NULL. */
   nullable: Record<string, string[]>;
@@ -494,7 +498,7 @@ export function filterPassesLsm(body: string | undefined): boolean {
 /** Program types whose kfunc sets an LSM program sees: its own hook (LSM and TRACING share one) and the common one. */
 const LSM_VISIBLE_TYPES = new Set(['BPF_PROG_TYPE_LSM', 'BPF_PROG_TYPE_TRACING', 'BPF_PROG_TYPE_UNSPEC']);
 
-export function kfuncRules(sources: string[]): { kfuncs: KfuncRule[]; allKfuncs: string[]; notes: string[] } {
+export function kfuncRules(sources: string[]): { kfuncs: KfuncRule[]; otherKfuncs: string[]; allKfuncs: string[]; notes: string[] } {
   const sets = new Map<string, KfuncSet>();
   const idSets = new Map<string, { set: string; filter: string | null }>();
   const regs: [string, string][] = [];
@@ -506,24 +510,34 @@ export function kfuncRules(sources: string[]): { kfuncs: KfuncRule[]; allKfuncs:
     for (const [k, v] of functionBodies(src, /\s*const\s+struct\s+bpf_prog\s+\*\s*prog\s*,\s*u32\s+kfunc_id\s*/)) filters.set(k, v);
   }
   const usable = new Map<string, KfuncRule>();
+  // Sets an LSM program may not use for sure: registered (in the literal form) only for other program types.
+  const otherSets = new Set<string>();
+  const visibleSets = new Set<string>();
   const notes: string[] = [];
   for (const [type, idSetName] of regs) {
-    if (!LSM_VISIBLE_TYPES.has(type)) continue;
     const idSet = idSets.get(idSetName);
     const set = idSet ? sets.get(idSet.set) : undefined;
     if (!idSet || !set) {
-      notes.push(`${type} registration of ${idSetName} not followed`);
+      if (LSM_VISIBLE_TYPES.has(type)) notes.push(`${type} registration of ${idSetName} not followed`);
       continue;
     }
+    if (!LSM_VISIBLE_TYPES.has(type)) {
+      otherSets.add(idSet.set);
+      continue;
+    }
+    visibleSets.add(idSet.set);
     if (idSet.filter && !filterPassesLsm(filters.get(idSet.filter))) continue;
     for (const e of set.entries) {
       const prev = usable.get(e.name);
       usable.set(e.name, { name: e.name, sleepable: (prev?.sleepable ?? false) || e.sleepable });
     }
   }
+  const namesOf = (names: Iterable<string>) => new Set([...names].flatMap((n) => (sets.get(n)?.entries ?? []).map((e) => e.name)));
+  const notOther = namesOf([...sets.keys()].filter((n) => !otherSets.has(n) || visibleSets.has(n)));
+  const other = [...namesOf(otherSets)].filter((n) => !notOther.has(n) && !usable.has(n)).sort();
   const all = new Set([...sets.values()].flatMap((s) => s.entries.map((e) => e.name)));
   const byName = (a: KfuncRule, b: KfuncRule) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  return { kfuncs: [...usable.values()].sort(byName), allKfuncs: [...all].sort(), notes };
+  return { kfuncs: [...usable.values()].sort(byName), otherKfuncs: other, allKfuncs: [...all].sort(), notes };
 }
 
 // ---------------------------------------------------------------------------------------------- the rest
@@ -558,6 +572,7 @@ export function parseVerifierMessages(verifier: string, btf: string): VerifierMe
     refused: first([/program of this type cannot use helper %s#%d/, /unknown func %s#%d/], [verifier]),
     sleeps: sleeps && sleeps.endsWith('in %s') ? (context ? sleeps.replace(/%s$/, context) : null) : sleeps,
     notAllowed: first([/helper call is not allowed in probe/], [verifier]),
+    kfuncNotAllowed: first([/calling kernel function %s is not allowed/], [verifier]),
     sleepableKfunc: first(
       [/program must be sleepable to call sleepable kfunc %s/, /kernel function %s is sleepable but the program is not/],
       [verifier, btf],
@@ -595,6 +610,7 @@ export function deriveCallables(files: Map<string, string>): DerivedCallables {
   return {
     helpers: helpers.rules,
     kfuncs: kfuncs.kfuncs,
+    otherKfuncs: kfuncs.otherKfuncs,
     allKfuncs: kfuncs.allKfuncs,
     nullable,
     messages,

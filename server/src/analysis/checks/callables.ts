@@ -1,0 +1,189 @@
+// helper-not-allowed and kfunc-not-allowed: calls in an LSM program's body that the chosen kernel's verifier
+// refuses for this program (server/src/hooks/callables.ts says what each release allows, derived from its
+// sources). Only what the data is sure of is reported; a helper or kfunc whose rule is unknown stays quiet.
+import type { Node } from 'web-tree-sitter';
+import { callableReleases, callableRulesFor, type CallableRules, type CallKind, type HelperVerdict } from '../../hooks/callables';
+import type { Finding } from '../findings';
+import type { ProgramContext } from './context';
+
+/** Calls `name(...)` in a body, by callee name. */
+export function callsIn(body: Node): { name: string; node: Node; callee: Node }[] {
+  const out: { name: string; node: Node; callee: Node }[] = [];
+  for (const call of body.descendantsOfType('call_expression')) {
+    const callee = call?.childForFieldName('function');
+    if (call && callee?.type === 'identifier') out.push({ name: callee.text, node: call, callee });
+  }
+  return out;
+}
+
+/** The verifier's message with the helper filled in. */
+export function fillMessage(template: string | null, name: string, id?: number): string | null {
+  if (!template) return null;
+  return template.replace('%s#%d', `${name}#${id ?? '?'}`).replace('%s', name);
+}
+
+/** Why a verdict refuses this program on this hook, or null when it loads (or cannot be told). */
+export function helperRefusal(
+  verdict: HelperVerdict,
+  kind: CallKind,
+  sleepableHook: boolean | null,
+): 'refused' | 'sleeps' | 'notAllowed' | null {
+  switch (verdict) {
+    case 'refused':
+      return 'refused';
+    case 'sleeps':
+      return kind === 'lsm.s' ? null : 'sleeps';
+    case 'hook':
+      return sleepableHook === false ? 'notAllowed' : null;
+    case 'hook-sleeps':
+      if (sleepableHook === false) return 'notAllowed';
+      return sleepableHook && kind !== 'lsm.s' ? 'sleeps' : null;
+    default:
+      return null;
+  }
+}
+
+/** Functions the file defines itself: a call to one of those is not a helper call. */
+function definedFunctions(ctx: ProgramContext): Set<string> {
+  const root = ctx.program.body?.tree.rootNode;
+  const names = new Set<string>();
+  if (!root) return names;
+  for (const def of root.descendantsOfType('function_definition')) {
+    let d = def?.childForFieldName('declarator') ?? null;
+    while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+    const id = d?.childForFieldName('declarator');
+    if (id?.type === 'identifier') names.add(id.text);
+  }
+  return names;
+}
+
+/** The data releases on which the same call in the same program loads (for "6.1 loads it"). */
+function releasesThatLoad(name: string, kind: CallKind, hook: string, target: ProgramContext['target']): string[] {
+  return callableReleases()
+    .filter(({ rules }) => {
+      const h = rules.helper(name, kind);
+      return (
+        h?.verdict === 'yes' ||
+        (h && helperRefusal(h.verdict, kind, target.sets.sleepable.includes(hook)) === null && h.verdict !== 'unknown')
+      );
+    })
+    .map((r) => r.release);
+}
+
+function advice(rules: CallableRules, name: string, ctx: ProgramContext, why: 'refused' | 'sleeps' | 'notAllowed'): string {
+  const { program, target } = ctx;
+  const sleepableHook = target.sets.sleepable.includes(program.hook);
+  if (why === 'notAllowed') return 'Call it from a hook of the sleepable set, such as file_open.';
+  if (why === 'sleeps') {
+    return sleepableHook
+      ? `Make the program sleepable: SEC("lsm.s/${program.hook}").`
+      : `Use a sleepable program (lsm.s/) on a sleepable hook such as file_open; '${program.hook}' is not one.`;
+  }
+  const cgroup = rules.helper(name.slice(4), 'lsm_cgroup')?.verdict === 'yes';
+  const sleepable = rules.helper(name.slice(4), 'lsm.s')?.verdict === 'yes';
+  if (program.kind !== 'lsm_cgroup' && cgroup) return `It is for lsm_cgroup/ programs: use SEC("lsm_cgroup/${program.hook}").`;
+  if (program.kind !== 'lsm.s' && sleepable)
+    return `Only sleepable programs may call it: SEC("lsm.s/${program.hook}") on a sleepable hook.`;
+  return `${program.kind}/ programs cannot use it.`;
+}
+
+export function checkHelperCalls(ctx: ProgramContext): Finding[] {
+  const { program, target, model } = ctx;
+  if (!program.body || !ctx.hook) return [];
+  const rules = callableRulesFor(target.version);
+  if (!rules) return [];
+  const own = definedFunctions(ctx);
+  const sleepableHook = target.sets.sleepable.includes(program.hook);
+  const findings: Finding[] = [];
+  for (const call of callsIn(program.body)) {
+    if (!call.name.startsWith('bpf_') || own.has(call.name)) continue;
+    const helper = rules.helper(call.name.slice(4), program.kind);
+    if (!helper) continue;
+    const why = helperRefusal(helper.verdict, program.kind, sleepableHook);
+    if (!why) continue;
+    const said = fillMessage(rules.messages[why], call.name, helper.id);
+    const quoted = said ? `the verifier refuses it ("${said}")` : 'the verifier refuses it';
+    const what =
+      why === 'refused'
+        ? `${program.kind}/ programs may not call ${call.name}`
+        : why === 'sleeps'
+          ? `${call.name} may sleep, and a non-sleepable ${program.kind}/ program may not call it`
+          : `${call.name} is allowed only on hooks of the sleepable set, and '${program.hook}' is not one`;
+    const loads = releasesThatLoad(call.name.slice(4), program.kind, program.hook, target);
+    const earlier =
+      loads.length > 0 ? ` (kernel${loads.length > 1 ? 's' : ''} ${loads.join(', ')} load${loads.length > 1 ? '' : 's'} it)` : '';
+    findings.push({
+      code: 'helper-not-allowed',
+      severity: 'error',
+      range: model.index.range(call.callee.startIndex, call.callee.endIndex),
+      message: `${what} on kernel ${target.release}: ${quoted}${earlier}. ${advice(rules, call.name, ctx, why)}`,
+    });
+  }
+  return findings;
+}
+
+/** `extern ... name(...) __ksym [__weak];` declarations of the file: name -> weak. */
+export function ksymDeclarations(text: string): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const m of text.matchAll(/\bextern\b[^;{}]*?\b(\w+)\s*\([^;{}]*\)\s*((?:__\w+\s*)+);/g)) {
+    const attrs = m[2].split(/\s+/);
+    if (attrs.includes('__ksym')) out.set(m[1], attrs.includes('__weak'));
+  }
+  return out;
+}
+
+export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
+  const { program, target, model } = ctx;
+  if (!program.body) return [];
+  const declared = ksymDeclarations(model.text);
+  if (declared.size === 0) return [];
+  const rules = callableRulesFor(target.version);
+  if (!rules) return [];
+  const findings: Finding[] = [];
+  const bodyText = program.body.text;
+  for (const call of callsIn(program.body)) {
+    const weak = declared.get(call.name);
+    if (weak === undefined) continue;
+    const status = rules.kfunc(call.name);
+    const range = model.index.range(call.callee.startIndex, call.callee.endIndex);
+    const guarded = new RegExp(`\\bbpf_ksym_exists\\s*\\(\\s*${call.name}\\s*\\)`).test(bodyText);
+    if (status === 'absent' && !(weak && guarded)) {
+      if (weak) continue; // an unguarded weak kfunc: what libbpf does with it depends on its version
+      const have = callableReleases()
+        .filter((r) => ['usable', 'sleepable'].includes(r.rules.kfunc(call.name)))
+        .map((r) => r.release);
+      findings.push({
+        code: 'kfunc-not-allowed',
+        severity: 'error',
+        range,
+        message:
+          `Kernel ${target.release} has no kfunc ${call.name}: libbpf cannot resolve the __ksym and the program does not load` +
+          `${have.length > 0 ? ` (kernels ${have.join(', ')} have it)` : ''}. Pick a kernel that has it, or declare it __weak and guard the call with bpf_ksym_exists(${call.name}).`,
+      });
+    } else if (status === 'sleepable' && program.kind !== 'lsm.s') {
+      const said = fillMessage(rules.messages.sleepableKfunc, call.name);
+      findings.push({
+        code: 'kfunc-not-allowed',
+        severity: 'error',
+        range,
+        message:
+          `${call.name} is a sleepable kfunc (KF_SLEEPABLE), and a non-sleepable ${program.kind}/ program may not call it on kernel ` +
+          `${target.release}: ${said ? `the verifier refuses it ("${said}")` : 'the verifier refuses it'}. ` +
+          (target.sets.sleepable.includes(program.hook)
+            ? `Make the program sleepable: SEC("lsm.s/${program.hook}").`
+            : `Use a sleepable program (lsm.s/) on a sleepable hook such as file_open.`),
+      });
+    } else if (status === 'other') {
+      findings.push({
+        code: 'kfunc-not-allowed',
+        severity: 'error',
+        range,
+        message:
+          `Kernel ${target.release} does not register ${call.name} for LSM programs: the verifier refuses it` +
+          `${rules.messages.kfuncNotAllowed ? ` ("${fillMessage(rules.messages.kfuncNotAllowed, call.name)}")` : ''}. ` +
+          `It is for other program types; LSM programs cannot use it.`,
+      });
+    }
+  }
+  return findings;
+}
