@@ -43,6 +43,8 @@ export interface CallableRules {
   basis: string;
   /** The helper's number and verdict, or undefined when `name` (without `bpf_`) is no helper. */
   helper(name: string, kind: CallKind): { id: number; verdict: HelperVerdict } | undefined;
+  /** Helper names (without `bpf_`), in number order. */
+  helperNames(): string[];
   kfunc(name: string): KfuncStatus;
   /** Hook arguments the kernel may pass as NULL; null when the neighbours disagree. */
   nullable(hook: string): string[] | null;
@@ -65,6 +67,9 @@ class ReleaseRules implements CallableRules {
   helper(name: string, kind: CallKind) {
     const h = Object.hasOwn(this.data.helpers, name) ? this.data.helpers[name] : undefined;
     return h ? { id: h[0] as number, verdict: h[KIND_INDEX[kind]] as HelperVerdict } : undefined;
+  }
+  helperNames(): string[] {
+    return Object.keys(this.data.helpers);
   }
   kfunc(name: string): KfuncStatus {
     if (this.kfuncNames.has(name)) return this.data.kfuncs[name] === 'sleepable' ? 'sleepable' : 'usable';
@@ -100,6 +105,9 @@ class AgreedRules implements CallableRules {
     const [x, y] = [this.a.helper(name, kind), this.b.helper(name, kind)];
     if (!x || !y) return (x ?? y) ? { id: (x ?? y)!.id, verdict: 'unknown' as const } : undefined;
     return { id: x.id, verdict: x.verdict === y.verdict && x.id === y.id ? x.verdict : 'unknown' };
+  }
+  helperNames(): string[] {
+    return this.a.helperNames().filter((n) => this.b.helper(n, 'lsm'));
   }
   kfunc(name: string): KfuncStatus {
     const x = this.a.kfunc(name);

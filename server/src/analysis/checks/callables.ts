@@ -146,19 +146,27 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
     if (weak === undefined) continue;
     const status = rules.kfunc(call.name);
     const range = model.index.range(call.callee.startIndex, call.callee.endIndex);
-    const guarded = new RegExp(`\\bbpf_ksym_exists\\s*\\(\\s*${call.name}\\s*\\)`).test(bodyText);
+    // Guarded: a bpf_ksym_exists() test of it anywhere, or of any kfunc before the call (code after
+    // `if (!bpf_ksym_exists(a)) return 0;` is dead where `a` is missing, and so are its other kfunc calls).
+    const before = bodyText.slice(0, call.node.startIndex - program.body.startIndex);
+    const guarded = new RegExp(`\\bbpf_ksym_exists\\s*\\(\\s*${call.name}\\s*\\)`).test(bodyText) || /\bbpf_ksym_exists\s*\(/.test(before);
     if (status === 'absent' && !(weak && guarded)) {
-      if (weak) continue; // an unguarded weak kfunc: what libbpf does with it depends on its version
       const have = callableReleases()
         .filter((r) => ['usable', 'sleepable'].includes(r.rules.kfunc(call.name)))
         .map((r) => r.release);
+      // A strong __ksym fails in libbpf; an unguarded __weak one is left unresolved and the verifier refuses
+      // the call ("invalid kernel function call not eliminated in verifier pass", seen on 6.1).
+      const how = weak
+        ? 'the __weak __ksym stays unresolved and the verifier refuses the call ("invalid kernel function call not eliminated in verifier pass")'
+        : 'libbpf cannot resolve the __ksym and the program does not load';
       findings.push({
         code: 'kfunc-not-allowed',
         severity: 'error',
         range,
         message:
-          `Kernel ${target.release} has no kfunc ${call.name}: libbpf cannot resolve the __ksym and the program does not load` +
-          `${have.length > 0 ? ` (kernels ${have.join(', ')} have it)` : ''}. Pick a kernel that has it, or declare it __weak and guard the call with bpf_ksym_exists(${call.name}).`,
+          `Kernel ${target.release} has no kfunc ${call.name}: ${how}` +
+          `${have.length > 0 ? ` (kernels ${have.join(', ')} have it)` : ''}. Pick a kernel that has it, or ` +
+          `${weak ? '' : 'declare it __weak and '}guard the call with \`if (bpf_ksym_exists(${call.name}))\`.`,
       });
     } else if (status === 'sleepable' && program.kind !== 'lsm.s') {
       const said = fillMessage(rules.messages.sleepableKfunc, call.name);
