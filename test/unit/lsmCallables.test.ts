@@ -12,6 +12,7 @@ import {
   parseVerifierMessages,
   stripC,
 } from '../../scripts/lsmCallables';
+import { callableRulesFor } from '../../server/src/hooks/callables';
 
 const BPF_H_OLD = `/* helpers */
 #define __BPF_FUNC_MAPPER(FN)		\\
@@ -411,5 +412,34 @@ describe('lsm callables: hostile input', () => {
       d.helpers.map((h) => h.lsm),
       ['unknown', 'unknown'],
     );
+  });
+});
+
+describe('lsm callables: the rules a kernel gets (server/data/lsm-callables.json)', () => {
+  it('a data release answers for its series', () => {
+    const rules = callableRulesFor([6, 12, 3])!;
+    assert.equal(rules.basis, '6.12.117');
+    assert.deepEqual(rules.helper('copy_from_user', 'lsm'), { id: 148, verdict: 'sleeps' });
+    assert.equal(rules.kfunc('bpf_get_file_xattr'), 'sleepable');
+    assert.deepEqual(rules.nullable('mmap_file'), []);
+  });
+  it('a kernel between two data releases gets what both agree on, and no claim where they differ', () => {
+    const rules = callableRulesFor([6, 19, 0])!;
+    assert.equal(rules.basis, '6.12.117 and 7.2.13');
+    assert.deepEqual(rules.helper('get_retval', 'lsm'), { id: 186, verdict: 'refused' });
+    assert.equal(rules.nullable('mmap_file'), null, '6.12 has no __nullable, 7.2 has');
+    assert.equal(rules.messages.sleeps, null, 'the two verifiers word it differently');
+    assert.equal(rules.messages.notAllowed, 'helper call is not allowed in probe');
+    assert.equal(callableRulesFor([6, 6, 0])!.kfunc('bpf_get_file_xattr'), 'unknown', 'absent in 6.1, present in 6.12');
+  });
+  it('no rules before the oldest or after the newest data release', () => {
+    assert.equal(callableRulesFor([5, 15, 0]), null);
+    assert.equal(callableRulesFor([7, 4, 0]), null);
+  });
+  it('a kfunc no release knows is no claim; one registered only for other program types is "other"', () => {
+    const rules = callableRulesFor([7, 3, 0])!;
+    assert.equal(rules.kfunc('my_module_kfunc'), 'unknown');
+    assert.equal(rules.kfunc('bpf_dynptr_from_xdp'), 'other');
+    assert.equal(callableRulesFor([6, 1, 0])!.kfunc('bpf_get_file_xattr'), 'absent');
   });
 });
