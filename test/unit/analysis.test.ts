@@ -390,3 +390,18 @@ describe('helper-not-allowed, kfunc-not-allowed, unchecked-nullable-arg: where a
     );
   });
 });
+
+describe('helper and kfunc checks: bounded on hostile input', () => {
+  it('thousands of kfunc and helper calls, guards and declarations lint in linear time', () => {
+    const calls = Array.from(
+      { length: 4000 },
+      (_, i) => `    k${i % 50}(file); bpf_d_path(0, 0, 0); if (bpf_ksym_exists(k${i % 50})) {}\n`,
+    ).join('');
+    const decls = Array.from({ length: 2000 }, (_, i) => `extern int k${i}(struct file *f) __ksym __weak;\n`).join('');
+    const text = `${decls}char LICENSE[] SEC("license") = "GPL";\nSEC("lsm/file_permission")\nint BPF_PROG(p, struct file *file, int mask, int ret)\n{\n${calls}    return 0;\n}\n`;
+    const started = Date.now();
+    const found = lint(text, '7.3').filter((f) => f.code === 'helper-not-allowed');
+    assert.equal(found.length, 4000);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  });
+});

@@ -122,25 +122,54 @@ export function checkHelperCalls(ctx: ProgramContext): Finding[] {
   return findings;
 }
 
-/** `extern ... name(...) __ksym [__weak];` declarations of the file: name -> weak. */
+/** Longest declaration read; a longer one is not a kfunc declaration anyone writes. */
+const MAX_DECLARATION = 1000;
+
+/** `extern ... name(...) __ksym [__weak];` declarations of the file: name -> weak. Linear in the text. */
 export function ksymDeclarations(text: string): Map<string, boolean> {
   const out = new Map<string, boolean>();
-  for (const m of text.matchAll(/\bextern\b[^;{}]*?\b(\w+)\s*\([^;{}]*\)\s*((?:__\w+\s*)+);/g)) {
-    const attrs = m[2].split(/\s+/);
-    if (attrs.includes('__ksym')) out.set(m[1], attrs.includes('__weak'));
+  let end = -1;
+  for (const m of text.matchAll(/\bextern\b/g)) {
+    // The next `;` is searched for again only once passed: linear however many `extern`s share it.
+    if (end < m.index) end = text.indexOf(';', m.index);
+    if (end < 0) break;
+    if (end - m.index > MAX_DECLARATION) continue;
+    const decl = text.slice(m.index, end);
+    const close = decl.lastIndexOf(')');
+    const attrs = decl
+      .slice(close + 1)
+      .trim()
+      .split(/\s+/);
+    if (close < 0 || !attrs.includes('__ksym') || !attrs.every((a) => /^__\w+$/.test(a))) continue;
+    const open = decl.indexOf('(');
+    // `extern void (*fp)(int)` is a pointer, not a function.
+    const name = decl[open + 1] === '*' ? undefined : /(\w+)\s*\($/.exec(decl.slice(0, open + 1))?.[1];
+    if (name) out.set(name, attrs.includes('__weak'));
   }
   return out;
+}
+
+const ksymsOfModel = new WeakMap<ProgramContext['model'], Map<string, boolean>>();
+
+/** The file's kfunc declarations, read once per file however many programs it has. */
+function fileKsyms(model: ProgramContext['model']): Map<string, boolean> {
+  let found = ksymsOfModel.get(model);
+  if (!found) ksymsOfModel.set(model, (found = ksymDeclarations(model.text)));
+  return found;
 }
 
 export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
   const { program, target, model } = ctx;
   if (!program.body) return [];
-  const declared = ksymDeclarations(model.text);
+  const declared = fileKsyms(model);
   if (declared.size === 0) return [];
   const rules = callableRulesFor(target.version);
   if (!rules) return [];
   const findings: Finding[] = [];
-  const bodyText = program.body.text;
+  // bpf_ksym_exists() tests of the body, once: the names tested, and where the first test stands.
+  const guards = [...program.body.text.matchAll(/\bbpf_ksym_exists\s*\(\s*(\w+)\s*\)/g)];
+  const guardedNames = new Set(guards.map((g) => g[1]));
+  const firstGuard = guards.length > 0 ? program.body.startIndex + guards[0].index : Infinity;
   for (const call of callsIn(program.body)) {
     const weak = declared.get(call.name);
     if (weak === undefined) continue;
@@ -148,8 +177,7 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
     const range = model.index.range(call.callee.startIndex, call.callee.endIndex);
     // Guarded: a bpf_ksym_exists() test of it anywhere, or of any kfunc before the call (code after
     // `if (!bpf_ksym_exists(a)) return 0;` is dead where `a` is missing, and so are its other kfunc calls).
-    const before = bodyText.slice(0, call.node.startIndex - program.body.startIndex);
-    const guarded = new RegExp(`\\bbpf_ksym_exists\\s*\\(\\s*${call.name}\\s*\\)`).test(bodyText) || /\bbpf_ksym_exists\s*\(/.test(before);
+    const guarded = guardedNames.has(call.name) || firstGuard < call.node.startIndex;
     if (status === 'absent' && !(weak && guarded)) {
       const have = callableReleases()
         .filter((r) => ['usable', 'sleepable'].includes(r.rules.kfunc(call.name)))

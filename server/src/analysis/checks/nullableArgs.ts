@@ -1,17 +1,34 @@
 // unchecked-nullable-arg: a hook argument the kernel may pass as NULL (a `__nullable` parameter of the
 // strong bpf_lsm_<hook> definition, such as mmap_file's file from 7.2: anonymous mappings have none),
-// dereferenced (`file->f_mode`) with no test of it before. The verifier types such an argument
-// trusted_ptr_or_null and refuses a direct load through it; a probe read (BPF_CORE_READ,
-// bpf_probe_read_kernel) is fine, and so is taking an address (`&file->f_path`, left to the verifier).
-// Only sure cases: any test of the argument before the load (`if (!file)`, `file &&`, `file ?`), or an
+// used (`file->f_mode`, `&file->f_path`, `BPF_CORE_READ(file, f_mode)`) with no test of it before. The
+// verifier types such an argument trusted_ptr_or_null: it refuses a load through it ("invalid mem access
+// 'trusted_ptr_or_null_'") and any address computed from it ("pointer arithmetic on trusted_ptr_or_null_
+// prohibited, null-check it first"), which BPF_CORE_READ and `&file->x` do before their probe read (seen on
+// 7.2 and 7.3: /work/notes/kernel-observations.md). Only sure cases: any test of the argument before the load (`if (!file)`, `file &&`, `file ?`), or an
 // assignment to it, keeps the check quiet. Kernels without the marking load the program: quiet there.
 import type { Node } from 'web-tree-sitter';
 import { callableReleases, callableRulesFor } from '../../hooks/callables';
 import type { Finding } from '../findings';
 import { hasTypedArgs, type ProgramContext } from './context';
 
-/** The verifier's words for a load through a maybe-NULL trusted pointer (seen on 7.2's and 7.3's verifier). */
-const VERIFIER_MESSAGE = "invalid mem access 'trusted_ptr_or_null_'";
+/** The verifier's words (seen on 7.2's and 7.3's verifier): a load through the pointer, an address from it. */
+const LOAD_MESSAGE = "invalid mem access 'trusted_ptr_or_null_'";
+const ARITHMETIC_MESSAGE = 'pointer arithmetic on trusted_ptr_or_null_ prohibited, null-check it first';
+/** libbpf's read macros, which compute the field's address from their pointer argument. */
+const READ_MACROS =
+  /^(BPF_CORE_READ|BPF_CORE_READ_INTO|BPF_CORE_READ_STR_INTO|BPF_CORE_READ_BITFIELD_PROBED|BPF_PROBE_READ|BPF_PROBE_READ_INTO|BPF_PROBE_READ_STR_INTO)$/;
+
+/** How an occurrence of the argument uses it: a load through it, an address from it, or neither. */
+function useOf(id: Node): 'load' | 'address' | null {
+  const parent = id.parent;
+  if (parent?.type === 'field_expression' && parent.childForFieldName('argument')?.id === id.id) {
+    if (parent.childForFieldName('operator')?.text !== '->') return null;
+    return isLoad(parent) ? 'load' : 'address';
+  }
+  const call = parent?.type === 'argument_list' ? parent.parent : null;
+  const callee = call?.childForFieldName('function');
+  return callee?.type === 'identifier' && READ_MACROS.test(callee.text) ? 'address' : null;
+}
 
 /** Is this occurrence of the argument a test of it (a condition, `!x`, `x == ...`, `x && ...`)? */
 function isTest(id: Node): boolean {
@@ -54,15 +71,11 @@ export function checkNullableArgs(ctx: ProgramContext): Finding[] {
     const addressTaken = uses.some((u) => u.parent?.type === 'pointer_expression' && u.parent.childForFieldName('operator')?.text === '&');
     if (assigned || addressTaken) continue;
     const firstTest = uses.filter(isTest).reduce((min, u) => Math.min(min, u.startIndex), Infinity);
-    const load = uses.find(
-      (u) =>
-        u.parent?.type === 'field_expression' &&
-        u.parent.childForFieldName('argument')?.id === u.id &&
-        u.parent.childForFieldName('operator')?.text === '->' &&
-        isLoad(u.parent) &&
-        u.startIndex < firstTest,
-    );
+    const load = uses.find((u) => u.startIndex < firstTest && useOf(u) !== null);
     if (!load) continue;
+    const use = useOf(load)!;
+    // The finding covers `file->x`, or the whole read macro call whose argument it is.
+    const node = use === 'load' || load.parent?.type === 'field_expression' ? load.parent! : load.parent!.parent!;
     const loads = callableReleases()
       .filter((r) => r.rules.nullable(program.hook)?.includes(argName) === false)
       .map((r) => r.release);
@@ -70,10 +83,11 @@ export function checkNullableArgs(ctx: ProgramContext): Finding[] {
     findings.push({
       code: 'unchecked-nullable-arg',
       severity: 'error',
-      range: model.index.range(load.parent!.startIndex, load.parent!.endIndex),
+      range: model.index.range(node.startIndex, node.endIndex),
       message:
         `'${param}' of '${program.hook}' may be NULL, and kernel ${target.release} marks it so (${argName}__nullable): the ` +
-        `verifier refuses this load without a NULL check ("${VERIFIER_MESSAGE}")` +
+        `verifier refuses ${use === 'load' ? 'this load' : 'an address computed from it'} without a NULL check ` +
+        `("${use === 'load' ? LOAD_MESSAGE : ARITHMETIC_MESSAGE}")` +
         `${loads.length > 0 ? `; kernel${loads.length > 1 ? 's' : ''} ${loads.join(', ')} load${loads.length > 1 ? '' : 's'} it` : ''}. ` +
         `Check it first: \`if (!${param}) return ${hasRet ? 'ret' : '0'};\`.`,
     });
