@@ -405,3 +405,30 @@ describe('helper and kfunc checks: bounded on hostile input', () => {
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
   });
 });
+
+describe("kfunc-not-allowed on a BTF target: the kernel's own functions decide", () => {
+  const text = fixture('lint', 'kfuncs-6.12.bpf.c');
+  const table = catalog.releases.find((r) => r.release === '7.3.4')!;
+  const btfTarget = (kfuncs: string[]) =>
+    catalog.target({ kernel: '7.3', btf: { path: '/tmp/vmlinux', hooks: [...table.hooks.values()], kfuncs } }).target;
+  it('a kfunc the BTF lacks is reported, naming the BTF (a guarded __weak one is not)', () => {
+    const found = analyzer.analyze(text, btfTarget(['bpf_put_file']), catalog).findings.filter((f) => f.code === 'kfunc-not-allowed');
+    assert.deepEqual(
+      found.map((f) => f.range.start.line + 1),
+      [21, 33],
+    );
+    assert.match(
+      found[1].message,
+      /^Kernel 7\.3\.4's BTF \(BTF of \/tmp\/vmlinux\) has no function bpf_get_file_xattr: libbpf cannot resolve/,
+    );
+  });
+  it('a kfunc the BTF has follows the release data (sleepable in lsm/)', () => {
+    const found = analyzer
+      .analyze(text, btfTarget(['bpf_get_file_xattr', 'bpf_get_task_exe_file', 'bpf_put_file']), catalog)
+      .findings.filter((f) => f.code === 'kfunc-not-allowed');
+    assert.deepEqual(
+      found.map((f) => f.range.start.line + 1),
+      [21],
+    );
+  });
+});

@@ -127,6 +127,17 @@ function everyKfunc(): Set<string> {
   return allKfuncs;
 }
 
+let lsmKfuncs: Set<string> | undefined;
+
+/**
+ * Kfuncs an LSM program may call on some data release: the names a kernel's BTF is searched for (a BTF
+ * without one of them is a kernel without it; other kfuncs may live in modules, whose BTF is elsewhere).
+ */
+export function lsmKfuncNames(): Set<string> {
+  lsmKfuncs ??= new Set(RELEASES.flatMap((r) => Object.keys(r.data.kfuncs)));
+  return lsmKfuncs;
+}
+
 const seriesOf = (v: Version) => `${v[0]}.${v[1]}`;
 
 /** The data releases, oldest first, with their sources (for hover: "on which releases"). */

@@ -2,7 +2,16 @@
 // refuses for this program (server/src/hooks/callables.ts says what each release allows, derived from its
 // sources). Only what the data is sure of is reported; a helper or kfunc whose rule is unknown stays quiet.
 import type { Node } from 'web-tree-sitter';
-import { callableReleases, callableRulesFor, type CallableRules, type CallKind, type HelperVerdict } from '../../hooks/callables';
+import {
+  callableReleases,
+  callableRulesFor,
+  lsmKfuncNames,
+  type CallableRules,
+  type CallKind,
+  type HelperVerdict,
+  type KfuncStatus,
+} from '../../hooks/callables';
+import { describeTableSource } from '../../hooks/tableSource';
 import type { Finding } from '../findings';
 import type { ProgramContext } from './context';
 
@@ -149,6 +158,18 @@ export function ksymDeclarations(text: string): Map<string, boolean> {
   return out;
 }
 
+/**
+ * A kfunc's status for the target: from its BTF when it has one (a kernel's own functions win over the
+ * release's data: a backport, a custom build), else from the release's data.
+ */
+export function kfuncStatus(rules: CallableRules, name: string, target: ProgramContext['target']): KfuncStatus {
+  const status = rules.kfunc(name);
+  if (!target.btfKfuncs || !lsmKfuncNames().has(name)) return status;
+  const inBtf = target.btfKfuncs.includes(name);
+  if (!inBtf) return 'absent';
+  return status === 'absent' || status === 'other' ? 'unknown' : status;
+}
+
 const ksymsOfModel = new WeakMap<ProgramContext['model'], Map<string, boolean>>();
 
 /** The file's kfunc declarations, read once per file however many programs it has. */
@@ -173,12 +194,15 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
   for (const call of callsIn(program.body)) {
     const weak = declared.get(call.name);
     if (weak === undefined) continue;
-    const status = rules.kfunc(call.name);
+    const status = kfuncStatus(rules, call.name, target);
     const range = model.index.range(call.callee.startIndex, call.callee.endIndex);
     // Guarded: a bpf_ksym_exists() test of it anywhere, or of any kfunc before the call (code after
     // `if (!bpf_ksym_exists(a)) return 0;` is dead where `a` is missing, and so are its other kfunc calls).
     const guarded = guardedNames.has(call.name) || firstGuard < call.node.startIndex;
     if (status === 'absent' && !(weak && guarded)) {
+      const where = target.btfKfuncs
+        ? `Kernel ${target.release}'s BTF (${describeTableSource(target.source)}) has no function ${call.name}`
+        : `Kernel ${target.release} has no kfunc ${call.name}`;
       const have = callableReleases()
         .filter((r) => ['usable', 'sleepable'].includes(r.rules.kfunc(call.name)))
         .map((r) => r.release);
@@ -192,7 +216,7 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
         severity: 'error',
         range,
         message:
-          `Kernel ${target.release} has no kfunc ${call.name}: ${how}` +
+          `${where}: ${how}` +
           `${have.length > 0 ? ` (kernels ${have.join(', ')} have it)` : ''}. Pick a kernel that has it, or ` +
           `${weak ? '' : 'declare it __weak and '}guard the call with \`if (bpf_ksym_exists(${call.name}))\`.`,
       });

@@ -2,7 +2,7 @@
 // data releases, sleepable or not (server/src/hooks/callables.ts; the same verdicts as helper-not-allowed
 // and kfunc-not-allowed).
 import { CompletionItemKind, MarkupKind, type CompletionItem, type Range } from 'vscode-languageserver';
-import { fillMessage, helperRefusal, ksymDeclarations } from '../../analysis/checks/callables';
+import { fillMessage, helperRefusal, kfuncStatus, ksymDeclarations } from '../../analysis/checks/callables';
 import type { KernelTarget } from '../../hooks/catalog';
 import { callableReleases, callableRulesFor, type CallableRules, type CallKind, type KfuncStatus } from '../../hooks/callables';
 import type { ProgramSpan } from '../workerProtocol';
@@ -35,8 +35,8 @@ function helperHere(rules: CallableRules, name: string, kind: CallKind, sleepabl
   return { ok: false, why: `no: "${fillMessage(rules.messages[refusal], name, h.id) ?? 'refused'}"` };
 }
 
-function kfuncHere(rules: CallableRules, name: string, kind: CallKind): Verdict {
-  const status: KfuncStatus = rules.kfunc(name);
+function kfuncHere(rules: CallableRules, name: string, kind: CallKind, target?: KernelTarget): Verdict {
+  const status: KfuncStatus = target ? kfuncStatus(rules, name, target) : rules.kfunc(name);
   switch (status) {
     case 'usable':
       return { ok: true, why: 'yes' };
@@ -62,7 +62,7 @@ export function describeCall(text: string, word: string, program: ProgramSpan, t
   const history = callableReleases().map((r) => ({ release: r.release, v: verdictOn(r.rules) }));
   if (history.every((h) => h.v === null)) return null;
   const rules = callableRulesFor(target.version);
-  const here = rules ? verdictOn(rules) : null;
+  const here = rules ? (kfunc ? kfuncHere(rules, word, program.kind, target) : verdictOn(rules)) : null;
   const first = callableReleases()
     .map((r) => r.rules.helper(word.slice(4), 'lsm'))
     .find(Boolean);
@@ -102,7 +102,7 @@ export function callableItems(text: string, program: ProgramSpan, target: Kernel
     });
   }
   for (const name of ksymDeclarations(text).keys()) {
-    const v = kfuncHere(rules, name, program.kind);
+    const v = kfuncHere(rules, name, program.kind, target);
     if (!v.ok) continue;
     items.push({
       label: name,
