@@ -66,15 +66,25 @@ function definedFunctions(ctx: ProgramContext): Set<string> {
   return names;
 }
 
-/** The data releases on which the same call in the same program loads (for "6.1 loads it"). */
-function releasesThatLoad(name: string, kind: CallKind, hook: string, target: ProgramContext['target']): string[] {
+/** Is the hook in the sleepable set of the bundled table a data release maps to (null: cannot tell)? */
+function sleepableOn(ctx: ProgramContext, release: string): boolean | null {
+  try {
+    const { target } = ctx.catalog.target({ kernel: release });
+    return target.hooks.has(ctx.program.hook) ? target.sets.sleepable.includes(ctx.program.hook) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The data releases on which the same call in the same program loads (for "6.12.117 loads it"). */
+function releasesThatLoad(name: string, ctx: ProgramContext): string[] {
   return callableReleases()
-    .filter(({ rules }) => {
-      const h = rules.helper(name, kind);
-      return (
-        h?.verdict === 'yes' ||
-        (h && helperRefusal(h.verdict, kind, target.sets.sleepable.includes(hook)) === null && h.verdict !== 'unknown')
-      );
+    .filter(({ release, rules }) => {
+      const h = rules.helper(name, ctx.program.kind);
+      if (!h || h.verdict === 'unknown') return false;
+      const needsHook = h.verdict === 'hook' || h.verdict === 'hook-sleeps';
+      const sleepable = needsHook ? sleepableOn(ctx, release) : null;
+      return (!needsHook || sleepable !== null) && helperRefusal(h.verdict, ctx.program.kind, sleepable) === null;
     })
     .map((r) => r.release);
 }
@@ -118,7 +128,7 @@ export function checkHelperCalls(ctx: ProgramContext): Finding[] {
         : why === 'sleeps'
           ? `${call.name} may sleep, and a non-sleepable ${program.kind}/ program may not call it`
           : `${call.name} is allowed only on hooks of the sleepable set, and '${program.hook}' is not one`;
-    const loads = releasesThatLoad(call.name.slice(4), program.kind, program.hook, target);
+    const loads = releasesThatLoad(call.name.slice(4), ctx);
     const earlier =
       loads.length > 0 ? ` (kernel${loads.length > 1 ? 's' : ''} ${loads.join(', ')} load${loads.length > 1 ? '' : 's'} it)` : '';
     findings.push({
