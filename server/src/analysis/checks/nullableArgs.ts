@@ -18,8 +18,21 @@ const ARITHMETIC_MESSAGE = 'pointer arithmetic on trusted_ptr_or_null_ prohibite
 const READ_MACROS =
   /^(BPF_CORE_READ|BPF_CORE_READ_INTO|BPF_CORE_READ_STR_INTO|BPF_CORE_READ_BITFIELD_PROBED|BPF_PROBE_READ|BPF_PROBE_READ_INTO|BPF_PROBE_READ_STR_INTO)$/;
 
+/** Compile-time forms that never run the access: sizeof, typeof, CO-RE field and type queries. */
+const COMPILE_TIME = /^(__builtin_\w+|bpf_core_field_\w+|bpf_core_type_\w+|bpf_core_enum_\w+|typeof|__typeof__)$/;
+
+function atCompileTime(node: Node): boolean {
+  for (let up = node.parent, depth = 0; up && depth < 64; up = up.parent, depth++) {
+    if (up.type === 'sizeof_expression' || up.type === 'alignof_expression') return true;
+    if (up.type === 'call_expression' && COMPILE_TIME.test(up.childForFieldName('function')?.text ?? '')) return true;
+    if (up.type.endsWith('_statement') || up.type === 'declaration') return false;
+  }
+  return false;
+}
+
 /** How an occurrence of the argument uses it: a load through it, an address from it, or neither. */
 function useOf(id: Node): 'load' | 'address' | null {
+  if (atCompileTime(id)) return null;
   const parent = id.parent;
   if (parent?.type === 'field_expression' && parent.childForFieldName('argument')?.id === id.id) {
     if (parent.childForFieldName('operator')?.text !== '->') return null;
