@@ -98,12 +98,47 @@ function advice(rules: CallableRules, name: string, ctx: ProgramContext, why: 'r
       ? `Make the program sleepable: SEC("lsm.s/${program.hook}").`
       : `Use a sleepable program (lsm.s/) on a sleepable hook such as file_open; '${program.hook}' is not one.`;
   }
-  const cgroup = rules.helper(name.slice(4), 'lsm_cgroup')?.verdict === 'yes';
+  const cgroupVerdict = rules.helper(name.slice(4), 'lsm_cgroup')?.verdict;
+  const cgroup = cgroupVerdict === 'yes';
   const sleepable = rules.helper(name.slice(4), 'lsm.s')?.verdict === 'yes';
   if (program.kind !== 'lsm_cgroup' && cgroup) return `It is for lsm_cgroup/ programs: use SEC("lsm_cgroup/${program.hook}").`;
   if (program.kind !== 'lsm.s' && sleepable)
     return `Only sleepable programs may call it: SEC("lsm.s/${program.hook}") on a sleepable hook.`;
+  if (program.kind !== 'lsm_cgroup' && cgroupVerdict === 'unknown') return 'lsm_cgroup/ programs may call it, on some hooks.';
   return `${program.kind}/ programs cannot use it.`;
+}
+
+/** Longest raw helper declaration read. */
+const MAX_RAW_DECLARATION = 500;
+
+/**
+ * Helpers declared the raw way, by number: `static long (*get_retval)(void) = (void *) 186;` (what libbpf's
+ * bpf_helper_defs.h does, under any name) or `= (void *) BPF_FUNC_get_retval;`. Local name -> number or
+ * helper name. Linear in the text: each `;`-terminated statement is looked at once, if short.
+ */
+export function rawHelperPointers(text: string): Map<string, number | string> {
+  const out = new Map<string, number | string>();
+  let start = 0;
+  for (let end = text.indexOf(';'); end >= 0; start = end + 1, end = text.indexOf(';', start)) {
+    if (end - start > MAX_RAW_DECLARATION) continue;
+    const stmt = text.slice(start, end);
+    if (!stmt.includes('(void')) continue;
+    const m = /\(\s*\*\s*(?:const\s+)?(\w+)\s*\)\s*\([^()]*\)\s*=\s*\(\s*void\s*\*\s*\)\s*(\d+|BPF_FUNC_\w+)\s*$/.exec(stmt);
+    if (m) out.set(m[1], /^\d+$/.test(m[2]) ? Number(m[2]) : m[2].slice('BPF_FUNC_'.length));
+  }
+  return out;
+}
+
+const rawOfModel = new WeakMap<ProgramContext['model'], Map<string, number | string>>();
+
+/** The helper (without `bpf_`) a call names: `bpf_x(...)`, or a raw pointer declared with its number. */
+function helperOfCall(name: string, ctx: ProgramContext, rules: CallableRules, own: Set<string>): string | null {
+  let raw = rawOfModel.get(ctx.model);
+  if (!raw) rawOfModel.set(ctx.model, (raw = rawHelperPointers(ctx.model.text)));
+  const declared = raw.get(name);
+  if (typeof declared === 'string') return declared;
+  if (typeof declared === 'number') return rules.helperNames().find((h) => rules.helper(h, 'lsm')?.id === declared) ?? null;
+  return name.startsWith('bpf_') && !own.has(name) ? name.slice(4) : null;
 }
 
 export function checkHelperCalls(ctx: ProgramContext): Finding[] {
@@ -115,27 +150,28 @@ export function checkHelperCalls(ctx: ProgramContext): Finding[] {
   const sleepableHook = target.sets.sleepable.includes(program.hook);
   const findings: Finding[] = [];
   for (const call of callsIn(program.body)) {
-    if (!call.name.startsWith('bpf_') || own.has(call.name)) continue;
-    const helper = rules.helper(call.name.slice(4), program.kind);
-    if (!helper) continue;
+    const helperName = helperOfCall(call.name, ctx, rules, own);
+    const helper = helperName === null ? undefined : rules.helper(helperName, program.kind);
+    if (!helper || helperName === null) continue;
     const why = helperRefusal(helper.verdict, program.kind, sleepableHook);
     if (!why) continue;
-    const said = fillMessage(rules.messages[why], call.name, helper.id);
+    const said = fillMessage(rules.messages[why], `bpf_${helperName}`, helper.id);
     const quoted = said ? `the verifier refuses it ("${said}")` : 'the verifier refuses it';
+    const shown = call.name === `bpf_${helperName}` ? call.name : `${call.name} (helper bpf_${helperName})`;
     const what =
       why === 'refused'
-        ? `${program.kind}/ programs may not call ${call.name}`
+        ? `${program.kind}/ programs may not call ${shown}`
         : why === 'sleeps'
-          ? `${call.name} may sleep, and a non-sleepable ${program.kind}/ program may not call it`
-          : `${call.name} is allowed only on hooks of the sleepable set, and '${program.hook}' is not one`;
-    const loads = releasesThatLoad(call.name.slice(4), ctx);
+          ? `${shown} may sleep, and a non-sleepable ${program.kind}/ program may not call it`
+          : `${shown} is allowed only on hooks of the sleepable set, and '${program.hook}' is not one`;
+    const loads = releasesThatLoad(helperName, ctx);
     const earlier =
       loads.length > 0 ? ` (kernel${loads.length > 1 ? 's' : ''} ${loads.join(', ')} load${loads.length > 1 ? '' : 's'} it)` : '';
     findings.push({
       code: 'helper-not-allowed',
       severity: 'error',
       range: model.index.range(call.callee.startIndex, call.callee.endIndex),
-      message: `${what} on kernel ${target.release}: ${quoted}${earlier}. ${advice(rules, call.name, ctx, why)}`,
+      message: `${what} on kernel ${target.release}: ${quoted}${earlier}. ${advice(rules, `bpf_${helperName}`, ctx, why)}`,
     });
   }
   return findings;
