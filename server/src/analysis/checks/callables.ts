@@ -233,10 +233,15 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
   const rules = callableRulesFor(target.version);
   if (!rules) return [];
   const findings: Finding[] = [];
-  // bpf_ksym_exists() tests of the body, once: the names tested, and where the first test stands.
-  const guards = [...program.body.text.matchAll(/\bbpf_ksym_exists\s*\(\s*(\w+)\s*\)/g)];
-  const guardedNames = new Set(guards.map((g) => g[1]));
-  const firstGuard = guards.length > 0 ? program.body.startIndex + guards[0].index : Infinity;
+  // Existence tests of the body, once: `bpf_ksym_exists(k)`, and with libbpf before 1.2 `if (k)` or
+  // `&k != NULL`: any use of a declared kfunc's name other than calling it. The names tested, and where the
+  // first test stands.
+  const guards = program.body
+    .descendantsOfType('identifier')
+    .filter((id): id is Node => !!id && declared.has(id.text))
+    .filter((id) => !(id.parent?.type === 'call_expression' && id.parent.childForFieldName('function')?.id === id.id));
+  const guardedNames = new Set(guards.map((g) => g.text));
+  const firstGuard = guards.length > 0 ? guards[0].startIndex : Infinity;
   for (const call of callsIn(program.body)) {
     const weak = declared.get(call.name);
     if (weak === undefined) continue;
