@@ -193,6 +193,22 @@ describe('language server over the protocol', () => {
     assert.equal(await lsp.hover(uri, 3, 6), null, 'a local variable is no call');
   });
 
+  it('hovers on a kfunc call: sleepable, and which releases have it', async () => {
+    const uri = uriOf('kfunc-hover.bpf.c');
+    const text =
+      'extern int bpf_get_file_xattr(struct file *file, const char *name, struct bpf_dynptr *value_p) __ksym;\n' +
+      'SEC("lsm/file_open")\nint BPF_PROG(p, struct file *file, int ret)\n{\n    bpf_get_file_xattr(file, "user.a", 0);\n    return 0;\n}\n';
+    await lsp.open(uri, text);
+    const value = ((await lsp.hover(uri, 4, 10))!.contents as { value: string }).value;
+    assert.match(value, /\*\*bpf_get_file_xattr\*\*: kfunc \(`__ksym`\)/);
+    assert.match(
+      value,
+      /on kernel 7\.3\.4: no: sleepable kfunc \("program must be sleepable to call sleepable kfunc bpf_get_file_xattr"\)/,
+    );
+    assert.match(value, /Sleepable: yes \(KF_SLEEPABLE\)/);
+    assert.match(value, /per release: 6\.1\.192 no, 6\.12\.117 no, 7\.2\.13 no, 7\.3\.4 no/);
+  });
+
   it('completes helpers inside a program body with those this program may call', async () => {
     const uri = uriOf('helper-complete.bpf.c');
     const text =
