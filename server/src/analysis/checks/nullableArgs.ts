@@ -3,9 +3,10 @@
 // used (`file->f_mode`, `&file->f_path`, `BPF_CORE_READ(file, f_mode)`) with no test of it before. The
 // verifier types such an argument trusted_ptr_or_null: it refuses a load through it ("invalid mem access
 // 'trusted_ptr_or_null_'") and any address computed from it ("pointer arithmetic on trusted_ptr_or_null_
-// prohibited, null-check it first"), which BPF_CORE_READ and `&file->x` do before their probe read (seen on
-// 7.2 and 7.3: /work/notes/kernel-observations.md). Only sure cases: any test of the argument before the load (`if (!file)`, `file &&`, `file ?`), or an
-// assignment to it, keeps the check quiet. Kernels without the marking load the program: quiet there.
+// prohibited, null-check it first"), which BPF_CORE_READ and `&file->x` do before their probe read (both
+// seen on the 7.2 and 7.3 VMs). Only sure cases: a test of the argument before the use (`if (!file)`,
+// `file &&`, `file ?`), passing it to a function (which may test it) or assigning to it keeps the check
+// quiet. Kernels without the marking load the program: quiet there.
 import type { Node } from 'web-tree-sitter';
 import { callableReleases, callableRulesFor } from '../../hooks/callables';
 import type { Finding } from '../findings';
@@ -83,7 +84,9 @@ export function checkNullableArgs(ctx: ProgramContext): Finding[] {
     const assigned = uses.some((u) => u.parent?.type === 'assignment_expression' && u.parent.childForFieldName('left')?.id === u.id);
     const addressTaken = uses.some((u) => u.parent?.type === 'pointer_expression' && u.parent.childForFieldName('operator')?.text === '&');
     if (assigned || addressTaken) continue;
-    const firstTest = uses.filter(isTest).reduce((min, u) => Math.min(min, u.startIndex), Infinity);
+    // A call it is passed to may test it (an inline `if (!f) return 0;` the verifier sees): as good as a test.
+    const passed = (u: Node) => u.parent?.type === 'argument_list' && useOf(u) === null && !atCompileTime(u);
+    const firstTest = uses.filter((u) => isTest(u) || passed(u)).reduce((min, u) => Math.min(min, u.startIndex), Infinity);
     const load = uses.find((u) => u.startIndex < firstTest && useOf(u) !== null);
     if (!load) continue;
     const use = useOf(load)!;
