@@ -415,7 +415,7 @@ describe("kfunc-not-allowed on a BTF target: the kernel's own functions decide",
     const found = analyzer.analyze(text, btfTarget(['bpf_put_file']), catalog).findings.filter((f) => f.code === 'kfunc-not-allowed');
     assert.deepEqual(
       found.map((f) => f.range.start.line + 1),
-      [23, 34, 62],
+      [23, 34, 62, 74],
     );
     assert.match(
       found[1].message,
@@ -428,7 +428,7 @@ describe("kfunc-not-allowed on a BTF target: the kernel's own functions decide",
       .findings.filter((f) => f.code === 'kfunc-not-allowed');
     assert.deepEqual(
       found.map((f) => f.range.start.line + 1),
-      [23, 62],
+      [23, 62, 74],
     );
   });
 });

@@ -229,28 +229,32 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
   const { program, target, model } = ctx;
   if (!program.body) return [];
   const declared = fileKsyms(model);
-  if (declared.size === 0) return [];
   const rules = callableRulesFor(target.version);
   if (!rules) return [];
+  // Kfuncs declared in the file, and LSM kfuncs called without a declaration of the file's own (vmlinux.h
+  // of newer bpftool declares them `__weak __ksym`, bpf_experimental.h strong): unless the file defines it.
+  const own = definedFunctions(ctx);
+  const isKfunc = (name: string) => declared.has(name) || (lsmKfuncNames().has(name) && !own.has(name));
   const findings: Finding[] = [];
   // Existence tests of the body, once: `bpf_ksym_exists(k)`, and with libbpf before 1.2 `if (k)` or
   // `&k != NULL`: any use of a declared kfunc's name other than calling it. The names tested, and where the
   // first test stands.
   const guards = program.body
     .descendantsOfType('identifier')
-    .filter((id): id is Node => !!id && declared.has(id.text))
+    .filter((id): id is Node => !!id && isKfunc(id.text))
     .filter((id) => !(id.parent?.type === 'call_expression' && id.parent.childForFieldName('function')?.id === id.id));
   const guardedNames = new Set(guards.map((g) => g.text));
   const firstGuard = guards.length > 0 ? guards[0].startIndex : Infinity;
   for (const call of callsIn(program.body)) {
-    const weak = declared.get(call.name);
-    if (weak === undefined) continue;
+    if (!isKfunc(call.name)) continue;
+    // true: __weak; false: strong; null: declared elsewhere (a header), either.
+    const weak = declared.get(call.name) ?? null;
     const status = kfuncStatus(rules, call.name, target);
     const range = model.index.range(call.callee.startIndex, call.callee.endIndex);
     // Guarded: a bpf_ksym_exists() test of it anywhere, or of any kfunc before the call (code after
     // `if (!bpf_ksym_exists(a)) return 0;` is dead where `a` is missing, and so are its other kfunc calls).
     const guarded = guardedNames.has(call.name) || firstGuard < call.node.startIndex;
-    if (status === 'absent' && !(weak && guarded)) {
+    if (status === 'absent' && !(weak !== false && guarded)) {
       const where = target.btfKfuncs
         ? `Kernel ${target.release}'s BTF (${describeTableSource(target.source)}) has no function ${call.name}`
         : `Kernel ${target.release} has no kfunc ${call.name}`;
@@ -259,9 +263,12 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
         .map((r) => r.release);
       // A strong __ksym fails in libbpf; an unguarded __weak one is left unresolved and the verifier refuses
       // the call ("invalid kernel function call not eliminated in verifier pass", seen on 6.1).
-      const how = weak
-        ? 'the __weak __ksym stays unresolved and the verifier refuses the call ("invalid kernel function call not eliminated in verifier pass")'
-        : 'libbpf cannot resolve the __ksym and the program does not load';
+      const how =
+        weak === null
+          ? 'the program does not load (libbpf refuses a strong __ksym it cannot resolve, the verifier an unguarded __weak one)'
+          : weak
+            ? 'the __weak __ksym stays unresolved and the verifier refuses the call ("invalid kernel function call not eliminated in verifier pass")'
+            : 'libbpf cannot resolve the __ksym and the program does not load';
       findings.push({
         code: 'kfunc-not-allowed',
         severity: 'error',
@@ -269,7 +276,7 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
         message:
           `${where}: ${how}` +
           `${have.length > 0 ? ` (kernels ${have.join(', ')} have it)` : ''}. Pick a kernel that has it, or ` +
-          `${weak ? '' : 'declare it __weak and '}guard the call with \`if (bpf_ksym_exists(${call.name}))\`.`,
+          `${weak === false ? 'declare it __weak and ' : ''}guard the call with \`if (bpf_ksym_exists(${call.name}))\`.`,
       });
     } else if (status === 'sleepable' && program.kind !== 'lsm.s') {
       const said = fillMessage(rules.messages.sleepableKfunc, call.name);
