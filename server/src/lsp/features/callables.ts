@@ -4,7 +4,14 @@
 import { CompletionItemKind, MarkupKind, type CompletionItem, type Range } from 'vscode-languageserver';
 import { fillMessage, helperRefusal, kfuncStatus, ksymDeclarations } from '../../analysis/checks/callables';
 import type { KernelTarget } from '../../hooks/catalog';
-import { callableReleases, callableRulesFor, type CallableRules, type CallKind, type KfuncStatus } from '../../hooks/callables';
+import {
+  callableReleases,
+  callableRulesFor,
+  lsmKfuncNames,
+  type CallableRules,
+  type CallKind,
+  type KfuncStatus,
+} from '../../hooks/callables';
 import type { ProgramSpan } from '../workerProtocol';
 
 /** The identifier under `offset`: its text and offsets, or null. */
@@ -56,7 +63,8 @@ function kfuncHere(rules: CallableRules, name: string, kind: CallKind, target?: 
 /** Markdown for a hover on a helper or kfunc call inside `program`, or null when the word is neither. */
 export function describeCall(text: string, word: string, program: ProgramSpan, target: KernelTarget): string | null {
   const sleepableHook = target.hooks.has(program.hook) ? target.sets.sleepable.includes(program.hook) : null;
-  const kfunc = ksymDeclarations(text).has(word);
+  // Declared here, or an LSM kfunc a header declares (vmlinux.h of newer bpftool, bpf_experimental.h).
+  const kfunc = ksymDeclarations(text).has(word) || lsmKfuncNames().has(word);
   const verdictOn = (rules: CallableRules): Verdict | null =>
     kfunc ? kfuncHere(rules, word, program.kind) : word.startsWith('bpf_') ? helperHere(rules, word, program.kind, sleepableHook) : null;
   const history = callableReleases().map((r) => ({ release: r.release, v: verdictOn(r.rules) }));
