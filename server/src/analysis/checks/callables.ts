@@ -52,11 +52,16 @@ export function helperRefusal(
   }
 }
 
-/** Functions the file defines itself: a call to one of those is not a helper call. */
+const definedOfModel = new WeakMap<ProgramContext['model'], Set<string>>();
+
+/** Functions the file defines itself (a call to one of those is not a helper call), found once per file. */
 function definedFunctions(ctx: ProgramContext): Set<string> {
+  const known = definedOfModel.get(ctx.model);
+  if (known) return known;
   const root = ctx.program.body?.tree.rootNode;
   const names = new Set<string>();
   if (!root) return names;
+  definedOfModel.set(ctx.model, names);
   for (const def of root.descendantsOfType('function_definition')) {
     let d = def?.childForFieldName('declarator') ?? null;
     while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
@@ -66,14 +71,22 @@ function definedFunctions(ctx: ProgramContext): Set<string> {
   return names;
 }
 
+const targetsOfCatalog = new WeakMap<ProgramContext['catalog'], Map<string, ProgramContext['target'] | null>>();
+
 /** Is the hook in the sleepable set of the bundled table a data release maps to (null: cannot tell)? */
 function sleepableOn(ctx: ProgramContext, release: string): boolean | null {
-  try {
-    const { target } = ctx.catalog.target({ kernel: release });
-    return target.hooks.has(ctx.program.hook) ? target.sets.sleepable.includes(ctx.program.hook) : null;
-  } catch {
-    return null;
+  let targets = targetsOfCatalog.get(ctx.catalog);
+  if (!targets) targetsOfCatalog.set(ctx.catalog, (targets = new Map()));
+  if (!targets.has(release)) {
+    try {
+      targets.set(release, ctx.catalog.target({ kernel: release }).target);
+    } catch {
+      targets.set(release, null);
+    }
   }
+  const target = targets.get(release);
+  if (!target) return null;
+  return target.hooks.has(ctx.program.hook) ? target.sets.sleepable.includes(ctx.program.hook) : null;
 }
 
 /** The data releases on which the same call in the same program loads (for "6.12.117 loads it"). */
