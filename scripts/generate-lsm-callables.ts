@@ -3,7 +3,8 @@
 // refusal, derived by scripts/lsmCallables.ts from Debian's linux-source-X.Y packages in
 // .cache/debian-src/debs (the VM kernels' own sources; downloaded there by `npm run generate-tables -- --debian`).
 //   npm run generate-callables                      every linux-source-*.deb of the cache (newest of each series)
-//   npm run generate-callables -- --from-deb F.deb  only these packages (the others are kept as committed)
+//   npm run generate-callables -- --from-deb F.deb  only these packages
+// Committed releases of other series are kept as they are; a package replaces the release of its series.
 //   npm run generate-callables -- --check           writes nothing, exits 1 when the committed file is stale
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -111,7 +112,8 @@ async function main(): Promise<void> {
     added.push(r);
   }
   const committed = readCommittedCallables();
-  const text = serialiseCallables(mergeCallables(debs.length > 0 ? (committed?.releases ?? []) : [], added));
+  // Committed releases whose package is not at hand are kept; one of the same series is replaced.
+  const text = serialiseCallables(mergeCallables(committed?.releases ?? [], added));
   if (check) {
     const same = fs.existsSync(CALLABLES_PATH) && fs.readFileSync(CALLABLES_PATH, 'utf8') === text;
     console.log(same ? `${CALLABLES_PATH} is up to date` : `${CALLABLES_PATH} differs from what the sources give`);
