@@ -235,6 +235,48 @@ export async function readKernelDeb(deb: string, requested?: string): Promise<Ke
   return { release, source: { kind: 'debian', package: fields.package, version: fields.version }, header, bpfLsm, notes };
 }
 
+/** Source files bigger than this are not read (the largest, verifier.c, is well under 2 MB). */
+const TREE_FILE_LIMIT: ReadLimit = { what: 'a kernel source file', maxBytes: 8 * 1024 * 1024 };
+
+/**
+ * Files of a linux-source-X.Y package whose tree paths match `globs` (tar wildcards, `*` crossing `/`),
+ * keyed by their path in the tree: for derivations that read more than the hook table's two files.
+ */
+export async function readKernelDebFiles(
+  deb: string,
+  globs: string[],
+): Promise<{ source: ReleaseSource; release: string; files: Map<string, string> }> {
+  const fields = debFields(deb);
+  const layout = layoutOf(fields);
+  if (!layout.nested) throw new Error(`${fields.package} is not a linux-source-X.Y package (it has no .c files)`);
+  const release = releaseOfDebianVersion(fields.version);
+  if (!release) throw new Error(`${fields.package} ${fields.version}: cannot tell its kernel release`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-kernel-'));
+  try {
+    const untar: Stage = { command: 'tar', args: ['-x', '-f', '-', '-C', tmp, '--wildcards', ...globs.map((g) => layout.prefix + g)] };
+    await runPipeline([
+      { command: 'dpkg-deb', args: ['--fsys-tarfile', deb] },
+      { command: 'tar', args: ['-x', '-f', '-', '-O', '--occurrence=1', layout.member] },
+      { command: 'xz', args: ['-d', '-c', '-T0'] },
+      untar,
+    ]);
+    const files = new Map<string, string>();
+    const root = path.join(tmp, layout.prefix);
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile())
+          files.set(path.relative(root, p).split(path.sep).join('/'), readBoundedFile(p, TREE_FILE_LIMIT).toString('utf8'));
+      }
+    };
+    if (fs.existsSync(root)) walk(root);
+    return { source: { kind: 'debian', package: fields.package, version: fields.version }, release, files };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /**
  * Extracts a folder of a linux-source-X.Y package's tree (`tools/testing/selftests/bpf/progs`, say) into
  * `dest` (created; its files are the tree's, below `dest` without the package's prefix). For tests and

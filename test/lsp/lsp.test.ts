@@ -171,6 +171,57 @@ describe('language server over the protocol', () => {
     assert.ok(!cgroup.includes('vm_enough_memory'), 'disabled hooks are not offered');
   });
 
+  it('hovers on a helper call: may this program call it, per release, and does it sleep', async () => {
+    const uri = uriOf('helper-hover.bpf.c');
+    const text =
+      'SEC("lsm/file_open")\nint BPF_PROG(p, struct file *file, int ret)\n{\n    char b[8];\n' +
+      '    bpf_copy_from_user(b, 8, 0);\n    bpf_get_current_comm(b, 8);\n    return 0;\n}\n';
+    await lsp.open(uri, text);
+    const h = await lsp.hover(uri, 4, 8);
+    const value = (h!.contents as { value: string }).value;
+    assert.deepEqual(h!.range, { start: { line: 4, character: 4 }, end: { line: 4, character: 22 } });
+    assert.match(value, /\*\*bpf_copy_from_user\*\*: BPF helper #148/);
+    assert.match(
+      value,
+      /In this `lsm\/file_open` program on kernel 7\.3\.4: no: "sleepable helper bpf_copy_from_user#148 in non-sleepable prog"/,
+    );
+    assert.match(value, /Sleepable: it may sleep: sleepable programs \(`lsm\.s\/`\) only/);
+    assert.match(value, /per release: 6\.1\.192 no, 6\.12\.117 no, 7\.2\.13 no, 7\.3\.4 no/);
+    const comm = ((await lsp.hover(uri, 5, 8))!.contents as { value: string }).value;
+    assert.match(comm, /on kernel 7\.3\.4: yes/);
+    assert.match(comm, /Sleepable: no/);
+    assert.equal(await lsp.hover(uri, 3, 6), null, 'a local variable is no call');
+  });
+
+  it('hovers on a kfunc call: sleepable, and which releases have it', async () => {
+    const uri = uriOf('kfunc-hover.bpf.c');
+    const text =
+      'extern int bpf_get_file_xattr(struct file *file, const char *name, struct bpf_dynptr *value_p) __ksym;\n' +
+      'SEC("lsm/file_open")\nint BPF_PROG(p, struct file *file, int ret)\n{\n    bpf_get_file_xattr(file, "user.a", 0);\n    return 0;\n}\n';
+    await lsp.open(uri, text);
+    const value = ((await lsp.hover(uri, 4, 10))!.contents as { value: string }).value;
+    assert.match(value, /\*\*bpf_get_file_xattr\*\*: kfunc \(`__ksym`\)/);
+    assert.match(
+      value,
+      /on kernel 7\.3\.4: no: sleepable kfunc \("program must be sleepable to call sleepable kfunc bpf_get_file_xattr"\)/,
+    );
+    assert.match(value, /Sleepable: yes \(KF_SLEEPABLE\)/);
+    assert.match(value, /per release: 6\.1\.192 no, 6\.12\.117 no, 7\.2\.13 no, 7\.3\.4 no/);
+  });
+
+  it('completes helpers inside a program body with those this program may call', async () => {
+    const uri = uriOf('helper-complete.bpf.c');
+    const text =
+      'SEC("lsm/file_open")\nint BPF_PROG(a, struct file *file, int ret)\n{\n    bpf_copy_f\n    return 0;\n}\n' +
+      'SEC("lsm.s/file_open")\nint BPF_PROG(b, struct file *file, int ret)\n{\n    bpf_copy_f\n    return 0;\n}\n' +
+      'SEC("lsm_cgroup/socket_bind")\nint BPF_PROG(c, struct socket *sock, struct sockaddr *address, int addrlen)\n{\n    bpf_get_ret\n    return 1;\n}\n';
+    await lsp.open(uri, text);
+    const labels = async (line: number, character: number) => (await lsp.completion(uri, line, character)).map((i) => i.label);
+    assert.deepEqual(await labels(3, 14), []);
+    assert.deepEqual(await labels(9, 14), ['bpf_copy_from_user', 'bpf_copy_from_user_task']);
+    assert.deepEqual(await labels(15, 15), ['bpf_get_retval']);
+  });
+
   it('completes the whole BPF_PROG argument list, with int ret, as a snippet', async () => {
     const uri = uriOf('args.bpf.c');
     await lsp.open(uri, 'SEC("lsm/file_mprotect")\nint BPF_PROG(guard\n');

@@ -344,3 +344,91 @@ describe('findings on broken code found by the fuzzer', () => {
     );
   });
 });
+
+describe('helper-not-allowed, kfunc-not-allowed, unchecked-nullable-arg: where and what they say', () => {
+  it('helper-not-allowed covers the helper name and quotes each release its own verifier', () => {
+    const text = fixture('lint', 'helpers-7.3.bpf.c');
+    const [copy, dpath, retval] = lint(text, '7.3').filter((x) => x.code === 'helper-not-allowed');
+    assert.equal(at(text, copy), 'bpf_copy_from_user');
+    assert.equal(
+      copy.message,
+      'bpf_copy_from_user may sleep, and a non-sleepable lsm/ program may not call it on kernel 7.3.4: the verifier refuses it ' +
+        '("sleepable helper bpf_copy_from_user#148 in non-sleepable prog"). Make the program sleepable: SEC("lsm.s/file_open").',
+    );
+    assert.match(
+      dpath.message,
+      /'file_permission' is not one on kernel 7\.3\.4: the verifier refuses it \("helper call is not allowed in probe"\)/,
+    );
+    assert.match(retval.message, /It is for lsm_cgroup\/ programs: use SEC\("lsm_cgroup\/file_open"\)\.$/);
+    const old = lint(fixture('lint', 'helpers-6.1.bpf.c'), '6.1').filter((x) => x.code === 'helper-not-allowed');
+    assert.match(old[0].message, /\("helper call might sleep in a non-sleepable prog"\)/);
+    assert.match(old[2].message, /\("unknown func bpf_get_retval#186"\)/);
+  });
+
+  it('kfunc-not-allowed: a sleepable kfunc in lsm/, and a kfunc the kernel lacks with the releases that have it', () => {
+    const sleepable = lint(fixture('lint', 'kfuncs-6.12.bpf.c'), '6.12').find((x) => x.code === 'kfunc-not-allowed')!;
+    assert.match(sleepable.message, /\("program must be sleepable to call sleepable kfunc bpf_get_file_xattr"\)/);
+    const missing = lint(fixture('lint', 'kfuncs-6.1.bpf.c'), '6.1').find((x) => x.code === 'kfunc-not-allowed')!;
+    assert.match(missing.message, /^Kernel 6\.1\.20 has no kfunc bpf_get_file_xattr: .*\(kernels 6\.12\.117, 7\.2\.13, 7\.3\.4 have it\)/);
+  });
+
+  it('unchecked-nullable-arg covers the load and names the kernels that load it', () => {
+    const text = fixture('lint', 'nullable-7.3.bpf.c');
+    const f = lint(text, '7.3').find((x) => x.code === 'unchecked-nullable-arg')!;
+    assert.equal(at(text, f), 'file->f_mode');
+    assert.match(
+      f.message,
+      /\("invalid mem access 'trusted_ptr_or_null_'"\); kernels 6\.1\.192, 6\.12\.117 load it\. Check it first: `if \(!file\) return ret;`\.$/,
+    );
+  });
+
+  it('stays quiet where the data makes no claim: a kernel outside the data releases', () => {
+    const text = fixture('lint', 'helpers-7.3.bpf.c');
+    assert.deepEqual(
+      lint(text, '5.15').filter((x) => x.code === 'helper-not-allowed'),
+      [],
+    );
+  });
+});
+
+describe('helper and kfunc checks: bounded on hostile input', () => {
+  it('thousands of kfunc and helper calls, guards and declarations lint in linear time', () => {
+    const calls = Array.from(
+      { length: 4000 },
+      (_, i) => `    k${i % 50}(file); bpf_d_path(0, 0, 0); if (bpf_ksym_exists(k${i % 50})) {}\n`,
+    ).join('');
+    const decls = Array.from({ length: 2000 }, (_, i) => `extern int k${i}(struct file *f) __ksym __weak;\n`).join('');
+    const text = `${decls}char LICENSE[] SEC("license") = "GPL";\nSEC("lsm/file_permission")\nint BPF_PROG(p, struct file *file, int mask, int ret)\n{\n${calls}    return 0;\n}\n`;
+    const started = Date.now();
+    const found = lint(text, '7.3').filter((f) => f.code === 'helper-not-allowed');
+    assert.equal(found.length, 4000);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  });
+});
+
+describe("kfunc-not-allowed on a BTF target: the kernel's own functions decide", () => {
+  const text = fixture('lint', 'kfuncs-6.12.bpf.c');
+  const table = catalog.releases.find((r) => r.release === '7.3.4')!;
+  const btfTarget = (kfuncs: string[]) =>
+    catalog.target({ kernel: '7.3', btf: { path: '/tmp/vmlinux', hooks: [...table.hooks.values()], kfuncs } }).target;
+  it('a kfunc the BTF lacks is reported, naming the BTF (a guarded __weak one is not)', () => {
+    const found = analyzer.analyze(text, btfTarget(['bpf_put_file']), catalog).findings.filter((f) => f.code === 'kfunc-not-allowed');
+    assert.deepEqual(
+      found.map((f) => f.range.start.line + 1),
+      [23, 34, 62, 74],
+    );
+    assert.match(
+      found[1].message,
+      /^Kernel 7\.3\.4's BTF \(BTF of \/tmp\/vmlinux\) has no function bpf_get_file_xattr: libbpf cannot resolve/,
+    );
+  });
+  it('a kfunc the BTF has follows the release data (sleepable in lsm/)', () => {
+    const found = analyzer
+      .analyze(text, btfTarget(['bpf_get_file_xattr', 'bpf_get_task_exe_file', 'bpf_put_file']), catalog)
+      .findings.filter((f) => f.code === 'kfunc-not-allowed');
+    assert.deepEqual(
+      found.map((f) => f.range.start.line + 1),
+      [23, 62, 74],
+    );
+  });
+});

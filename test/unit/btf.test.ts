@@ -36,6 +36,12 @@ function nearestRelease(catalog: HookCatalog, release: string) {
 describe("BTF of this machine's kernel", { skip: skipIfMissing(hasLocalBtf, LOCAL_BTF) }, () => {
   const data = hasLocalBtf ? fs.readFileSync(LOCAL_BTF) : Buffer.alloc(0);
 
+  it('lists the LSM kfuncs the kernel has (this machine runs 6.18: the fs kfuncs of 6.8 and later)', () => {
+    const { kfuncs } = hooksFromBtf(data);
+    for (const k of ['bpf_get_file_xattr', 'bpf_put_file', 'bpf_get_task_exe_file']) assert.ok(kfuncs.includes(k), k);
+    assert.ok(!kfuncs.includes('bpf_lsm_file_open'), 'a hook is no kfunc');
+  });
+
   it('yields every bpf_lsm_ hook with its prototype rendered as C', () => {
     const { hooks, skipped } = hooksFromBtf(data);
     assert.ok(hooks.length > 200, `${hooks.length} hooks`);

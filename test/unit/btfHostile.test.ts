@@ -188,6 +188,7 @@ describe('crafted BTF', () => {
         },
       ],
       skipped: [],
+      kfuncs: [],
     });
   });
 

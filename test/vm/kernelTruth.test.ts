@@ -285,7 +285,7 @@ const REFUSING_CODES = new Set<string>([
   // this kernel, and a hook argument the kernel may pass as NULL read without a check.
   'helper-not-allowed',
   'kfunc-not-allowed',
-  'nullable-arg-deref',
+  'unchecked-nullable-arg',
 ]);
 const NO_LOAD_CLAIM_CODES = new Set<CheckCode>(['signature-mismatch']);
 
@@ -507,20 +507,20 @@ const FIXTURES_MATRIX: Fixture[] = [
   { id: 'kfunc-weak-guarded', expect: { all: [] }, loadOnly: true },
   {
     id: 'mmap-file-unchecked',
-    expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
+    expect: { all: [], '7.2': ['unchecked-nullable-arg:error'], '7.3': ['unchecked-nullable-arg:error'] },
     loadOnly: true,
     rejectedBecause: { '7.2': NULLABLE_FILE, '7.3': NULLABLE_FILE },
   },
   {
     id: 'mmap-file-probe-read-addr',
-    expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
+    expect: { all: [], '7.2': ['unchecked-nullable-arg:error'], '7.3': ['unchecked-nullable-arg:error'] },
     loadOnly: true,
     rejectedBecause: { '7.2': NULLABLE_ARITHMETIC, '7.3': NULLABLE_ARITHMETIC },
   },
   { id: 'mmap-file-checked', expect: { all: [] }, loadOnly: true },
   {
     id: 'mmap-file-core-read',
-    expect: { all: [], '7.2': ['nullable-arg-deref:error'], '7.3': ['nullable-arg-deref:error'] },
+    expect: { all: [], '7.2': ['unchecked-nullable-arg:error'], '7.3': ['unchecked-nullable-arg:error'] },
     loadOnly: true,
     rejectedBecause: { '7.2': NULLABLE_ARITHMETIC, '7.3': NULLABLE_ARITHMETIC },
   },

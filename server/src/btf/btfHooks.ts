@@ -1,5 +1,6 @@
 // LSM hooks as the running kernel has them: every `bpf_lsm_<hook>` function of its BTF, with the
 // parameters rendered as C. BPF LSM appends the trailing `int ret` itself, so BTF does not list it.
+import { lsmKfuncNames } from '../hooks/callables';
 import type { HookDef } from '../hooks/types';
 import { BtfError, Kind, parseBtf, TypeRenderer } from './btfReader';
 
@@ -26,6 +27,8 @@ export interface BtfHookTable {
   hooks: HookDef[];
   /** bpf_lsm_* functions left out as BPF LSM internals. */
   skipped: string[];
+  /** The kfuncs LSM programs may call on some bundled release that this BTF has as functions. */
+  kfuncs: string[];
 }
 
 export function hooksFromBtf(data: Uint8Array): BtfHookTable {
@@ -35,7 +38,13 @@ export function hooksFromBtf(data: Uint8Array): BtfHookTable {
   const skipped: string[] = [];
   const seen = new Set<string>();
   let functions = 0;
+  const knownKfuncs = lsmKfuncNames();
+  const kfuncs = new Set<string>();
   for (let id = 1; id < btf.count; id++) {
+    if (btf.kind(id) === Kind.Func) {
+      const name = btf.name(id);
+      if (knownKfuncs.has(name)) kfuncs.add(name);
+    }
     if (btf.kind(id) !== Kind.Func || !btf.nameStartsWith(id, 'bpf_lsm_')) continue;
     if (++functions > MAX_LSM_FUNCTIONS) {
       throw new BtfError(`corrupt BTF: more than ${MAX_LSM_FUNCTIONS} bpf_lsm_ functions (a kernel has about 280)`);
@@ -63,5 +72,5 @@ export function hooksFromBtf(data: Uint8Array): BtfHookTable {
     throw new BtfError("no bpf_lsm_ hook functions: is it a kernel's vmlinux BTF, built with CONFIG_BPF_LSM?");
   }
   hooks.sort((a, b) => a.name.localeCompare(b.name));
-  return { hooks, skipped };
+  return { hooks, skipped, kfuncs: [...kfuncs].sort() };
 }

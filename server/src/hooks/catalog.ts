@@ -18,6 +18,8 @@ export interface KernelTarget {
   source: TableSource;
   /** How the requested kernel was mapped, when it was not an exact match (said in the output). */
   note?: string;
+  /** From the kernel's BTF (a BTF or probed target): which LSM-usable kfuncs it has (lsmKfuncNames). */
+  btfKfuncs?: string[];
 }
 
 export class KernelSelectionError extends Error {}
@@ -29,6 +31,8 @@ export interface BtfHooks {
   /** Whose kernel it is, and its `uname -r`, when it is not simply the file the user named. */
   label?: string;
   release?: string;
+  /** The LSM-usable kfuncs (lsmKfuncNames) the BTF has as functions. */
+  kfuncs?: string[];
 }
 
 /**
@@ -189,8 +193,10 @@ export class HookCatalog {
     let hooks = table.hooks;
     let source: TableSource = { kind: 'bundled', release: table.release };
     let headerErrors: HeaderError[] = [];
+    let btfKfuncs: string[] | undefined;
     if (options.btf && options.btf.hooks.length > 0) {
-      const { path, label, release, hooks: btfHooks } = options.btf;
+      const { path, label, release, hooks: btfHooks, kfuncs } = options.btf;
+      btfKfuncs = kfuncs;
       hooks = new Map(btfHooks.map((h) => [h.name, h]));
       source = { kind: 'btf', path, release: release ?? table.release, ...(label !== undefined ? { label } : {}) };
       notes.push(`hooks from ${describeTableSource(source)} (${btfHooks.length}), rules of ${table.release}`);
@@ -207,7 +213,7 @@ export class HookCatalog {
     }
     const joined = notes.filter(Boolean).join('; ');
     return {
-      target: { release: table.release, version, hooks, sets, source, note: joined || undefined },
+      target: { release: table.release, version, hooks, sets, source, note: joined || undefined, ...(btfKfuncs ? { btfKfuncs } : {}) },
       headerErrors,
     };
   }

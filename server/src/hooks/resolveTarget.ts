@@ -71,7 +71,7 @@ export function resolveTarget(request: TargetRequest, catalog: HookCatalog): Res
     try {
       // InputFileError (not a regular file, too large...) and BtfError (corrupt, no bpf_lsm_ hooks) say why.
       table = btfHookTableFromFile(request.btfPath);
-      btf = { path: request.btfPath, hooks: table.hooks, ...request.btfLabel };
+      btf = { path: request.btfPath, hooks: table.hooks, kfuncs: table.kfuncs, ...request.btfLabel };
     } catch (err) {
       problems.push({ kind: 'btf-unusable', path: request.btfPath, reason: oneLine(err) });
     }
@@ -79,7 +79,10 @@ export function resolveTarget(request: TargetRequest, catalog: HookCatalog): Res
       try {
         const { output, probedAt } = readProbeOutput(request.probePath);
         const label = request.btfLabel?.label ?? request.btfPath;
-        return { target: probedTarget(probedKernel(output, table, label, probedAt), catalog), problems };
+        const target = probedTarget(probedKernel(output, table, label, probedAt), catalog);
+        // The same object: probedHookOf keys on it.
+        target.btfKfuncs = table.kfuncs;
+        return { target, problems };
       } catch (err) {
         problems.push({ kind: 'probe-unusable', path: request.probePath, reason: oneLine(err) });
       }

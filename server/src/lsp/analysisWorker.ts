@@ -108,6 +108,9 @@ function programSpans(result: AnalysisResult): ProgramSpan[] {
   return programs.map((p) => ({
     hook: p.hook,
     name: p.name,
+    kind: p.kind,
+    bodyStart: p.body ? p.body.startIndex : -1,
+    bodyEnd: p.body ? p.body.endIndex : -1,
     hookStart: p.hookStart,
     hookEnd: p.hookEnd,
     macroStart: p.macroStart,

@@ -8,6 +8,10 @@ import type { KernelTarget } from '../hooks/catalog';
 export interface ProgramSpan {
   hook: string;
   name: string;
+  kind: 'lsm' | 'lsm.s' | 'lsm_cgroup';
+  /** The function body's offsets (-1 without a body): hover and completion of helper and kfunc calls. */
+  bodyStart: number;
+  bodyEnd: number;
   hookStart: number;
   hookEnd: number;
   macroStart: number;

@@ -9,10 +9,12 @@ import type { Severity } from '../../../../common/severity';
 import type { Finding } from '../findings';
 import type { FileModel } from '../programs';
 import type { ProgramCheck } from './context';
+import { checkHelperCalls, checkKfuncCalls } from './callables';
 import { checkHookExists } from './hookExists';
 import { checkDisabledHook, checkSectionSupported, checkSleepable } from './hookSets';
 import { checkLicense } from './license';
 import { checkMisleadingIndentation } from './misleadingIndentation';
+import { checkNullableArgs } from './nullableArgs';
 import { checkPassthrough } from './passthrough';
 import { checkReturnRange } from './returnRange';
 import { checkSignature } from './signature';
@@ -101,6 +103,40 @@ const CHECKS = [
         severity: 'error',
         before: { release: '6.12', severity: 'warning' },
         summary: 'verdicts outside `[-4095, 0]` (`return EPERM;`), or `[0, 1]` on bool hooks and `lsm_cgroup` (`1` on void hooks)',
+      },
+    },
+  },
+  {
+    name: 'helper-not-allowed',
+    scope: 'program',
+    run: checkHelperCalls,
+    codes: {
+      'helper-not-allowed': {
+        severity: 'error',
+        summary:
+          'a BPF helper the program may not call on that kernel (`bpf_copy_from_user` in `lsm/`, `bpf_d_path` off the sleepable hooks)',
+      },
+    },
+  },
+  {
+    name: 'kfunc-not-allowed',
+    scope: 'program',
+    run: checkKfuncCalls,
+    codes: {
+      'kfunc-not-allowed': {
+        severity: 'error',
+        summary: 'a `__ksym` kfunc the kernel lacks, or refuses for the program (a sleepable kfunc in `lsm/`)',
+      },
+    },
+  },
+  {
+    name: 'unchecked-nullable-arg',
+    scope: 'program',
+    run: checkNullableArgs,
+    codes: {
+      'unchecked-nullable-arg': {
+        severity: 'error',
+        summary: "a hook argument the kernel may pass as NULL (`mmap_file`'s `file`) dereferenced without a NULL check",
       },
     },
   },

@@ -1,5 +1,6 @@
 // Completion of hook names inside SEC("lsm/, SEC("lsm.s/ (sleepable hooks only) and SEC("lsm_cgroup/
-// (hooks with a verdict), and of the whole BPF_PROG argument list for a program whose hook is known.
+// (hooks with a verdict), of the whole BPF_PROG argument list for a program whose hook is known, and
+// inside a program body of the helpers and the file's kfuncs that program may call on the target kernel.
 import {
   CompletionItemKind,
   InsertTextFormat,
@@ -12,6 +13,7 @@ import {
 import { hookStatus, programArgs, prototypeOf } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
 import type { Feature, Guard } from './feature';
+import { callableItems, programAt } from './callables';
 
 export const COMPLETION_TRIGGERS = ['/', '(', ','];
 
@@ -30,7 +32,9 @@ const LAST_SECTION = /(?:\bSEC|\bsection)\s*\(\s*"\??(lsm\.s|lsm_cgroup|lsm)\/(\
 /** How far back from a BPF_PROG( the program's SEC(...) may stand. */
 const SECTION_LOOKBACK = 600;
 
-export function complete(ctx: ServerContext, params: CompletionParams): CompletionItem[] {
+const CALL_PREFIX = /\b(bpf_\w*|\w+)$/;
+
+export async function complete(ctx: ServerContext, params: CompletionParams): Promise<CompletionItem[]> {
   const entry = ctx.store.get(params.textDocument.uri);
   if (!entry) return [];
   const doc = entry.doc;
@@ -50,6 +54,16 @@ export function complete(ctx: ServerContext, params: CompletionParams): Completi
       start: { line: params.position.line, character: params.position.character - typedArgs.length },
       end: params.position,
     });
+  }
+  const call = CALL_PREFIX.exec(linePrefix);
+  if (call && call[1].length >= 3) {
+    const { generation } = entry;
+    const analysis = await ctx.analysis(entry);
+    if (analysis.kind !== 'analysed' || ctx.store.get(doc.uri) !== entry || entry.generation !== generation) return [];
+    const program = programAt(analysis.programs, offset);
+    if (!program) return [];
+    const range = { start: { line: params.position.line, character: params.position.character - call[1].length }, end: params.position };
+    return callableItems(doc.getText(), program, ctx.target, range).filter((i) => i.label.startsWith(call[1]));
   }
   return [];
 }

@@ -1,12 +1,14 @@
 // Hover on a hook name (in the SEC string) or on BPF_PROG: the hook's prototype in the target kernel,
 // what its verdict means, whether it is sleepable, disabled or cgroup-capable, and its release history;
-// for a probed kernel, what its own verifier accepted ("probed on <target>").
+// for a probed kernel, what its own verifier accepted ("probed on <target>"). Hover on a helper or kfunc
+// call inside a program: may this program call it here, on which releases, sleepable or not.
 import { MarkupKind, type Connection, type Hover, type HoverParams, type ServerCapabilities } from 'vscode-languageserver';
 import { describeReleases } from '../../hooks/releaseList';
 import { describeReturns, probedHookOf } from '../../hooks/probedKernel';
 import { describeTableSource } from '../../hooks/tableSource';
 import { describePrototypeHistory, hookFacts, programArgs, prototypeOf, type HookFacts } from '../../hooks/hookFacts';
 import type { ServerContext } from '../context';
+import { describeCall, programAt, wordAt } from './callables';
 import type { Feature, Guard } from './feature';
 import type { ProgramSpan } from '../workerProtocol';
 
@@ -39,11 +41,27 @@ export async function hover(ctx: ServerContext, params: HoverParams): Promise<Ho
   const onHook = (p: ProgramSpan) => p.hookStart >= 0 && offset >= p.hookStart && offset <= p.hookEnd;
   const onMacro = (p: ProgramSpan) => offset >= p.macroStart && offset <= p.macroEnd;
   const program = analysis.programs.find((p) => onHook(p) || onMacro(p));
-  if (!program || !program.hook) return null;
+  if (!program || !program.hook) return callHover(ctx, entry.doc.getText(), offset, analysis.programs, entry.doc);
   return {
     contents: { kind: MarkupKind.Markdown, value: describe(ctx, hookFacts(program.hook, ctx.target, ctx.catalog), program) },
     range: onHook(program) ? program.hookRange : program.macroRange,
   };
+}
+
+/** Hover on a helper or kfunc call inside a program body. */
+function callHover(
+  ctx: ServerContext,
+  text: string,
+  offset: number,
+  programs: ProgramSpan[],
+  doc: { positionAt(offset: number): { line: number; character: number } },
+): Hover | null {
+  const program = programAt(programs, offset);
+  const word = program && wordAt(text, offset);
+  if (!program || !word) return null;
+  const value = describeCall(text, word.word, program, ctx.target);
+  if (!value) return null;
+  return { contents: { kind: MarkupKind.Markdown, value }, range: { start: doc.positionAt(word.start), end: doc.positionAt(word.end) } };
 }
 
 function describe(ctx: ServerContext, facts: HookFacts, program: ProgramSpan): string {

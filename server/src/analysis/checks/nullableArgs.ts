@@ -1,0 +1,112 @@
+// unchecked-nullable-arg: a hook argument the kernel may pass as NULL (a `__nullable` parameter of the
+// strong bpf_lsm_<hook> definition, such as mmap_file's file from 7.2: anonymous mappings have none),
+// used (`file->f_mode`, `&file->f_path`, `BPF_CORE_READ(file, f_mode)`) with no test of it before. The
+// verifier types such an argument trusted_ptr_or_null: it refuses a load through it ("invalid mem access
+// 'trusted_ptr_or_null_'") and any address computed from it ("pointer arithmetic on trusted_ptr_or_null_
+// prohibited, null-check it first"), which BPF_CORE_READ and `&file->x` do before their probe read (both
+// seen on the 7.2 and 7.3 VMs). Only sure cases: a test of the argument before the use (`if (!file)`,
+// `file &&`, `file ?`), passing it to a function (which may test it) or assigning to it keeps the check
+// quiet. Kernels without the marking load the program: quiet there.
+import type { Node } from 'web-tree-sitter';
+import { callableReleases, callableRulesFor } from '../../hooks/callables';
+import type { Finding } from '../findings';
+import { hasTypedArgs, type ProgramContext } from './context';
+
+/** The verifier's words (seen on 7.2's and 7.3's verifier): a load through the pointer, an address from it. */
+const LOAD_MESSAGE = "invalid mem access 'trusted_ptr_or_null_'";
+const ARITHMETIC_MESSAGE = 'pointer arithmetic on trusted_ptr_or_null_ prohibited, null-check it first';
+/** libbpf's read macros, which compute the field's address from their pointer argument. */
+const READ_MACROS =
+  /^(BPF_CORE_READ|BPF_CORE_READ_INTO|BPF_CORE_READ_STR_INTO|BPF_CORE_READ_BITFIELD_PROBED|BPF_PROBE_READ|BPF_PROBE_READ_INTO|BPF_PROBE_READ_STR_INTO)$/;
+
+/** Compile-time forms that never run the access: sizeof, typeof, CO-RE field and type queries. */
+const COMPILE_TIME = /^(__builtin_\w+|bpf_core_field_\w+|bpf_core_type_\w+|bpf_core_enum_\w+|typeof|__typeof__)$/;
+
+function atCompileTime(node: Node): boolean {
+  for (let up = node.parent, depth = 0; up && depth < 64; up = up.parent, depth++) {
+    if (up.type === 'sizeof_expression' || up.type === 'alignof_expression') return true;
+    if (up.type === 'call_expression' && COMPILE_TIME.test(up.childForFieldName('function')?.text ?? '')) return true;
+    if (up.type.endsWith('_statement') || up.type === 'declaration') return false;
+  }
+  return false;
+}
+
+/** How an occurrence of the argument uses it: a load through it, an address from it, or neither. */
+function useOf(id: Node): 'load' | 'address' | null {
+  if (atCompileTime(id)) return null;
+  const parent = id.parent;
+  if (parent?.type === 'field_expression' && parent.childForFieldName('argument')?.id === id.id) {
+    if (parent.childForFieldName('operator')?.text !== '->') return null;
+    return isLoad(parent) ? 'load' : 'address';
+  }
+  const call = parent?.type === 'argument_list' ? parent.parent : null;
+  const callee = call?.childForFieldName('function');
+  return callee?.type === 'identifier' && READ_MACROS.test(callee.text) ? 'address' : null;
+}
+
+/** Is this occurrence of the argument a test of it (a condition, `!x`, `x == ...`, `x && ...`)? */
+function isTest(id: Node): boolean {
+  const parent = id.parent;
+  if (!parent) return false;
+  switch (parent.type) {
+    case 'unary_expression':
+      return parent.childForFieldName('operator')?.text === '!';
+    case 'binary_expression':
+      return ['==', '!=', '&&', '||'].includes(parent.childForFieldName('operator')?.text ?? '');
+    case 'conditional_expression':
+      return parent.childForFieldName('condition')?.id === id.id;
+    case 'parenthesized_expression':
+      return ['if_statement', 'while_statement', 'do_statement'].includes(parent.parent?.type ?? '');
+    default:
+      return false;
+  }
+}
+
+/** `x->field` loads, outside `&...` (an address, not a load). */
+function isLoad(field: Node): boolean {
+  let up = field.parent;
+  while (up && (up.type === 'field_expression' || up.type === 'parenthesized_expression')) up = up.parent;
+  return !(up?.type === 'pointer_expression' && up.childForFieldName('operator')?.text === '&');
+}
+
+export function checkNullableArgs(ctx: ProgramContext): Finding[] {
+  const { program, hook, target, model } = ctx;
+  if (!program.body || !hook || !hasTypedArgs(program)) return [];
+  const rules = callableRulesFor(target.version);
+  const nullable = rules?.nullable(program.hook);
+  if (!nullable || nullable.length === 0) return [];
+  const findings: Finding[] = [];
+  for (const argName of nullable) {
+    const index = hook.args.findIndex((a) => a.name === argName);
+    const param = index >= 0 ? program.params[index]?.decl.name : undefined;
+    if (!param) continue;
+    const uses = program.body.descendantsOfType('identifier').filter((n): n is Node => !!n && n.text === param);
+    const assigned = uses.some((u) => u.parent?.type === 'assignment_expression' && u.parent.childForFieldName('left')?.id === u.id);
+    const addressTaken = uses.some((u) => u.parent?.type === 'pointer_expression' && u.parent.childForFieldName('operator')?.text === '&');
+    if (assigned || addressTaken) continue;
+    // A call it is passed to may test it (an inline `if (!f) return 0;` the verifier sees): as good as a test.
+    const passed = (u: Node) => u.parent?.type === 'argument_list' && useOf(u) === null && !atCompileTime(u);
+    const firstTest = uses.filter((u) => isTest(u) || passed(u)).reduce((min, u) => Math.min(min, u.startIndex), Infinity);
+    const load = uses.find((u) => u.startIndex < firstTest && useOf(u) !== null);
+    if (!load) continue;
+    const use = useOf(load)!;
+    // The finding covers `file->x`, or the whole read macro call whose argument it is.
+    const node = use === 'load' || load.parent?.type === 'field_expression' ? load.parent! : load.parent!.parent!;
+    const loads = callableReleases()
+      .filter((r) => r.rules.nullable(program.hook)?.includes(argName) === false)
+      .map((r) => r.release);
+    const hasRet = program.params.some((p) => p.decl.name === 'ret') && hook.ret !== 'void';
+    findings.push({
+      code: 'unchecked-nullable-arg',
+      severity: 'error',
+      range: model.index.range(node.startIndex, node.endIndex),
+      message:
+        `'${param}' of '${program.hook}' may be NULL, and kernel ${target.release} marks it so (${argName}__nullable): the ` +
+        `verifier refuses ${use === 'load' ? 'this load' : 'an address computed from it'} without a NULL check ` +
+        `("${use === 'load' ? LOAD_MESSAGE : ARITHMETIC_MESSAGE}")` +
+        `${loads.length > 0 ? `; kernel${loads.length > 1 ? 's' : ''} ${loads.join(', ')} load${loads.length > 1 ? '' : 's'} it` : ''}. ` +
+        `Check it first: \`if (!${param}) return ${hasRet ? 'ret' : '0'};\`.`,
+    });
+  }
+  return findings;
+}
