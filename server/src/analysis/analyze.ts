@@ -4,6 +4,7 @@ import type { HookCatalog, KernelTarget } from '../hooks/catalog';
 import { createCParser, parseCBounded, tooLargeMessage, MAX_ANALYSED_LENGTH } from './cParser';
 import type { CheckCode, Finding, Severity } from './findings';
 import { findPrograms, type FileModel } from './programs';
+import { includeFacts, type ResolvedIncludes } from './includes';
 import { FILE_CHECKS, PROGRAM_CHECKS, type CheckEntry } from './checks/registry';
 import { TextIndex } from '../ctext/textIndex';
 
@@ -12,6 +13,11 @@ export interface AnalysisOptions {
   disabledChecks?: readonly CheckCode[];
   /** Severity to report a check's findings with, instead of its own. */
   severityOverrides?: Partial<Record<CheckCode, Severity>>;
+  /**
+   * The file's local headers as the caller read them (includeReader.ts). Without them, a local include
+   * counts as unread: what it might hold (a licence) is not claimed missing.
+   */
+  includes?: ResolvedIncludes;
 }
 
 /**
@@ -59,7 +65,9 @@ export function analyzeTree(
 ): AnalysisResult {
   const failures: CheckFailure[] = [];
   const emptyModel = (): FileModel => ({ text, index: new TextIndex(text), programs: [], licenses: [], defines: new Map() });
-  const model = attempt(failures, 'programs', undefined, () => findPrograms(tree, text), null) ?? emptyModel();
+  const included = attempt(failures, 'includes', undefined, () => includeFacts(text, options.includes), null);
+  const model = attempt(failures, 'programs', undefined, () => findPrograms(tree, text, included?.inherited), null) ?? emptyModel();
+  if (included) model.includes = included.facts;
   const disabled = new Set(options.disabledChecks ?? []);
   const enabled = <R>(check: CheckEntry<R>) => check.codes.some((c) => !disabled.has(c));
   const findings: Finding[] = [];

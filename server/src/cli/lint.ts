@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { Analyzer, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
 import { CHECK_CODES, isCheckCode, unknownCodesMessage, type CheckCode } from '../analysis/checks/registry';
 import type { Finding } from '../analysis/findings';
+import { readIncludes } from '../analysis/includeReader';
 import { readSourceFile } from '../analysis/sourceFile';
+import { buildIncludeDirs } from '../config/compileFlags';
 import { ConfigError, findProjectConfig, readProjectConfig, type ProjectConfig } from '../config/projectConfig';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
 import { factsFileText, probedTarget, type ProbedKernel } from '../hooks/probedKernel';
@@ -15,7 +17,7 @@ import { probedSets } from '../../../engine/src/prober';
 import { probeTarget } from './probeTarget';
 import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
-const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json] [--disable CODE]... [--config FILE] FILE...
+const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json] [--disable CODE]... [--config FILE] [-I DIR]... FILE...
        bpf-lsm-lint --probe-target DEST [--ssh-config FILE] [--sudo] [--save-facts FILE] [FILE...]
 
   --kernel VERSION   kernel release to check against (e.g. 6.12, 6.1.20, 6.10); default: the newest bundled
@@ -32,6 +34,10 @@ const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf 
   --disable CODE     skip a check (repeatable): ${CHECK_CODES.join(', ')}
   --config FILE      the project configuration (default: the nearest bpf-lsm.config.json above each file);
                      flags override what it says
+  -I DIR             where local headers (#include "shared.h") are looked for, after the file's own
+                     directory (repeatable); then bpf-lsm.config.json's includePaths, the file's -I and
+                     -iquote in compile_commands.json and .clangd's CompileFlags. Their licences, #defines
+                     and section macros count as the file's
   --list-kernels     print the bundled kernel releases and exit`;
 
 export interface JsonFinding {
@@ -143,6 +149,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         format: { type: 'string', default: 'text' },
         disable: { type: 'string', multiple: true, default: [] },
         config: { type: 'string' },
+        include: { type: 'string', short: 'I', multiple: true, default: [] },
         'list-kernels': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -274,8 +281,12 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
     for (const file of positionals) {
       let result: AnalysisResult;
       try {
-        const { target, options } = setups.get(configOf.get(file))!;
-        result = analyzer.analyze(readSourceFile(file), target, catalog, options);
+        const config = configOf.get(file);
+        const { target, options } = setups.get(config)!;
+        const text = readSourceFile(file);
+        const dirs = [...values.include.map((d) => path.resolve(d)), ...(config?.includePaths ?? []), ...buildIncludeDirs(file)];
+        const { headers, unread } = readIncludes(file, text, { dirs });
+        result = analyzer.analyze(text, target, catalog, { ...options, includes: { headers, unread } });
       } catch (e) {
         say(`bpf-lsm-lint: ${file}: ${reason(e)}`);
         ioError = true;
