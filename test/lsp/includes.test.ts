@@ -1,0 +1,89 @@
+// The language server and local headers: a document's licence can sit in the header it includes, and
+// editing that header (in the editor, or on disk) analyses the document again.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { LspTestClient } from './lspClient';
+
+const MAIN = [
+  '#include "vmlinux.h"',
+  '#include <bpf/bpf_helpers.h>',
+  '#include "shared.h"',
+  '',
+  'SEC("lsm/file_open")',
+  'int BPF_PROG(check_open, struct file *file, int ret)',
+  '{',
+  '\treturn ret;',
+  '}',
+  '',
+].join('\n');
+const LICENSED = 'char LICENSE[] SEC("license") = "Dual BSD/GPL";\n';
+const UNLICENSED = '#define NOTHING 0\n';
+
+describe('language server: local headers', () => {
+  let lsp: LspTestClient;
+  let dir: string;
+  let header: string;
+  let mainUri: string;
+  let headerUri: string;
+  const licence = async (settle: Promise<{ diagnostics: { code?: unknown; severity?: number; range: { start: { line: number } } }[] }>) =>
+    (await settle).diagnostics.filter((d) => d.code === 'license').map((d) => `${d.severity}@${d.range.start.line}`);
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-includes-'));
+    header = path.join(dir, 'shared.h');
+    fs.writeFileSync(header, LICENSED);
+    mainUri = pathToFileURL(path.join(dir, 'main.bpf.c')).href;
+    headerUri = pathToFileURL(header).href;
+    lsp = await LspTestClient.start({ debounceMs: 0 }, { workspaceFolder: dir });
+  });
+  after(async () => {
+    await lsp.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes the licence from the header beside the document, and asks the editor to watch headers', async () => {
+    assert.deepEqual(await licence(lsp.openAndWait(mainUri, MAIN)), []);
+    assert.ok(
+      lsp.registrations.some(
+        (r) => r.method === 'workspace/didChangeWatchedFiles' && JSON.stringify(r.registerOptions).includes('"**/*.{h,hh,hpp,inc}"'),
+      ),
+    );
+  });
+
+  it("follows the header's unsaved text in the editor, and its disk text again when it closes", async () => {
+    // Opening the header analyses the document again (its text now comes from the editor).
+    const reopened = lsp.nextDiagnostics(mainUri);
+    await lsp.open(headerUri, LICENSED);
+    assert.deepEqual(await licence(reopened), []);
+    let next = lsp.nextDiagnostics(mainUri);
+    await lsp.change(headerUri, [{ text: UNLICENSED }]);
+    assert.deepEqual(await licence(next), ['1@4']);
+    next = lsp.nextDiagnostics(mainUri);
+    await lsp.change(headerUri, [{ text: LICENSED }]);
+    assert.deepEqual(await licence(next), []);
+    await lsp.change(headerUri, [{ text: UNLICENSED }]);
+    next = lsp.nextDiagnostics(mainUri);
+    await lsp.close(headerUri);
+    assert.deepEqual(await licence(next), []);
+  });
+
+  it('analyses the document again when the header changes on disk, or goes', async () => {
+    fs.writeFileSync(header, UNLICENSED);
+    let next = lsp.nextDiagnostics(mainUri);
+    await lsp.changeWatchedFiles([{ uri: headerUri, type: 2 }]);
+    assert.deepEqual(await licence(next), ['1@4']);
+    fs.rmSync(header);
+    next = lsp.nextDiagnostics(mainUri);
+    await lsp.changeWatchedFiles([{ uri: headerUri, type: 3 }]);
+    // Unreadable: the licence is not claimed missing; information at the include line.
+    assert.deepEqual(await licence(next), ['3@2']);
+    fs.writeFileSync(header, LICENSED);
+    next = lsp.nextDiagnostics(mainUri);
+    await lsp.changeWatchedFiles([{ uri: headerUri, type: 1 }]);
+    assert.deepEqual(await licence(next), []);
+  });
+});
