@@ -73,7 +73,7 @@ describe('bpf-lsm-lint', () => {
 
   it('refuses bad usage with exit 2', () => {
     assert.equal(lint().status, 2);
-    assert.match(lint('--format', 'xml', 'a.c').stderr, /--format must be text or json/);
+    assert.match(lint('--format', 'xml', 'a.c').stderr, /--format must be text, json or sarif, not 'xml'/);
     assert.match(lint('--kernel', 'latest', 'a.c').stderr, /'latest' is not a kernel version/);
     assert.match(lint('--disable', 'no-such-check', 'a.c').stderr, /unknown check code/);
     assert.equal(lint('--bogus').status, 2);

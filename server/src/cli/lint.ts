@@ -15,9 +15,10 @@ import { factsFileText, probedTarget, type ProbedKernel } from '../hooks/probedK
 import { resolveTarget } from '../hooks/resolveTarget';
 import { probedSets } from '../../../engine/src/prober';
 import { probeTarget } from './probeTarget';
+import { sarifLog, type LintedFile } from './sarif';
 import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
-const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json] [--disable CODE]... [--config FILE] [-I DIR]... FILE...
+const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json|sarif] [--disable CODE]... [--config FILE] [-I DIR]... FILE...
        bpf-lsm-lint --probe-target DEST [--ssh-config FILE] [--sudo] [--save-facts FILE] [FILE...]
 
   --kernel VERSION   kernel release to check against (e.g. 6.12, 6.1.20, 6.10); default: the newest bundled
@@ -30,7 +31,8 @@ const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf 
   --ssh-config FILE  the ssh_config for --probe-target (ssh -F)
   --sudo             run the prober through sudo -n (a --probe-target login that is not root)
   --save-facts FILE  write what --probe-target found, for --facts (in CI, without the target)
-  --format FORMAT    text (file:line:col: severity: message [code]) or json
+  --format FORMAT    text (file:line:col: severity: message [code]), json, or sarif (SARIF 2.1.0 for code
+                     scanning: rules from the checks, paths relative to the working directory)
   --disable CODE     skip a check (repeatable): ${CHECK_CODES.join(', ')}
   --config FILE      the project configuration (default: the nearest bpf-lsm.config.json above each file);
                      flags override what it says
@@ -86,7 +88,8 @@ function checkOptions(values: {
   format?: string;
   disable: string[];
 }): void {
-  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not '${values.format}'`);
+  if (values.format !== 'text' && values.format !== 'json' && values.format !== 'sarif')
+    throw new UsageError(`--format must be text, json or sarif, not '${values.format}'`);
   const unknownCodes = values.disable.filter((c) => !isCheckCode(c));
   if (unknownCodes.length > 0) throw new UsageError(unknownCodesMessage(unknownCodes));
   if (values.kernel !== undefined && values.kernel.trim() === '') {
@@ -277,6 +280,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
   let ioError = false;
   let errors = 0;
   const json: JsonFinding[] = [];
+  const sarif: LintedFile[] = [];
   try {
     for (const file of positionals) {
       let result: AnalysisResult;
@@ -292,8 +296,10 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         ioError = true;
         continue;
       }
+      if (values.format === 'sarif') sarif.push({ file, findings: result.findings });
       for (const f of result.findings) {
         if (f.severity === 'error') errors++;
+        if (values.format === 'sarif') continue;
         if (values.format === 'json') json.push(toJson(file, f));
         else
           out.write(
@@ -311,6 +317,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
     analyzer.dispose();
   }
   if (values.format === 'json') out.write(`${jsonForTerminal(json)}\n`);
+  if (values.format === 'sarif') out.write(`${jsonForTerminal(sarifLog(sarif, process.cwd(), !ioError))}\n`);
   return ioError ? 2 : errors > 0 ? 1 : 0;
 }
 
