@@ -5,7 +5,8 @@ import { createCParser, parseCBounded, tooLargeMessage, MAX_ANALYSED_LENGTH } fr
 import type { CheckCode, Finding, Severity } from './findings';
 import { findPrograms, type FileModel } from './programs';
 import { includeFacts, type ResolvedIncludes } from './includes';
-import { FILE_CHECKS, PROGRAM_CHECKS, type CheckEntry } from './checks/registry';
+import { FILE_CHECKS, PROGRAM_CHECKS, SUPPRESSIONS, type CheckEntry } from './checks/registry';
+import type { SourceComment } from './suppressions';
 import { TextIndex } from '../ctext/textIndex';
 
 export interface AnalysisOptions {
@@ -80,8 +81,24 @@ export function analyzeTree(
   for (const check of FILE_CHECKS.filter(enabled)) {
     findings.push(...attempt(failures, check.name, undefined, () => check.run(model), []));
   }
+  const suppressed = attempt(
+    failures,
+    SUPPRESSIONS.name,
+    undefined,
+    () => {
+      // Codes whose checks did not run in full: a suppression of them is not judged unused.
+      const failed = new Set(failures.map((f) => f.check));
+      const checks = [...PROGRAM_CHECKS, ...FILE_CHECKS];
+      const unchecked = new Set<string>([
+        ...disabled,
+        ...checks.filter((c) => failed.has(c.name) || failed.has('programs')).flatMap((c) => c.codes),
+      ]);
+      return SUPPRESSIONS.run(text, model.index, suppressionComments(tree, text), findings, unchecked);
+    },
+    { kept: findings, unused: [] },
+  );
   const overrides = options.severityOverrides ?? {};
-  const result = findings
+  const result = [...suppressed.kept, ...suppressed.unused]
     .filter((f) => !disabled.has(f.code))
     .map((f) => {
       const severity = Object.hasOwn(overrides, f.code) ? overrides[f.code] : undefined;
@@ -89,6 +106,14 @@ export function analyzeTree(
     });
   result.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { model, findings: result, failures };
+}
+
+/** The comments that may be suppression directives (tree-sitter's comment nodes: never inside strings). */
+function suppressionComments(tree: Tree, text: string): SourceComment[] {
+  if (!text.includes('bpf-lsm-disable')) return [];
+  return tree.rootNode
+    .descendantsOfType('comment')
+    .flatMap((n) => (n && n.text.includes('bpf-lsm-disable') ? [{ text: n.text, start: n.startIndex, end: n.endIndex }] : []));
 }
 
 /** Parses and analyses whole texts: for the command-line linter, tests and benchmarks. */

@@ -17,6 +17,7 @@ import { checkPassthrough } from './passthrough';
 import { checkReturnRange } from './returnRange';
 import { checkSignature } from './signature';
 import { checkMacro } from './wrongMacro';
+import { applySuppressions } from '../suppressions';
 
 /** What one finding code means. */
 export interface CodeInfo {
@@ -28,8 +29,14 @@ export interface CodeInfo {
   readonly summary: string;
 }
 
-/** Checks run once per LSM program, or once per file. */
-type Run = { scope: 'program'; run: ProgramCheck } | { scope: 'file'; run: (model: FileModel) => Finding[] };
+/**
+ * Checks run once per LSM program, or once per file; the inline suppressions run once after all of them,
+ * over their findings (they drop the suppressed ones and report the suppressions that matched none).
+ */
+type Run =
+  | { scope: 'program'; run: ProgramCheck }
+  | { scope: 'file'; run: (model: FileModel) => Finding[] }
+  | { scope: 'suppressions'; run: typeof applySuppressions };
 
 /** In the order the checks run in, and the order of the READMEs' tables. */
 const CHECKS = [
@@ -118,6 +125,17 @@ const CHECKS = [
     run: checkLicense,
     codes: { license: { severity: 'error', summary: 'no `SEC("license")`, or one that is not GPL-compatible' } },
   },
+  {
+    name: 'unused-suppression',
+    scope: 'suppressions',
+    run: applySuppressions,
+    codes: {
+      'unused-suppression': {
+        severity: 'warning',
+        summary: 'a `// bpf-lsm-disable-next-line CODE` (`-line`, `-file`) that suppressed nothing, or names no check code',
+      },
+    },
+  },
 ] as const satisfies readonly ({ name: string; codes: Record<string, CodeInfo> } & Run)[];
 
 /** A finding code: what `--disable`, `bpfLsm.disabledChecks` and `bpfLsm.severity` name. */
@@ -162,6 +180,11 @@ function entry<R>(c: (typeof CHECKS)[number], run: R): CheckEntry<R> {
 
 /** Checks run once per LSM program. */
 export const PROGRAM_CHECKS: CheckEntry<ProgramCheck>[] = CHECKS.flatMap((c) => (c.scope === 'program' ? [entry(c, c.run)] : []));
+
+/** The inline suppressions, run after every other check (analyze.ts). */
+export const SUPPRESSIONS: CheckEntry<typeof applySuppressions> = CHECKS.flatMap((c) =>
+  c.scope === 'suppressions' ? [entry(c, c.run)] : [],
+)[0];
 
 /** Checks run once per file. */
 export const FILE_CHECKS: CheckEntry<(model: FileModel) => Finding[]>[] = CHECKS.flatMap((c) =>
