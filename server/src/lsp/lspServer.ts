@@ -124,7 +124,7 @@ export class BpfLspServer {
       new DocumentSyncFeature(this.ctx, this.diagnostics),
       new HoverFeature(this.ctx),
       new CompletionFeature(this.ctx),
-      new CodeActionsFeature(),
+      new CodeActionsFeature((uri) => store.get(uri)?.doc.getText()),
     ];
     const capabilities: ServerCapabilities = {};
     const guard = <T>(what: string, fn: () => T | Promise<T>, fallback: T) => this.guard(what, fn, fallback);
