@@ -71,6 +71,16 @@ describe('inline suppressions', () => {
     );
   });
 
+  it('stays linear on a file of thousands of directives', () => {
+    const text = `${'// bpf-lsm-disable-next-line license, return-out-of-range\nint x;\n'.repeat(20000)}${program('\treturn 1;\n')}`;
+    const counts = new Map<string, number>();
+    for (const f of analyse(text)) counts.set(f.code, (counts.get(f.code) ?? 0) + 1);
+    assert.deepEqual([...counts].sort(), [
+      ['return-out-of-range', 1],
+      ['unused-suppression', 40000],
+    ]);
+  });
+
   it('adds a suppression above a line with its indentation, or to the directive already there', () => {
     const text = 'int f(void)\r\n{\r\n\t// bpf-lsm-disable-next-line license -- why\r\n\treturn 1;\r\n  return 2;\r\n}\r\n';
     const index = new TextIndex(text);

@@ -135,7 +135,10 @@ function* directiveLines(blanked: string): Generator<{ text: string; start: numb
 const INCLUDE_RE = /^\s*#\s*include\s*"([^"]*)"/;
 
 /** The `#include "..."` lines of a text (at most INCLUDE_LIMITS.directives), angle includes left out. */
-export function localIncludes(text: string, blanked = blankComments(text)): IncludeDirective[] {
+export function localIncludes(text: string): IncludeDirective[] {
+  // Most files have none: they are not scanned (this runs on every change in the editor).
+  if (!/#\s*include\s*"/.test(text)) return [];
+  const blanked = blankComments(text);
   const found: IncludeDirective[] = [];
   for (const line of directiveLines(blanked)) {
     const m = INCLUDE_RE.exec(line.text);

@@ -87,18 +87,21 @@ export function applySuppressions(
 ): SuppressionOutcome {
   const directives = comments.flatMap((c) => parseDirective(c, index) ?? []);
   if (directives.length === 0) return { kept: [...findings], unused: [] };
+  // Indexed by line and code: a file may hold a great many directives, and as many findings.
+  const byKey = new Map<string, Named[]>();
+  for (const d of directives) {
+    for (const named of d.codes) {
+      const key = `${d.scope === 'file' ? 'file' : d.line} ${named.code}`;
+      const list = byKey.get(key);
+      if (list) list.push(named);
+      else byKey.set(key, [named]);
+    }
+  }
   const used = new Set<Named>();
   const kept = findings.filter((f) => {
-    let suppressed = false;
-    for (const d of directives) {
-      if (d.scope !== 'file' && d.line !== f.range.start.line) continue;
-      for (const named of d.codes) {
-        if (named.code !== f.code) continue;
-        used.add(named);
-        suppressed = true;
-      }
-    }
-    return !suppressed;
+    const covering = [...(byKey.get(`${f.range.start.line} ${f.code}`) ?? []), ...(byKey.get(`file ${f.code}`) ?? [])];
+    for (const named of covering) used.add(named);
+    return covering.length === 0;
   });
   const unused: Finding[] = [];
   for (const d of directives) {
@@ -138,11 +141,14 @@ function removal(text: string, index: TextIndex, d: Directive, codes: readonly N
   }
   let start = d.comment.start;
   let end = d.comment.end;
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const eol = /\r\n|\r|\n|$/.exec(text.slice(end))!;
-  if (/^[ \t]*$/.test(text.slice(lineStart, start)) && /^[ \t]*$/.test(text.slice(end, end + eol.index))) {
+  const first = index.position(start).line;
+  const last = index.position(end).line;
+  const lineStart = index.offset({ line: first, character: 0 });
+  const lineEnd = index.offset({ line: last, character: Number.MAX_SAFE_INTEGER });
+  if (/^[ \t]*$/.test(text.slice(lineStart, start)) && /^[ \t]*$/.test(text.slice(end, lineEnd))) {
+    // Alone on its lines: they go, with their line end.
     start = lineStart;
-    end += eol.index + eol[0].length;
+    end = last + 1 < index.lineCount ? index.offset({ line: last + 1, character: 0 }) : lineEnd;
   } else {
     // Code before it on the line: keep the code, drop the spaces before the comment.
     while (start > lineStart && /[ \t]/.test(text[start - 1])) start--;
