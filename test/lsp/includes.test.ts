@@ -71,6 +71,27 @@ describe('language server: local headers', () => {
     assert.deepEqual(await licence(next), []);
   });
 
+  it('looks in the includePaths of bpf-lsm.config.json, and in bpfLsm.includePaths over them', async () => {
+    const uri = pathToFileURL(path.join(dir, 'other.bpf.c')).href;
+    fs.mkdirSync(path.join(dir, 'inc'));
+    fs.writeFileSync(path.join(dir, 'inc', 'common.h'), LICENSED);
+    const text = MAIN.replace('"shared.h"', '"common.h"');
+    assert.deepEqual(await licence(lsp.openAndWait(uri, text)), ['3@2']);
+    const config = path.join(dir, 'bpf-lsm.config.json');
+    fs.writeFileSync(config, JSON.stringify({ includePaths: ['inc'] }));
+    let next = lsp.nextDiagnostics(uri);
+    await lsp.changeWatchedFiles([{ uri: pathToFileURL(config).href, type: 1 }]);
+    assert.deepEqual(await licence(next), []);
+    next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, includePaths: ['elsewhere'] });
+    assert.deepEqual(await licence(next), ['3@2']);
+    next = lsp.nextDiagnostics(uri);
+    await lsp.setSettings({ debounceMs: 0, includePaths: ['inc'] });
+    assert.deepEqual(await licence(next), []);
+    await lsp.close(uri);
+    fs.rmSync(config);
+  });
+
   it('analyses the document again when the header changes on disk, or goes', async () => {
     fs.writeFileSync(header, UNLICENSED);
     let next = lsp.nextDiagnostics(mainUri);

@@ -117,7 +117,7 @@ export class BpfLspServer {
       (entry) => store.get(entry.doc.uri) === entry,
     );
     this.ctx = new ServerContext(this.connection, store, catalog, host, effective, target);
-    this.ctx.includeDirs = this.config?.includePaths ?? [];
+    this.ctx.includeDirs = this.includeDirs(effective);
     this.diagnostics = new DiagnosticsFeature(this.ctx);
     this.pendingProblems = [...configProblems, ...settingProblems, ...problems];
     const features: Feature[] = [
@@ -170,7 +170,6 @@ export class BpfLspServer {
   private readConfig(): TargetProblem[] {
     const { config, problem } = readWorkspaceConfig(this.root);
     this.config = config;
-    if (this.ctx) this.ctx.includeDirs = config?.includePaths ?? [];
     return problem ? [problem] : [];
   }
 
@@ -217,10 +216,16 @@ export class BpfLspServer {
         ? { label: k.label, release: k.release, ...(k.probePath && effective.kernel === k.release ? { probePath: k.probePath } : {}) }
         : undefined;
     const { target, problems } = resolveTarget(effective, this.ctx.catalog, btfLabel);
+    this.ctx.includeDirs = this.includeDirs(effective);
     this.ctx.configure(effective, target);
     this.report(problems);
     this.log.info(`checking against ${describeTableSource(target.source)}${target.note ? ` (${target.note})` : ''}`);
     this.diagnostics.scheduleAll();
+  }
+
+  /** The include directories to read local headers from: relative ones against the workspace folder. */
+  private includeDirs(settings: BpfLsmSettings): string[] {
+    return settings.includePaths.map((p) => path.resolve(this.root ?? process.cwd(), p));
   }
 
   private report(problems: TargetProblem[]): void {
