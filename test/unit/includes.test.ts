@@ -174,6 +174,22 @@ describe('reading local headers', () => {
     );
   });
 
+  it('refuses devices and symlink loops named by absolute or relative paths', () => {
+    fs.mkdirSync(path.join(tmp, 'links'), { recursive: true });
+    fs.symlinkSync('loop.h', path.join(tmp, 'links/loop.h'));
+    fs.symlinkSync('/dev/zero', path.join(tmp, 'links/zero.h'));
+    const r = readIncludes(path.join(tmp, 'links/main.c'), '#include "/dev/null"\n#include "loop.h"\n#include "zero.h"\n', { dirs: [] });
+    assert.deepEqual(r.headers, []);
+    assert.deepEqual(
+      r.unread.map((u) => [u.name, u.reason]),
+      [
+        ['/dev/null', 'is a character device, not a C header'],
+        ['loop.h', `not found in ${path.join(tmp, 'links')}, and no include paths are set`],
+        ['zero.h', 'is a character device, not a C header'],
+      ],
+    );
+  });
+
   it("prefers an open editor's text over the disk", () => {
     write('open/h.h', '#define V 1\n');
     const file = path.join(tmp, 'open/h.h');
