@@ -71,6 +71,28 @@ describe('inline suppressions', () => {
     );
   });
 
+  it('suggests the check code a typo meant, with the fix that changes it', () => {
+    const text = program('\t// bpf-lsm-disable-next-line return-out-of-rang -- typo\n\treturn 1;\n');
+    const findings = analyse(text);
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.range.start.line + 1, f.message]),
+      [
+        [
+          'unused-suppression',
+          7,
+          "'return-out-of-rang' is not a check code, so this suppression suppresses nothing: did you mean 'return-out-of-range'?",
+        ],
+        ['return-out-of-range', 8, findings[1].message],
+      ],
+    );
+    assert.deepEqual(
+      findings[0].fixes!.map((f) => f.title),
+      ["Change to 'return-out-of-range'", "Remove the unused suppression of 'return-out-of-rang'"],
+    );
+    assert.deepEqual(summary(applyEdits(text, findings[0].fixes![0].edits)), []);
+    assert.match(analyse(program('\t// bpf-lsm-disable-next-line zzzzzz\n\treturn 0;\n'))[0].message, /Known codes: unknown-hook, /);
+  });
+
   it('stays linear on a file of thousands of directives', () => {
     const text = `${'// bpf-lsm-disable-next-line license, return-out-of-range\nint x;\n'.repeat(20000)}${program('\treturn 1;\n')}`;
     const counts = new Map<string, number>();

@@ -4,6 +4,7 @@
 // (analyze.ts). A suppression that suppressed nothing, or names no check code (a typo), is itself a
 // finding, `unused-suppression`, with the fix that removes it: stale suppressions hide the next real
 // finding on that line.
+import { distance } from 'fastest-levenshtein';
 import type { TextIndex } from '../ctext/textIndex';
 import { CHECK_CODES, isCheckCode } from './checks/registry';
 import type { CheckCode, Finding, Fix, Range } from './findings';
@@ -118,19 +119,41 @@ export function applySuppressions(
     for (const named of d.codes) {
       if (used.has(named) || unchecked.has(named.code)) continue;
       const where = d.scope === 'file' ? 'in this file' : `on line ${d.line + 1}`;
+      const range = index.range(named.start, named.end);
+      const meant = isCheckCode(named.code) ? undefined : nearestCode(named.code);
       const message = isCheckCode(named.code)
         ? `This suppression of '${named.code}' suppressed nothing: there is no such finding ${where}. Remove it, so it does not hide the next one.`
-        : `'${named.code}' is not a check code, so this suppression suppresses nothing. Known codes: ${SUPPRESSIBLE().join(', ')}.`;
+        : meant
+          ? `'${named.code}' is not a check code, so this suppression suppresses nothing: did you mean '${meant}'?`
+          : `'${named.code}' is not a check code, so this suppression suppresses nothing. Known codes: ${SUPPRESSIBLE().join(', ')}.`;
+      const remove = removal(text, index, d, [named]);
       unused.push({
         code: 'unused-suppression',
         severity: 'warning',
-        range: index.range(named.start, named.end),
+        range,
         message,
-        fixes: [removal(text, index, d, [named])],
+        fixes: meant
+          ? [
+              { title: `Change to '${meant}'`, edits: [{ range, newText: meant }], preferred: true },
+              { ...remove, preferred: false },
+            ]
+          : [remove],
       });
     }
   }
   return { kept, unused };
+}
+
+/** The check code a misspelt one most likely meant, when one is close enough. */
+function nearestCode(code: string): string | undefined {
+  if (code.length > 64) return undefined;
+  const max = Math.max(2, Math.floor(code.length / 4));
+  let best: { code: string; d: number } | undefined;
+  for (const candidate of SUPPRESSIBLE()) {
+    const d = distance(code.toLowerCase(), candidate);
+    if (d <= max && (!best || d < best.d)) best = { code: candidate, d };
+  }
+  return best?.code;
 }
 
 /** The edit that removes `codes` from the directive: the whole comment (and its line, when alone on it) if none is left. */
