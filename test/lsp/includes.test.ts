@@ -92,6 +92,22 @@ describe('language server: local headers', () => {
     fs.rmSync(config);
   });
 
+  it("reads the -I of the document's compile_commands.json entry, again when the file changes", async () => {
+    const file = path.join(dir, 'built.bpf.c');
+    const uri = pathToFileURL(file).href;
+    fs.mkdirSync(path.join(dir, 'gen'));
+    fs.writeFileSync(path.join(dir, 'gen', 'generated.h'), LICENSED);
+    const text = MAIN.replace('"shared.h"', '"generated.h"');
+    assert.deepEqual(await licence(lsp.openAndWait(uri, text)), ['3@2']);
+    const db = path.join(dir, 'compile_commands.json');
+    fs.writeFileSync(db, JSON.stringify([{ directory: dir, file, arguments: ['clang', '-Igen', '-c', file] }]));
+    const next = lsp.nextDiagnostics(uri);
+    await lsp.changeWatchedFiles([{ uri: pathToFileURL(db).href, type: 1 }]);
+    assert.deepEqual(await licence(next), []);
+    await lsp.close(uri);
+    fs.rmSync(db);
+  });
+
   it('analyses the document again when the header changes on disk, or goes', async () => {
     fs.writeFileSync(header, UNLICENSED);
     let next = lsp.nextDiagnostics(mainUri);
