@@ -290,6 +290,8 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         const text = readSourceFile(file);
         const dirs = [...values.include.map((d) => path.resolve(d)), ...(config?.includePaths ?? []), ...buildIncludeDirs(file)];
         const { headers, unread } = readIncludes(file, text, { dirs });
+        // What such a header holds (a licence, #defines, section macros) is unknown: said, so -I can be given.
+        for (const u of unread) say(`note: ${file}: "${u.name}" could not be read (${u.reason}); what it defines is not known`);
         result = analyzer.analyze(text, target, catalog, { ...options, includes: { headers, unread } });
       } catch (e) {
         say(`bpf-lsm-lint: ${file}: ${reason(e)}`);
