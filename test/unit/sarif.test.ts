@@ -126,6 +126,17 @@ describe('bpf-lsm-lint --format sarif', () => {
     assert.equal(r.status, 2);
     assert.equal(validate(r.log), true, JSON.stringify(validate.errors));
     assert.deepEqual(r.log.runs[0].results, []);
-    assert.deepEqual(r.log.runs[0].invocations, [{ executionSuccessful: false }]);
+    assert.deepEqual(r.log.runs[0].invocations, [
+      {
+        executionSuccessful: false,
+        toolExecutionNotifications: [
+          {
+            level: 'error',
+            message: { text: 'no such file' },
+            locations: [{ physicalLocation: { artifactLocation: { uri: 'no-such-file.bpf.c', uriBaseId: '%SRCROOT%' } } }],
+          },
+        ],
+      },
+    ]);
   });
 });

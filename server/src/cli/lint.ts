@@ -15,7 +15,7 @@ import { factsFileText, probedTarget, type ProbedKernel } from '../hooks/probedK
 import { resolveTarget } from '../hooks/resolveTarget';
 import { probedSets } from '../../../engine/src/prober';
 import { probeTarget } from './probeTarget';
-import { sarifLog, type LintedFile } from './sarif';
+import { sarifLog, type LintedFile, type RunProblem } from './sarif';
 import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
 const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json|sarif] [--disable CODE]... [--config FILE] [-I DIR]... FILE...
@@ -281,6 +281,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
   let errors = 0;
   const json: JsonFinding[] = [];
   const sarif: LintedFile[] = [];
+  const problems: RunProblem[] = [];
   try {
     for (const file of positionals) {
       let result: AnalysisResult;
@@ -295,6 +296,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         result = analyzer.analyze(text, target, catalog, { ...options, includes: { headers, unread } });
       } catch (e) {
         say(`bpf-lsm-lint: ${file}: ${reason(e)}`);
+        problems.push({ file, message: reason(e) });
         ioError = true;
         continue;
       }
@@ -312,6 +314,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
       for (const failure of result.failures) {
         const where = failure.program !== undefined ? ` on program ${failure.program}` : '';
         say(`bpf-lsm-lint: ${file}: the ${failure.check} check failed${where} (${failure.message}); its findings there are missing`);
+        problems.push({ file, message: `the ${failure.check} check failed${where} (${failure.message}); its findings there are missing` });
         ioError = true;
       }
     }
@@ -319,7 +322,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
     analyzer.dispose();
   }
   if (values.format === 'json') out.write(`${jsonForTerminal(json)}\n`);
-  if (values.format === 'sarif') out.write(`${jsonForTerminal(sarifLog(sarif, process.cwd(), !ioError))}\n`);
+  if (values.format === 'sarif') out.write(`${jsonForTerminal(sarifLog(sarif, process.cwd(), problems))}\n`);
   return ioError ? 2 : errors > 0 ? 1 : 0;
 }
 

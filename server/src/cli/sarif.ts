@@ -50,8 +50,14 @@ export interface LintedFile {
   findings: Finding[];
 }
 
-/** The SARIF log of one run of the linter. `successful`: false when a file could not be read or a check failed. */
-export function sarifLog(files: readonly LintedFile[], cwd: string, successful: boolean) {
+/** A file that could not be linted, or a check that failed on it: the run is then not successful. */
+export interface RunProblem {
+  file: string;
+  message: string;
+}
+
+/** The SARIF log of one run of the linter; `problems` become the invocation's notifications. */
+export function sarifLog(files: readonly LintedFile[], cwd: string, problems: readonly RunProblem[] = []) {
   const codes = [...CODES.keys()];
   const rules = [...CODES].map(([code, info]) => ({
     id: code,
@@ -95,7 +101,20 @@ export function sarifLog(files: readonly LintedFile[], cwd: string, successful: 
           },
         },
         originalUriBaseIds: { [SRCROOT]: { uri: root.endsWith('/') ? root : `${root}/` } },
-        invocations: [{ executionSuccessful: successful }],
+        invocations: [
+          {
+            executionSuccessful: problems.length === 0,
+            ...(problems.length > 0
+              ? {
+                  toolExecutionNotifications: problems.map((p) => ({
+                    level: 'error',
+                    message: { text: p.message },
+                    locations: [{ physicalLocation: { artifactLocation: artifactLocation(p.file, cwd) } }],
+                  })),
+                }
+              : {}),
+          },
+        ],
         columnKind: 'utf16CodeUnits',
         results,
       },
