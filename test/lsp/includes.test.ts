@@ -65,10 +65,30 @@ describe('language server: local headers', () => {
     next = lsp.nextDiagnostics(mainUri);
     await lsp.change(headerUri, [{ text: LICENSED }]);
     assert.deepEqual(await licence(next), []);
+    next = lsp.nextDiagnostics(mainUri);
     await lsp.change(headerUri, [{ text: UNLICENSED }]);
+    assert.deepEqual(await licence(next), ['1@4']);
     next = lsp.nextDiagnostics(mainUri);
     await lsp.close(headerUri);
     assert.deepEqual(await licence(next), []);
+  });
+
+  it('matches an open header by its path, however the editor encodes its URI (VS Code escapes @)', async () => {
+    const sub = path.join(dir, 'v@2');
+    fs.mkdirSync(sub);
+    fs.writeFileSync(path.join(sub, 'shared.h'), LICENSED);
+    const encoded = (file: string) => pathToFileURL(file).href.replace(/@/g, '%40');
+    const uri = encoded(path.join(sub, 'main.bpf.c'));
+    const header = encoded(path.join(sub, 'shared.h'));
+    assert.deepEqual(await licence(lsp.openAndWait(uri, MAIN)), []);
+    const reopened = lsp.nextDiagnostics(uri);
+    await lsp.open(header, LICENSED);
+    await reopened;
+    const next = lsp.nextDiagnostics(uri);
+    await lsp.change(header, [{ text: UNLICENSED }]);
+    assert.deepEqual(await licence(next), ['1@4']);
+    await lsp.close(header);
+    await lsp.close(uri);
   });
 
   it('looks in the includePaths of bpf-lsm.config.json, and in bpfLsm.includePaths over them', async () => {

@@ -3,7 +3,7 @@
 import type { Connection } from 'vscode-languageserver';
 import type { BpfLsmSettings } from '../../../common/settings';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { AnalysisOptions } from '../analysis/analyze';
 import { readIncludes } from '../analysis/includeReader';
 import type { ResolvedIncludes } from '../analysis/includes';
@@ -123,18 +123,22 @@ export class ServerContext {
    * bounded. A document that is not a file (untitled) has none read: its licence is then left unchecked.
    */
   private readIncludes(uri: string, text: string): ResolvedIncludes | undefined {
-    let file: string;
-    try {
-      file = fileURLToPath(uri);
-    } catch {
+    const file = localPath(uri);
+    if (file === undefined) {
       this.dependencies.delete(uri);
       return undefined;
     }
     let build = this.buildDirs.get(file);
     if (!build) this.buildDirs.set(file, (build = buildIncludeDirs(file)));
+    // By path, not by URI: editors encode file URIs differently (VS Code escapes `@`, Node does not).
+    const open = new Map<string, OpenDocument>();
+    for (const entry of this.store.all()) {
+      const p = localPath(entry.doc.uri);
+      if (p !== undefined) open.set(p, entry);
+    }
     const { headers, unread, dependencies } = readIncludes(file, text, {
       dirs: [...this.includeDirs, ...build],
-      openText: (f) => this.store.get(pathToFileURL(f).href)?.doc.getText(),
+      openText: (f) => open.get(path.resolve(f))?.doc.getText(),
     });
     this.dependencies.set(uri, new Set(dependencies));
     return { headers, unread };
@@ -145,5 +149,14 @@ export class ServerContext {
       disabledChecks: this.settings.disabledChecks as CheckCode[],
       severityOverrides: this.settings.severity as Partial<Record<CheckCode, Severity>>,
     };
+  }
+}
+
+/** The file a `file:` URI names, or undefined for other URIs (untitled documents). */
+function localPath(uri: string): string | undefined {
+  try {
+    return path.resolve(fileURLToPath(uri));
+  } catch {
+    return undefined;
   }
 }
