@@ -215,11 +215,11 @@ describe('bpf-lsm-lint', () => {
       assert.equal(missing.status, 0);
       assert.match(
         missing.stderr,
-        /^note: test\/fixtures\/includes\/local\/missing-header\.bpf\.c: "absent\.h" could not be read \(not found in \S+, and no include paths are set\); what it defines is not known\n$/,
+        /^note: test\/fixtures\/includes\/local\/missing-header\.bpf\.c: "absent\.h" could not be read \(not found beside this file, and no include paths are set\); what it defines is not known\n$/,
       );
       assert.match(
         missing.stdout,
-        /^test\/fixtures\/includes\/local\/missing-header\.bpf\.c:4:1: information: The licence could not be checked: this file has no SEC\("license"\), and "absent\.h" could not be read \(not found in .*test\/fixtures\/includes\/local, and no include paths are set\)\. Add the include directory with -I, .* \[license\]\n$/,
+        /^test\/fixtures\/includes\/local\/missing-header\.bpf\.c:4:1: information: The licence could not be checked: this file has no SEC\("license"\), and "absent\.h" could not be read \(not found beside this file, and no include paths are set\)\. Add the include directory with -I, .* \[license\]\n$/,
       );
     });
 

@@ -96,7 +96,7 @@ describe('reading local headers', () => {
     write('first/main.bpf.c', '');
     write('first/here.h', '#define WHERE 1\n');
     write('inc1/here.h', '#define WHERE 2\n');
-    write('inc1/only.h', '#include "nested.h"\n');
+    write('inc1/only.h', '#include "nested.h"\n#include "gone.h"\n');
     write('inc2/only.h', '#define WHERE 3\n');
     write('inc1/nested.h', '#define NESTED 1\n');
     const r = readIncludes(path.join(tmp, 'first/main.bpf.c'), '#include "here.h"\n#include "only.h"\n', {
@@ -106,11 +106,13 @@ describe('reading local headers', () => {
       r.headers.map((h) => [h.path, h.via, h.text]),
       [
         ['here.h', 'here.h', '#define WHERE 1\n'],
-        [path.join(tmp, 'inc1/only.h'), 'only.h', '#include "nested.h"\n'],
+        [path.join(tmp, 'inc1/only.h'), 'only.h', '#include "nested.h"\n#include "gone.h"\n'],
         [path.join(tmp, 'inc1/nested.h'), 'only.h', '#define NESTED 1\n'],
       ],
     );
-    assert.deepEqual(r.unread, []);
+    assert.deepEqual(r.unread, [
+      { name: 'gone.h', reason: `not found beside ${path.join(tmp, 'inc1/only.h')} or in the include paths`, via: 'only.h' },
+    ]);
   });
 
   it('reads each header once, so include cycles end', () => {
@@ -156,7 +158,7 @@ describe('reading local headers', () => {
     assert.deepEqual(
       r.unread.map((u) => [u.name, u.reason]),
       [
-        ['missing.h', `not found in ${path.join(tmp, 'bad')}, and no include paths are set`],
+        ['missing.h', 'not found beside this file, and no include paths are set'],
         ['big.h', 'is over the 1.0 MiB limit for a C header (1.0 MiB)'],
         ['binary.h', 'is a binary file, not C source'],
         ['dir.h', 'is a directory, not a C header'],
@@ -184,7 +186,7 @@ describe('reading local headers', () => {
       r.unread.map((u) => [u.name, u.reason]),
       [
         ['/dev/null', 'is a character device, not a C header'],
-        ['loop.h', `not found in ${path.join(tmp, 'links')}, and no include paths are set`],
+        ['loop.h', 'not found beside this file, and no include paths are set'],
         ['zero.h', 'is a character device, not a C header'],
       ],
     );

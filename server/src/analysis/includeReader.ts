@@ -29,6 +29,8 @@ interface Frame {
   depth: number;
   /** The analysed file's own include this frame was reached through (empty for the file itself). */
   via: string;
+  /** The header whose includes these are, as shown (undefined for the analysed file). */
+  includer?: string;
 }
 
 /** A name no file has: empty, a NUL or a line end in it, or absurdly long. */
@@ -88,7 +90,9 @@ export function readIncludes(file: string, text: string, search: IncludeSearch):
     if (!found) {
       for (const d of path.isAbsolute(name) ? [''] : dirs) dependencies.add(path.resolve(d, name));
       if (!isLibraryHeader(name)) {
-        const where = `not found in ${top.dir}${search.dirs.length > 0 ? ' or the include paths' : ', and no include paths are set'}`;
+        // The analysed file's own includes are looked for beside it: said so, as its path is known to the user.
+        const beside = top.includer === undefined ? 'this file' : top.includer;
+        const where = `not found beside ${beside}${search.dirs.length > 0 ? ' or in the include paths' : ', and no include paths are set'}`;
         unread.push({ name, reason: where, via });
       }
       continue;
@@ -121,8 +125,16 @@ export function readIncludes(file: string, text: string, search: IncludeSearch):
       unread.push({ name, reason: `over the ${INCLUDE_LIMITS.totalBytes / 1024 / 1024} MiB limit on the headers of one file`, via });
       continue;
     }
-    headers.push({ path: shown(found, base), text: headerText, via });
-    stack.push({ dir: path.dirname(found), names: localIncludes(headerText).map((d) => d.name), next: 0, depth: top.depth + 1, via });
+    const headerPath = shown(found, base);
+    headers.push({ path: headerPath, text: headerText, via });
+    stack.push({
+      dir: path.dirname(found),
+      names: localIncludes(headerText).map((d) => d.name),
+      next: 0,
+      depth: top.depth + 1,
+      via,
+      includer: headerPath,
+    });
   }
   return { headers, unread, dependencies: [...dependencies] };
 }
