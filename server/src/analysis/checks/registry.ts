@@ -123,7 +123,13 @@ const CHECKS = [
     name: 'license',
     scope: 'file',
     run: checkLicense,
-    codes: { license: { severity: 'error', summary: 'no `SEC("license")`, or one that is not GPL-compatible' } },
+    codes: {
+      license: {
+        severity: 'error',
+        summary:
+          'no `SEC("license")` in the file or its local headers, or one that is not GPL-compatible (information when a header cannot be read)',
+      },
+    },
   },
   {
     name: 'unused-suppression',
