@@ -27,6 +27,8 @@ export interface BpfLsmSettings extends UnderTest<PolicyTestSettings> {
   hookDefsPath: string;
   /** Path to a kernel BTF file (a copy of the target's /sys/kernel/btf/vmlinux); takes precedence. */
   btfPath: string;
+  /** Where local headers (`#include "x.h"`) are looked for after the file's directory; relative to the workspace folder. */
+  includePaths: string[];
   /** Severity per check code. */
   severity: Record<string, Severity>;
   /** Check codes to turn off. */
@@ -39,6 +41,7 @@ export const DEFAULT_SETTINGS: BpfLsmSettings = {
   kernel: '',
   hookDefsPath: '',
   btfPath: '',
+  includePaths: [],
   severity: {},
   disabledChecks: [],
   debounceMs: 150,
@@ -71,6 +74,9 @@ export function normaliseSettings(raw: unknown): BpfLsmSettings {
     kernel: str(r.kernel, DEFAULT_SETTINGS.kernel),
     hookDefsPath: str(r.hookDefsPath, DEFAULT_SETTINGS.hookDefsPath),
     btfPath: str(r.btfPath, DEFAULT_SETTINGS.btfPath),
+    includePaths: Array.isArray(r.includePaths)
+      ? r.includePaths.filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.trim())
+      : [],
     severity,
     disabledChecks: Array.isArray(r.disabledChecks) ? r.disabledChecks.filter((c): c is string => typeof c === 'string') : [],
     debounceMs: num(r.debounceMs, DEFAULT_SETTINGS.debounceMs, 0, 5000),

@@ -73,7 +73,7 @@ describe('bpf-lsm-lint', () => {
 
   it('refuses bad usage with exit 2', () => {
     assert.equal(lint().status, 2);
-    assert.match(lint('--format', 'xml', 'a.c').stderr, /--format must be text or json/);
+    assert.match(lint('--format', 'xml', 'a.c').stderr, /--format must be text, json or sarif, not 'xml'/);
     assert.match(lint('--kernel', 'latest', 'a.c').stderr, /'latest' is not a kernel version/);
     assert.match(lint('--disable', 'no-such-check', 'a.c').stderr, /unknown check code/);
     assert.equal(lint('--bogus').status, 2);
@@ -204,6 +204,54 @@ describe('bpf-lsm-lint', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('local headers', () => {
+    const inc = (...p: string[]) => path.join('test', 'fixtures', 'includes', ...p);
+
+    it('takes the licence from a header beside the file: no finding; a missing header is no error', () => {
+      assert.deepEqual(lint('--disable', 'return-out-of-range', inc('local', 'licensed.bpf.c')), { status: 0, stdout: '', stderr: '' });
+      const missing = lint(inc('local', 'missing-header.bpf.c'));
+      assert.equal(missing.status, 0);
+      assert.match(
+        missing.stderr,
+        /^note: test\/fixtures\/includes\/local\/missing-header\.bpf\.c: "absent\.h" could not be read \(not found beside this file, and no include paths are set\); what it defines is not known\n$/,
+      );
+      assert.match(
+        missing.stdout,
+        /^test\/fixtures\/includes\/local\/missing-header\.bpf\.c:4:1: information: The licence could not be checked: this file has no SEC\("license"\), and "absent\.h" could not be read \(not found beside this file, and no include paths are set\)\. Add the include directory with -I, .* \[license\]\n$/,
+      );
+    });
+
+    it('finds headers through -I, includePaths and compile_commands.json', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-lint-inc-'));
+      try {
+        // Alone, prog.bpf.c's common.h is not found: the licence is not checked (information, exit 0).
+        const prog = path.join(dir, 'prog.bpf.c');
+        fs.copyFileSync(inc('with-config', 'src', 'prog.bpf.c'), prog);
+        const alone = lint('--format', 'json', prog);
+        assert.equal(alone.status, 0);
+        assert.deepEqual(
+          (JSON.parse(alone.stdout) as JsonFinding[]).map((f) => [f.code, f.severity, f.line]),
+          [['license', 'information', 4]],
+        );
+        assert.deepEqual(lint('-I', inc('with-config', 'include'), prog), { status: 0, stdout: '', stderr: '' });
+        assert.deepEqual(lint(`-I${inc('with-cdb', 'headers')}`, prog), { status: 0, stdout: '', stderr: '' });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      assert.deepEqual(lint(inc('with-config', 'src', 'prog.bpf.c')), { status: 0, stdout: '', stderr: '' });
+      assert.deepEqual(lint(inc('with-cdb', 'src', 'prog.bpf.c')), { status: 0, stdout: '', stderr: '' });
+    });
+
+    it('reports a header licence the kernel refuses, at the include line', () => {
+      const r = lint(inc('local', 'proprietary.bpf.c'));
+      assert.equal(r.status, 1);
+      assert.match(
+        r.stdout,
+        /^test\/fixtures\/includes\/local\/proprietary\.bpf\.c:4:1: error: Licence "Proprietary" \(in proprietary\.h\) is not GPL-compatible/,
+      );
+    });
   });
 
   it('runs as `npx bpf-lsm-lint` from the packed package', () => {

@@ -4,7 +4,9 @@ import type { HookCatalog, KernelTarget } from '../hooks/catalog';
 import { createCParser, parseCBounded, tooLargeMessage, MAX_ANALYSED_LENGTH } from './cParser';
 import type { CheckCode, Finding, Severity } from './findings';
 import { findPrograms, type FileModel } from './programs';
-import { FILE_CHECKS, PROGRAM_CHECKS, type CheckEntry } from './checks/registry';
+import { includeFacts, type ResolvedIncludes } from './includes';
+import { FILE_CHECKS, PROGRAM_CHECKS, SUPPRESSIONS, type CheckEntry } from './checks/registry';
+import type { SourceComment } from './suppressions';
 import { TextIndex } from '../ctext/textIndex';
 
 export interface AnalysisOptions {
@@ -12,6 +14,11 @@ export interface AnalysisOptions {
   disabledChecks?: readonly CheckCode[];
   /** Severity to report a check's findings with, instead of its own. */
   severityOverrides?: Partial<Record<CheckCode, Severity>>;
+  /**
+   * The file's local headers as the caller read them (includeReader.ts). Without them, a local include
+   * counts as unread: what it might hold (a licence) is not claimed missing.
+   */
+  includes?: ResolvedIncludes;
 }
 
 /**
@@ -59,7 +66,9 @@ export function analyzeTree(
 ): AnalysisResult {
   const failures: CheckFailure[] = [];
   const emptyModel = (): FileModel => ({ text, index: new TextIndex(text), programs: [], licenses: [], defines: new Map() });
-  const model = attempt(failures, 'programs', undefined, () => findPrograms(tree, text), null) ?? emptyModel();
+  const included = attempt(failures, 'includes', undefined, () => includeFacts(text, options.includes), null);
+  const model = attempt(failures, 'programs', undefined, () => findPrograms(tree, text, included?.inherited), null) ?? emptyModel();
+  if (included) model.includes = included.facts;
   const disabled = new Set(options.disabledChecks ?? []);
   const enabled = <R>(check: CheckEntry<R>) => check.codes.some((c) => !disabled.has(c));
   const findings: Finding[] = [];
@@ -72,8 +81,24 @@ export function analyzeTree(
   for (const check of FILE_CHECKS.filter(enabled)) {
     findings.push(...attempt(failures, check.name, undefined, () => check.run(model), []));
   }
+  const suppressed = attempt(
+    failures,
+    SUPPRESSIONS.name,
+    undefined,
+    () => {
+      // Codes whose checks did not run in full: a suppression of them is not judged unused.
+      const failed = new Set(failures.map((f) => f.check));
+      const checks = [...PROGRAM_CHECKS, ...FILE_CHECKS];
+      const unchecked = new Set<string>([
+        ...disabled,
+        ...checks.filter((c) => failed.has(c.name) || failed.has('programs')).flatMap((c) => c.codes),
+      ]);
+      return SUPPRESSIONS.run(text, model.index, suppressionComments(tree, text), findings, unchecked);
+    },
+    { kept: findings, unused: [] },
+  );
   const overrides = options.severityOverrides ?? {};
-  const result = findings
+  const result = [...suppressed.kept, ...suppressed.unused]
     .filter((f) => !disabled.has(f.code))
     .map((f) => {
       const severity = Object.hasOwn(overrides, f.code) ? overrides[f.code] : undefined;
@@ -81,6 +106,14 @@ export function analyzeTree(
     });
   result.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { model, findings: result, failures };
+}
+
+/** The comments that may be suppression directives (tree-sitter's comment nodes: never inside strings). */
+function suppressionComments(tree: Tree, text: string): SourceComment[] {
+  if (!text.includes('bpf-lsm-disable')) return [];
+  return tree.rootNode
+    .descendantsOfType('comment')
+    .flatMap((n) => (n && n.text.includes('bpf-lsm-disable') ? [{ text: n.text, start: n.startIndex, end: n.endIndex }] : []));
 }
 
 /** Parses and analyses whole texts: for the command-line linter, tests and benchmarks. */

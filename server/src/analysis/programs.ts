@@ -5,6 +5,7 @@ import type { Node, Tree } from 'web-tree-sitter';
 import { parseParam, type CParam } from '../ctext/cDecl';
 import type { Range } from './findings';
 import { TextIndex } from '../ctext/textIndex';
+import type { IncludeFacts } from './includes';
 
 export type SectionKind = 'lsm' | 'lsm.s' | 'lsm_cgroup';
 
@@ -58,8 +59,16 @@ export interface FileModel {
   index: TextIndex;
   programs: LsmProgram[];
   licenses: LicenseInfo[];
-  /** Object-like `#define NAME value` of the file (for constant evaluation). */
+  /** Object-like `#define NAME value` of the file and of the local headers it includes (for constant evaluation). */
   defines: Map<string, string>;
+  /** What the file's local `#include "..."` headers hold, or could not be read for (set by analyze.ts). */
+  includes?: IncludeFacts;
+}
+
+/** Macros of the local headers a file includes, seen before the file's own (which override them). */
+export interface InheritedMacros {
+  defines: ReadonlyMap<string, string>;
+  sectionMacros: ReadonlyMap<string, SectionMacro>;
 }
 
 const PROGRAM_MACROS = new Set([
@@ -87,7 +96,7 @@ interface Marker {
 }
 
 /** A function-like macro whose body puts its parameter into a section: `#define LSM(h) SEC("lsm/" #h)`. */
-interface SectionMacro {
+export interface SectionMacro {
   params: string[];
   /** Pieces of the section string: literal text, or the index of a stringised parameter. */
   pieces: (string | number)[];
@@ -135,11 +144,16 @@ const SECTION_PREFIX_ONLY = /^\??(lsm|lsm\.s|lsm_cgroup)\/$/;
 function sectionMacro(def: Node): [string, SectionMacro] | null {
   const name = def.childForFieldName('name')?.text;
   const paramsNode = def.childForFieldName('parameters');
-  const value = def.childForFieldName('value')?.text ?? '';
   if (!name || !paramsNode) return null;
+  const params = paramsNode.namedChildren.filter((n): n is Node => !!n).map((n) => n.text);
+  const macro = sectionMacroOf(params, def.childForFieldName('value')?.text ?? '');
+  return macro && [name, macro];
+}
+
+/** The section a function-like macro's body makes of its parameters, or null when it makes none. */
+export function sectionMacroOf(params: string[], value: string): SectionMacro | null {
   const m = /\bSEC\s*\(((?:\s*(?:"(?:[^"\\]|\\.)*"|#\s*[A-Za-z_]\w*))+)\s*\)/.exec(value);
   if (!m) return null;
-  const params = paramsNode.namedChildren.filter((n): n is Node => !!n).map((n) => n.text);
   const pieces: (string | number)[] = [];
   for (const piece of m[1].matchAll(/"((?:[^"\\]|\\.)*)"|#\s*([A-Za-z_]\w*)/g)) {
     if (piece[1] !== undefined) pieces.push(unescape(piece[1]));
@@ -150,7 +164,7 @@ function sectionMacro(def: Node): [string, SectionMacro] | null {
     }
     if (pieces.length > MAX_SECTION_PIECES) return null;
   }
-  return [name, { params, pieces }];
+  return { params, pieces };
 }
 
 /** Arguments of a macro use, from a call_expression or a macro_type_specifier. */
@@ -362,16 +376,16 @@ function collect(root: Node) {
   };
 }
 
-export function findPrograms(tree: Tree, text: string): FileModel {
+export function findPrograms(tree: Tree, text: string, inherited?: InheritedMacros): FileModel {
   const index = new TextIndex(text);
   const { calls, macroTypes, declarators, functionDefs, defines } = collect(tree.rootNode);
 
-  const sectionMacros = new Map<string, SectionMacro>();
+  const sectionMacros = new Map<string, SectionMacro>(inherited?.sectionMacros);
   for (const def of functionDefs) {
     const entry = sectionMacro(def);
     if (entry) sectionMacros.set(entry[0], entry[1]);
   }
-  const defineValues = new Map<string, string>();
+  const defineValues = new Map<string, string>(inherited?.defines);
   for (const def of defines) {
     const name = def.childForFieldName('name')?.text;
     const value = def.childForFieldName('value')?.text.trim();
@@ -399,7 +413,7 @@ export function findPrograms(tree: Tree, text: string): FileModel {
   for (let i = 0; i < markers.length; i++) {
     const marker = markers[i];
     if (marker.section === 'license') {
-      licenses.push(licenseAfter(marker, text));
+      licenses.push(licenseAfter(marker.start, marker.end, text));
       continue;
     }
     const m = SECTION_RE.exec(marker.section);
@@ -440,11 +454,11 @@ export function findPrograms(tree: Tree, text: string): FileModel {
 }
 
 /** The string assigned after a `SEC("license")` marker: `char LICENSE[] SEC("license") = "GPL";`. */
-function licenseAfter(marker: Marker, text: string): LicenseInfo {
-  const after = text.slice(marker.end, marker.end + 400);
+export function licenseAfter(markerStart: number, markerEnd: number, text: string): LicenseInfo {
+  const after = text.slice(markerEnd, markerEnd + 400);
   const m = /^[\s\w)]*=\s*((?:"(?:[^"\\\r\n]|\\.)*"\s*)+)/.exec(after);
-  if (!m) return { value: null, start: marker.start, end: marker.end };
-  const literalStart = marker.end + m[0].length - m[1].length;
+  if (!m) return { value: null, start: markerStart, end: markerEnd };
+  const literalStart = markerEnd + m[0].length - m[1].length;
   const value = [...m[1].matchAll(/"((?:[^"\\\r\n]|\\.)*)"/g)].map((p) => unescape(p[1])).join('');
   return { value, start: literalStart, end: literalStart + m[1].trimEnd().length };
 }

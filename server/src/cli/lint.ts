@@ -6,16 +6,19 @@ import * as path from 'node:path';
 import { Analyzer, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
 import { CHECK_CODES, isCheckCode, unknownCodesMessage, type CheckCode } from '../analysis/checks/registry';
 import type { Finding } from '../analysis/findings';
+import { readIncludes } from '../analysis/includeReader';
 import { readSourceFile } from '../analysis/sourceFile';
+import { buildIncludeDirs } from '../config/compileFlags';
 import { ConfigError, findProjectConfig, readProjectConfig, type ProjectConfig } from '../config/projectConfig';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
 import { factsFileText, probedTarget, type ProbedKernel } from '../hooks/probedKernel';
 import { resolveTarget } from '../hooks/resolveTarget';
 import { probedSets } from '../../../engine/src/prober';
 import { probeTarget } from './probeTarget';
+import { sarifLog, type LintedFile, type RunProblem } from './sarif';
 import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
-const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json] [--disable CODE]... [--config FILE] FILE...
+const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf FILE | --facts FILE] [--format text|json|sarif] [--disable CODE]... [--config FILE] [-I DIR]... FILE...
        bpf-lsm-lint --probe-target DEST [--ssh-config FILE] [--sudo] [--save-facts FILE] [FILE...]
 
   --kernel VERSION   kernel release to check against (e.g. 6.12, 6.1.20, 6.10); default: the newest bundled
@@ -28,10 +31,15 @@ const USAGE = `usage: bpf-lsm-lint [--kernel VERSION] [--hook-defs FILE | --btf 
   --ssh-config FILE  the ssh_config for --probe-target (ssh -F)
   --sudo             run the prober through sudo -n (a --probe-target login that is not root)
   --save-facts FILE  write what --probe-target found, for --facts (in CI, without the target)
-  --format FORMAT    text (file:line:col: severity: message [code]) or json
+  --format FORMAT    text (file:line:col: severity: message [code]), json, or sarif (SARIF 2.1.0 for code
+                     scanning: rules from the checks, paths relative to the working directory)
   --disable CODE     skip a check (repeatable): ${CHECK_CODES.join(', ')}
   --config FILE      the project configuration (default: the nearest bpf-lsm.config.json above each file);
                      flags override what it says
+  -I DIR             where local headers (#include "shared.h") are looked for, after the file's own
+                     directory (repeatable); then bpf-lsm.config.json's includePaths, the file's -I and
+                     -iquote in compile_commands.json and .clangd's CompileFlags. Their licences, #defines
+                     and section macros count as the file's
   --list-kernels     print the bundled kernel releases and exit`;
 
 export interface JsonFinding {
@@ -80,7 +88,8 @@ function checkOptions(values: {
   format?: string;
   disable: string[];
 }): void {
-  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not '${values.format}'`);
+  if (values.format !== 'text' && values.format !== 'json' && values.format !== 'sarif')
+    throw new UsageError(`--format must be text, json or sarif, not '${values.format}'`);
   const unknownCodes = values.disable.filter((c) => !isCheckCode(c));
   if (unknownCodes.length > 0) throw new UsageError(unknownCodesMessage(unknownCodes));
   if (values.kernel !== undefined && values.kernel.trim() === '') {
@@ -143,6 +152,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         format: { type: 'string', default: 'text' },
         disable: { type: 'string', multiple: true, default: [] },
         config: { type: 'string' },
+        include: { type: 'string', short: 'I', multiple: true, default: [] },
         'list-kernels': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -270,19 +280,30 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
   let ioError = false;
   let errors = 0;
   const json: JsonFinding[] = [];
+  const sarif: LintedFile[] = [];
+  const problems: RunProblem[] = [];
   try {
     for (const file of positionals) {
       let result: AnalysisResult;
       try {
-        const { target, options } = setups.get(configOf.get(file))!;
-        result = analyzer.analyze(readSourceFile(file), target, catalog, options);
+        const config = configOf.get(file);
+        const { target, options } = setups.get(config)!;
+        const text = readSourceFile(file);
+        const dirs = [...values.include.map((d) => path.resolve(d)), ...(config?.includePaths ?? []), ...buildIncludeDirs(file)];
+        const { headers, unread } = readIncludes(file, text, { dirs });
+        // What such a header holds (a licence, #defines, section macros) is unknown: said, so -I can be given.
+        for (const u of unread) say(`note: ${file}: "${u.name}" could not be read (${u.reason}); what it defines is not known`);
+        result = analyzer.analyze(text, target, catalog, { ...options, includes: { headers, unread } });
       } catch (e) {
         say(`bpf-lsm-lint: ${file}: ${reason(e)}`);
+        problems.push({ file, message: reason(e) });
         ioError = true;
         continue;
       }
+      if (values.format === 'sarif') sarif.push({ file, findings: result.findings });
       for (const f of result.findings) {
         if (f.severity === 'error') errors++;
+        if (values.format === 'sarif') continue;
         if (values.format === 'json') json.push(toJson(file, f));
         else
           out.write(
@@ -293,6 +314,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
       for (const failure of result.failures) {
         const where = failure.program !== undefined ? ` on program ${failure.program}` : '';
         say(`bpf-lsm-lint: ${file}: the ${failure.check} check failed${where} (${failure.message}); its findings there are missing`);
+        problems.push({ file, message: `the ${failure.check} check failed${where} (${failure.message}); its findings there are missing` });
         ioError = true;
       }
     }
@@ -300,6 +322,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
     analyzer.dispose();
   }
   if (values.format === 'json') out.write(`${jsonForTerminal(json)}\n`);
+  if (values.format === 'sarif') out.write(`${jsonForTerminal(sarifLog(sarif, process.cwd(), problems))}\n`);
   return ioError ? 2 : errors > 0 ? 1 : 0;
 }
 

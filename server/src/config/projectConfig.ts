@@ -24,7 +24,7 @@ export interface ProjectConfig {
   hookDefsPath?: string;
   /** Absolute (given relative to the config file). */
   btfPath?: string;
-  /** Absolute (given relative to the config file); kept for the compile step, not used by the checks. */
+  /** Absolute (given relative to the config file): where local headers are looked for (analysis/includeReader.ts). */
   includePaths?: string[];
   /** For the policy tests (bpf-lsm-test, the Testing view): the test-VM kernels files without their own run on. */
   test?: { kernels?: string[] };

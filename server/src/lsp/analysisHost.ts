@@ -6,6 +6,7 @@
 // memory can only grow.
 import { Worker } from 'node:worker_threads';
 import type { AnalysisOptions } from '../analysis/analyze';
+import type { ResolvedIncludes } from '../analysis/includes';
 import type { KernelTarget } from '../hooks/catalog';
 import type { OpenDocument } from './documentStore';
 import type { FromWorker, ToWorker, WorkerAnalysis } from './workerProtocol';
@@ -25,6 +26,7 @@ export type HostAnalysis =
 
 interface Pending {
   entry: OpenDocument;
+  includes: ResolvedIncludes | undefined;
   resolve: (analysis: HostAnalysis) => void;
 }
 
@@ -56,7 +58,8 @@ export class AnalysisHost {
     this.worker?.postMessage(this.configuration);
   }
 
-  analyse(entry: OpenDocument): Promise<HostAnalysis> {
+  /** `includes`: the document's local headers, read by the caller (the worker reads no files). */
+  analyse(entry: OpenDocument, includes?: ResolvedIncludes): Promise<HostAnalysis> {
     if (this.unavailable) return Promise.resolve({ kind: 'unavailable', message: this.unavailable });
     const worker = this.ensureWorker();
     const { uri, languageId, version } = entry.doc;
@@ -66,8 +69,8 @@ export class AnalysisHost {
     }
     const id = ++this.nextId;
     return new Promise((resolve) => {
-      this.pending.set(id, { entry, resolve });
-      worker.postMessage({ type: 'analyse', id, uri } satisfies ToWorker);
+      this.pending.set(id, { entry, includes, resolve });
+      worker.postMessage({ type: 'analyse', id, uri, includes } satisfies ToWorker);
     });
   }
 
@@ -152,7 +155,7 @@ export class AnalysisHost {
     }
     for (const p of waiting) {
       if (p.entry.doc.uri === blamed) p.resolve({ kind: 'parser-crashed', message });
-      else if (this.isOpen(p.entry)) void this.analyse(p.entry).then(p.resolve);
+      else if (this.isOpen(p.entry)) void this.analyse(p.entry, p.includes).then(p.resolve);
       else p.resolve({ kind: 'failed', message: 'the document closed' });
     }
   }

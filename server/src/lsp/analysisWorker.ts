@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { Parser } from 'web-tree-sitter';
 import { analyzeTree, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
 import { createCParser } from '../analysis/cParser';
+import type { ResolvedIncludes } from '../analysis/includes';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
 import { DocumentStore } from './documentStore';
 import type { FromWorker, ProgramSpan, ToWorker, WorkerAnalysis } from './workerProtocol';
@@ -46,7 +47,7 @@ export function runAnalysisWorker(): void {
           store.close(m.uri);
           break;
         case 'analyse':
-          reply(m.id, analyse(store, m.uri));
+          reply(m.id, analyse(store, m.uri, m.includes));
           break;
       }
     } catch (err) {
@@ -68,14 +69,14 @@ export function runAnalysisWorker(): void {
     }
   };
 
-  const analyse = (s: DocumentStore, uri: string): WorkerAnalysis => {
+  const analyse = (s: DocumentStore, uri: string, includes: ResolvedIncludes | undefined): WorkerAnalysis => {
     const entry = s.get(uri);
     if (!entry || !target) return { kind: 'failed', message: 'the analysis worker was not given this document' };
     const tree = s.tree(entry);
     if (!tree) return { kind: 'parse-gave-up' };
     let result: AnalysisResult;
     try {
-      result = analyzeTree(tree, entry.doc.getText(), target, catalog, options);
+      result = analyzeTree(tree, entry.doc.getText(), target, catalog, includes ? { ...options, includes } : options);
     } catch (err) {
       if (isWasmTrap(err)) throw err;
       post({ type: 'log', message: `analysis of ${uri} failed: ${(err as Error)?.stack ?? err}` });

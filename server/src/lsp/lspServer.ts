@@ -10,6 +10,8 @@ import {
   type InitializeResult,
   type ServerCapabilities,
 } from 'vscode-languageserver';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TargetKernelNotification, type TargetKernelParams } from '../../../common/protocol';
 import { normaliseSettings, SETTINGS_SECTION, type BpfLsmSettings } from '../../../common/settings';
 import { CONFIG_FILE_NAME, type ProjectConfig } from '../config/projectConfig';
@@ -29,6 +31,17 @@ import { checkSettingCodes, isWorkspaceConfig, readWorkspaceConfig, withProjectC
 import { resolveTarget, type TargetProblem } from './targetProvider';
 
 const TARGET_KERNEL = new NotificationType<TargetKernelParams>(TargetKernelNotification.method);
+
+/** Files that give local headers' directories (config/compileFlags.ts): a change re-reads them. */
+const BUILD_FILES = new Set(['compile_commands.json', '.clangd']);
+
+function localPath(uri: string): string | undefined {
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
 
 export class BpfLspServer {
   private ctx!: ServerContext;
@@ -56,6 +69,13 @@ export class BpfLspServer {
       this.guard(
         'didChangeWatchedFiles',
         () => {
+          const files = change.changes.flatMap((e) => localPath(e.uri) ?? []);
+          if (files.some((f) => BUILD_FILES.has(path.basename(f)))) {
+            this.ctx.buildFlagsChanged();
+            this.diagnostics.scheduleAll();
+          } else {
+            for (const uri of this.ctx.dependentsOf(files)) this.diagnostics.schedule(uri);
+          }
           if (!change.changes.some((e) => isWorkspaceConfig(e.uri, this.root))) return;
           this.report(this.readConfig());
           this.apply(this.requested, true);
@@ -97,13 +117,14 @@ export class BpfLspServer {
       (entry) => store.get(entry.doc.uri) === entry,
     );
     this.ctx = new ServerContext(this.connection, store, catalog, host, effective, target);
+    this.ctx.includeDirs = this.includeDirs(effective);
     this.diagnostics = new DiagnosticsFeature(this.ctx);
     this.pendingProblems = [...configProblems, ...settingProblems, ...problems];
     const features: Feature[] = [
       new DocumentSyncFeature(this.ctx, this.diagnostics),
       new HoverFeature(this.ctx),
       new CompletionFeature(this.ctx),
-      new CodeActionsFeature(),
+      new CodeActionsFeature((uri) => store.get(uri)?.doc.getText()),
     ];
     const capabilities: ServerCapabilities = {};
     const guard = <T>(what: string, fn: () => T | Promise<T>, fallback: T) => this.guard(what, fn, fallback);
@@ -134,6 +155,12 @@ export class BpfLspServer {
     if (this.root && workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       await this.connection.client.register(DidChangeWatchedFilesNotification.type, {
         watchers: [{ globPattern: `**/${CONFIG_FILE_NAME}` }],
+      });
+    }
+    // Local headers, and what gives their directories: documents that include them are analysed again.
+    if (workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      await this.connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [{ globPattern: '**/*.{h,hh,hpp,inc}' }, ...[...BUILD_FILES].map((name) => ({ globPattern: `**/${name}` }))],
       });
     }
     if (workspace?.configuration) await this.reloadSettings();
@@ -189,10 +216,16 @@ export class BpfLspServer {
         ? { label: k.label, release: k.release, ...(k.probePath && effective.kernel === k.release ? { probePath: k.probePath } : {}) }
         : undefined;
     const { target, problems } = resolveTarget(effective, this.ctx.catalog, btfLabel);
+    this.ctx.includeDirs = this.includeDirs(effective);
     this.ctx.configure(effective, target);
     this.report(problems);
     this.log.info(`checking against ${describeTableSource(target.source)}${target.note ? ` (${target.note})` : ''}`);
     this.diagnostics.scheduleAll();
+  }
+
+  /** The include directories to read local headers from: relative ones against the workspace folder. */
+  private includeDirs(settings: BpfLsmSettings): string[] {
+    return settings.includePaths.map((p) => path.resolve(this.root ?? process.cwd(), p));
   }
 
   private report(problems: TargetProblem[]): void {

@@ -41,6 +41,8 @@ export function withProjectConfig(settings: BpfLsmSettings, config: ProjectConfi
     kernel: pick('kernel'),
     hookDefsPath: pick('hookDefsPath'),
     btfPath: pick('btfPath'),
+    // The file's are absolute already; the user's stay relative to the workspace folder (BpfLspServer).
+    includePaths: settings.includePaths.length > 0 ? settings.includePaths : (config.includePaths ?? []),
     disabledChecks: settings.disabledChecks.length > 0 ? settings.disabledChecks : (config.disabledChecks ?? []),
     severity: Object.keys(settings.severity).length > 0 ? settings.severity : { ...config.severity },
   };

@@ -2,6 +2,7 @@
 // analysisWorker.ts is the worker). Everything here crosses threads by structured clone: plain data only.
 import type { AnalysisOptions, CheckFailure } from '../analysis/analyze';
 import type { Finding, Range } from '../analysis/findings';
+import type { ResolvedIncludes } from '../analysis/includes';
 import type { KernelTarget } from '../hooks/catalog';
 
 /** What hovers need of one program: where its hook name and macro are, with their ranges. */
@@ -34,7 +35,8 @@ export type ToWorker =
   /** The changes exactly as the client sent them: the worker's copy of the text normalises them alike. */
   | { type: 'change'; uri: string; version: number; changes: unknown[] }
   | { type: 'close'; uri: string }
-  | { type: 'analyse'; id: number; uri: string };
+  /** `includes`: the document's local headers as the server read them (from the editor or the disk). */
+  | { type: 'analyse'; id: number; uri: string; includes?: ResolvedIncludes };
 
 export type FromWorker =
   | { type: 'ready' }

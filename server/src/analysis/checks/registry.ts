@@ -19,6 +19,7 @@ import { checkPassthrough } from './passthrough';
 import { checkReturnRange } from './returnRange';
 import { checkSignature } from './signature';
 import { checkMacro } from './wrongMacro';
+import { applySuppressions } from '../suppressions';
 
 /** What one finding code means. */
 export interface CodeInfo {
@@ -30,8 +31,14 @@ export interface CodeInfo {
   readonly summary: string;
 }
 
-/** Checks run once per LSM program, or once per file. */
-type Run = { scope: 'program'; run: ProgramCheck } | { scope: 'file'; run: (model: FileModel) => Finding[] };
+/**
+ * Checks run once per LSM program, or once per file; the inline suppressions run once after all of them,
+ * over their findings (they drop the suppressed ones and report the suppressions that matched none).
+ */
+type Run =
+  | { scope: 'program'; run: ProgramCheck }
+  | { scope: 'file'; run: (model: FileModel) => Finding[] }
+  | { scope: 'suppressions'; run: typeof applySuppressions };
 
 /** In the order the checks run in, and the order of the READMEs' tables. */
 const CHECKS = [
@@ -152,7 +159,24 @@ const CHECKS = [
     name: 'license',
     scope: 'file',
     run: checkLicense,
-    codes: { license: { severity: 'error', summary: 'no `SEC("license")`, or one that is not GPL-compatible' } },
+    codes: {
+      license: {
+        severity: 'error',
+        summary:
+          'no `SEC("license")` in the file or its local headers, or one that is not GPL-compatible (information when a header cannot be read)',
+      },
+    },
+  },
+  {
+    name: 'unused-suppression',
+    scope: 'suppressions',
+    run: applySuppressions,
+    codes: {
+      'unused-suppression': {
+        severity: 'warning',
+        summary: 'a `// bpf-lsm-disable-next-line CODE` (`-line`, `-file`) that suppressed nothing, or names no check code',
+      },
+    },
   },
 ] as const satisfies readonly ({ name: string; codes: Record<string, CodeInfo> } & Run)[];
 
@@ -198,6 +222,11 @@ function entry<R>(c: (typeof CHECKS)[number], run: R): CheckEntry<R> {
 
 /** Checks run once per LSM program. */
 export const PROGRAM_CHECKS: CheckEntry<ProgramCheck>[] = CHECKS.flatMap((c) => (c.scope === 'program' ? [entry(c, c.run)] : []));
+
+/** The inline suppressions, run after every other check (analyze.ts). */
+export const SUPPRESSIONS: CheckEntry<typeof applySuppressions> = CHECKS.flatMap((c) =>
+  c.scope === 'suppressions' ? [entry(c, c.run)] : [],
+)[0];
 
 /** Checks run once per file. */
 export const FILE_CHECKS: CheckEntry<(model: FileModel) => Finding[]>[] = CHECKS.flatMap((c) =>

@@ -1,5 +1,6 @@
 // Open, change and close: the documents' text (incremental sync) kept in the store and the analysis
 // host, and diagnostics scheduled or cleared to match.
+import { fileURLToPath } from 'node:url';
 import { TextDocumentSyncKind, type Connection, type ServerCapabilities } from 'vscode-languageserver';
 import type { ServerContext } from '../context';
 import type { DiagnosticsFeature } from './diagnostics';
@@ -14,6 +15,17 @@ export class DocumentSyncFeature implements Feature {
   register(connection: Connection, capabilities: ServerCapabilities, _client: unknown, guard: Guard): void {
     capabilities.textDocumentSync = { openClose: true, change: TextDocumentSyncKind.Incremental };
     const { ctx, diagnostics } = this;
+    // A header's text in the editor is what the documents including it see: each of its changes, its
+    // opening and its closing (back to the disk's text) analyses them again.
+    const headerChanged = (uri: string) => {
+      let file: string;
+      try {
+        file = fileURLToPath(uri);
+      } catch {
+        return;
+      }
+      for (const dependent of ctx.dependentsOf([file])) if (dependent !== uri) diagnostics.schedule(dependent);
+    };
     // Parameters are read inside guard(): a malformed notification must reach it too.
     connection.onDidOpenTextDocument((params) =>
       guard(
@@ -25,6 +37,7 @@ export class DocumentSyncFeature implements Feature {
           ctx.forget(d.uri);
           ctx.store.open(d.uri, d.languageId, d.version, d.text);
           diagnostics.schedule(d.uri, true);
+          headerChanged(d.uri);
         },
         undefined,
       ),
@@ -38,6 +51,7 @@ export class DocumentSyncFeature implements Feature {
           if (!ctx.store.change(textDocument.uri, textDocument.version, changes)) return;
           ctx.changed(textDocument.uri, textDocument.version, changes);
           diagnostics.schedule(textDocument.uri);
+          headerChanged(textDocument.uri);
         },
         undefined,
       ),
@@ -50,6 +64,7 @@ export class DocumentSyncFeature implements Feature {
           ctx.store.close(textDocument.uri);
           ctx.forget(textDocument.uri);
           diagnostics.clear(textDocument.uri);
+          headerChanged(textDocument.uri);
         },
         undefined,
       ),

@@ -1,0 +1,120 @@
+// Inline suppressions: what each form drops, when one is reported unused, and the edits that add and
+// remove them. The fixture test/fixtures/lint/suppressions.bpf.c covers the forms in a whole file.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Analyzer, type AnalysisOptions } from '../../server/src/analysis/analyze';
+import { suppressionEdit } from '../../server/src/analysis/suppressions';
+import { TextIndex } from '../../server/src/ctext/textIndex';
+import { HookCatalog } from '../../server/src/hooks/catalog';
+import { applyEdits } from '../helpers/edits';
+
+const catalog = HookCatalog.bundled();
+let analyzer: Analyzer;
+before(async () => {
+  analyzer = await Analyzer.create();
+});
+after(() => analyzer.dispose());
+
+const HEAD = 'char LICENSE[] SEC("license") = "GPL";\n';
+const program = (body: string) =>
+  `${HEAD}SEC("lsm/file_open")\nint BPF_PROG(p, struct file *file, int ret)\n{\n\tif (ret)\n\t\treturn ret;\n${body}}\n`;
+
+function analyse(text: string, options: AnalysisOptions = {}) {
+  return analyzer.analyze(text, catalog.target({}).target, catalog, options).findings;
+}
+const summary = (text: string, options?: AnalysisOptions) => analyse(text, options).map((f) => `${f.range.start.line + 1}:${f.code}`);
+
+describe('inline suppressions', () => {
+  it('drops the finding on the next line, on the same line, and in the whole file; not elsewhere', () => {
+    assert.deepEqual(summary(program('\treturn 1;\n')), ['7:return-out-of-range']);
+    assert.deepEqual(summary(program('\t// bpf-lsm-disable-next-line return-out-of-range\n\treturn 1;\n')), []);
+    assert.deepEqual(summary(program('\t/* bpf-lsm-disable-next-line license, return-out-of-range */\n\treturn 1;\n')), [
+      '7:unused-suppression',
+    ]);
+    assert.deepEqual(summary(program('\treturn 1; // bpf-lsm-disable-line return-out-of-range -- why\n')), []);
+    assert.deepEqual(summary(`// bpf-lsm-disable-file return-out-of-range\n${program('\treturn 1;\n\treturn 2;\n')}`), []);
+    // Two lines down is not the next line.
+    assert.deepEqual(summary(program('\t// bpf-lsm-disable-next-line return-out-of-range\n\n\treturn 1;\n')), [
+      '7:unused-suppression',
+      '9:return-out-of-range',
+    ]);
+  });
+
+  it('is not fooled by a directive inside a string', () => {
+    assert.deepEqual(summary(program('\tbpf_printk("// bpf-lsm-disable-next-line return-out-of-range");\n\treturn 1;\n')), [
+      '8:return-out-of-range',
+    ]);
+  });
+
+  it('does not call a suppression of a disabled check unused; disabling unused-suppression keeps the suppressions', () => {
+    const text = program('\t// bpf-lsm-disable-next-line return-out-of-range\n\treturn 1;\n\treturn 0; // bpf-lsm-disable-line license\n');
+    assert.deepEqual(summary(text), ['9:unused-suppression']);
+    assert.deepEqual(summary(text, { disabledChecks: ['license'] }), []);
+    assert.deepEqual(summary(text, { disabledChecks: ['unused-suppression'] }), []);
+  });
+
+  it('removes an unused suppression: its line when alone, the comment after code, one code of several', () => {
+    const fixed = (text: string) => {
+      const unused = analyse(text).filter((f) => f.code === 'unused-suppression');
+      assert.equal(unused.length, 1);
+      return applyEdits(text, unused[0].fixes![0].edits);
+    };
+    assert.equal(fixed(program('\t// bpf-lsm-disable-next-line license\n\treturn 0;\n')), program('\treturn 0;\n'));
+    assert.equal(fixed(program('\treturn 0; /* bpf-lsm-disable-line license */\n')), program('\treturn 0;\n'));
+    assert.equal(
+      fixed(program('\t// bpf-lsm-disable-next-line license, return-out-of-range\n\treturn 1;\n')),
+      program('\t// bpf-lsm-disable-next-line return-out-of-range\n\treturn 1;\n'),
+    );
+    assert.equal(
+      fixed(program('\t// bpf-lsm-disable-next-line return-out-of-range, license -- why\n\treturn 1;\n')),
+      program('\t// bpf-lsm-disable-next-line return-out-of-range -- why\n\treturn 1;\n'),
+    );
+  });
+
+  it('suggests the check code a typo meant, with the fix that changes it', () => {
+    const text = program('\t// bpf-lsm-disable-next-line return-out-of-rang -- typo\n\treturn 1;\n');
+    const findings = analyse(text);
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.range.start.line + 1, f.message]),
+      [
+        [
+          'unused-suppression',
+          7,
+          "'return-out-of-rang' is not a check code, so this suppression suppresses nothing: did you mean 'return-out-of-range'?",
+        ],
+        ['return-out-of-range', 8, findings[1].message],
+      ],
+    );
+    assert.deepEqual(
+      findings[0].fixes!.map((f) => f.title),
+      ["Change to 'return-out-of-range'", "Remove the unused suppression of 'return-out-of-rang'"],
+    );
+    assert.deepEqual(summary(applyEdits(text, findings[0].fixes![0].edits)), []);
+    assert.match(analyse(program('\t// bpf-lsm-disable-next-line zzzzzz\n\treturn 0;\n'))[0].message, /Known codes: unknown-hook, /);
+  });
+
+  it('stays linear on a file of thousands of directives', () => {
+    const text = `${'// bpf-lsm-disable-next-line license, return-out-of-range\nint x;\n'.repeat(20000)}${program('\treturn 1;\n')}`;
+    const counts = new Map<string, number>();
+    for (const f of analyse(text)) counts.set(f.code, (counts.get(f.code) ?? 0) + 1);
+    assert.deepEqual([...counts].sort(), [
+      ['return-out-of-range', 1],
+      ['unused-suppression', 40000],
+    ]);
+  });
+
+  it('adds a suppression above a line with its indentation, or to the directive already there', () => {
+    const text = 'int f(void)\r\n{\r\n\t// bpf-lsm-disable-next-line license -- why\r\n\treturn 1;\r\n  return 2;\r\n}\r\n';
+    const index = new TextIndex(text);
+    assert.equal(
+      applyEdits(text, [suppressionEdit(text, index, 4, 'return-out-of-range')!]),
+      'int f(void)\r\n{\r\n\t// bpf-lsm-disable-next-line license -- why\r\n\treturn 1;\r\n  // bpf-lsm-disable-next-line return-out-of-range\r\n  return 2;\r\n}\r\n',
+    );
+    assert.equal(
+      applyEdits(text, [suppressionEdit(text, index, 3, 'return-out-of-range')!]),
+      'int f(void)\r\n{\r\n\t// bpf-lsm-disable-next-line license, return-out-of-range -- why\r\n\treturn 1;\r\n  return 2;\r\n}\r\n',
+    );
+    const macro = '#define X(a) \\\n  a\nint y;\n';
+    assert.equal(suppressionEdit(macro, new TextIndex(macro), 1, 'license'), null);
+  });
+});
