@@ -286,7 +286,10 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         if (values.format === 'json') json.push(toJson(file, f));
         else
           out.write(
-            `${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n`,
+            `${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n` +
+              (f.related ?? [])
+                .map((r) => `${escapeForTerminal(`${file}:${r.range.start.line + 1}:${r.range.start.character + 1}: note: ${r.message}`)}\n`)
+                .join(''),
           );
       }
       // The findings above are complete but for the failed check's: say which, and exit 2.
