@@ -150,7 +150,7 @@ function widen(states: State[]): State[] {
 /** What a comparison of `ret` with 0 says: `ret != 0`, `ret < 0`, `0 > ret` → non-zero when true. */
 function retTest(op: string, retOnLeft: boolean): { t: RetFact; f: RetFact } | null {
   // A verdict is 0 or a negative errno: `ret < 0` and `ret != 0` agree, and so do `ret >= 0` and `ret == 0`.
-  const o = retOnLeft ? op : ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op;
+  const o = retOnLeft ? op : (({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op);
   switch (o) {
     case '!=':
     case '<':
@@ -433,13 +433,18 @@ class BodyRun {
     }
     const havoc = (s: State): State => {
       let r: State = s;
-      for (const name of assigned) if (this.isTracked(name)) r = assign(r, name, { kind: 'unknown', mayBeRet: mayBeRet(s.env.get(name) ?? UNKNOWN) });
+      for (const name of assigned)
+        if (this.isTracked(name)) r = assign(r, name, { kind: 'unknown', mayBeRet: mayBeRet(s.env.get(name) ?? UNKNOWN) });
       return r;
     };
     let entry = states.map(havoc);
     if (node.type === 'for_statement') {
       const init = node.childForFieldName('initializer');
-      if (init) entry = init.type === 'declaration' ? this.declaration(init, entry).map(havoc) : entry.flatMap((s) => this.expr(init, s).map((a) => havoc(a.state)));
+      if (init)
+        entry =
+          init.type === 'declaration'
+            ? this.declaration(init, entry).map(havoc)
+            : entry.flatMap((s) => this.expr(init, s).map((a) => havoc(a.state)));
     }
     const cond = node.childForFieldName('condition');
     const body = node.childForFieldName('body');
@@ -555,7 +560,7 @@ class BodyRun {
     }
     if (value.kind === 'const') {
       const nonzero = value.value !== 0;
-      (test.t === 'nonzero' ? nonzero : !nonzero) ? t.push(state) : f.push(state);
+      (nonzero === (test.t === 'nonzero') ? t : f).push(state);
       return;
     }
     if (value.kind === 'ret') {
@@ -658,7 +663,8 @@ class BodyRun {
       case 'update_expression': {
         const arg = n.childForFieldName('argument');
         const target = arg ? unparen(arg) : null;
-        if (target?.type === 'identifier' && this.tracked.has(target.text)) return [{ value: UNKNOWN, state: assign(s, target.text, UNKNOWN) }];
+        if (target?.type === 'identifier' && this.tracked.has(target.text))
+          return [{ value: UNKNOWN, state: assign(s, target.text, UNKNOWN) }];
         return [{ value: UNKNOWN, state: s }];
       }
       case 'comma_expression': {
@@ -685,7 +691,10 @@ class BodyRun {
         if (!l || !r) return [{ value: UNKNOWN, state: s }];
         if (op === '&&' || op === '||') {
           const b = this.branches(n, s);
-          return [...b.t.map((st) => ({ value: this.literal(1, n), state: st })), ...b.f.map((st) => ({ value: this.literal(0, n), state: st }))];
+          return [
+            ...b.t.map((st) => ({ value: this.literal(1, n), state: st })),
+            ...b.f.map((st) => ({ value: this.literal(0, n), state: st })),
+          ];
         }
         const out: Alt[] = [];
         for (const a of this.expr(l, s)) {

@@ -288,7 +288,9 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
           out.write(
             `${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n` +
               (f.related ?? [])
-                .map((r) => `${escapeForTerminal(`${file}:${r.range.start.line + 1}:${r.range.start.character + 1}: note: ${r.message}`)}\n`)
+                .map(
+                  (r) => `${escapeForTerminal(`${file}:${r.range.start.line + 1}:${r.range.start.character + 1}: note: ${r.message}`)}\n`,
+                )
                 .join(''),
           );
       }

@@ -9,6 +9,7 @@ import type { Severity } from '../../../../common/severity';
 import type { Finding } from '../findings';
 import type { FileModel } from '../programs';
 import type { ProgramCheck } from './context';
+import { checkAlwaysDenies } from './alwaysDenies';
 import { checkHookExists } from './hookExists';
 import { checkDisabledHook, checkSectionSupported, checkSleepable } from './hookSets';
 import { checkLicense } from './license';
@@ -101,6 +102,17 @@ const CHECKS = [
         severity: 'error',
         before: { release: '6.12', severity: 'warning' },
         summary: 'verdicts outside `[-4095, 0]` (`return EPERM;`), or `[0, 1]` on bool hooks and `lsm_cgroup` (`1` on void hooks)',
+      },
+    },
+  },
+  {
+    name: 'always-denies',
+    scope: 'program',
+    run: checkAlwaysDenies,
+    codes: {
+      'always-denies': {
+        severity: 'warning',
+        summary: 'a program no path of which allows (on exec, file, mmap and task hooks: a lock-out, ssh included)',
       },
     },
   },

@@ -1,0 +1,103 @@
+// always-denies: a program none of whose paths lets the operation through (returns 0, or passes a zero
+// `ret` on), such as an unbraced `if` that makes `return -EPERM` unconditional. On hooks every machine
+// needs (exec, opening files, mapping memory, creating tasks) that program locks everyone out, ssh
+// included: lockouts() lets Run on Target, the policy runner and the CLI ask before attaching one.
+import type { KernelTarget } from '../../hooks/catalog';
+import type { HookDef } from '../../hooks/types';
+import type { Finding } from '../findings';
+import type { FileModel, LsmProgram } from '../programs';
+import { programFlow, type ReturnOutcome } from '../valueFlow';
+import type { ProgramContext } from './context';
+
+/** Hooks whose every call denied leaves a machine unusable, and what that denial stops. */
+const LOCKOUT_HOOKS: ReadonlyMap<string, string> = new Map([
+  ...['bprm_check_security', 'bprm_creds_for_exec', 'bprm_creds_from_file'].map((h) => [h, 'exec'] as const),
+  ...['file_open', 'file_permission', 'inode_permission', 'inode_getattr'].map((h) => [h, 'file access'] as const),
+  ...['mmap_file', 'mmap_addr', 'file_mprotect'].map((h) => [h, 'memory mapping'] as const),
+  ...['task_alloc', 'cred_prepare'].map((h) => [h, 'new task'] as const),
+  ...['task_fix_setuid', 'task_fix_setgid'].map((h) => [h, 'change of user'] as const),
+]);
+
+const WHAT_STOPS: Readonly<Record<string, string>> = {
+  exec: 'no program can start',
+  'file access': 'no process can open or read a file',
+  'memory mapping': 'no program can map its libraries',
+  'new task': 'no process or thread can be created',
+  'change of user': 'no login can switch to its user',
+};
+
+/** Does this outcome surely deny: a negative errno, or `ret` on a path where it is non-zero? */
+function denies(o: ReturnOutcome, cgroup: boolean): boolean {
+  if (o.value.kind === 'const') return cgroup ? o.value.value === 0 : o.value.value < 0;
+  return !cgroup && o.value.kind === 'ret' && o.ret === 'nonzero';
+}
+
+export interface AlwaysDenies {
+  program: LsmProgram;
+  /** Returns that deny, in document order (at most a few, for related information). */
+  returns: ReturnOutcome[];
+  /** `exec`, `file access`...: what every call denied stops, when it locks a machine out. */
+  lockout: string | null;
+}
+
+/** Whether `program` denies on every path; null when some path may allow or the flow is not known. */
+export function alwaysDenies(model: FileModel, program: LsmProgram, target: KernelTarget, hook: HookDef | undefined): AlwaysDenies | null {
+  if (!program.body || !hook || hook.ret === 'void' || target.sets.bool.includes(program.hook)) return null;
+  const cgroup = program.kind === 'lsm_cgroup';
+  const typed = program.macro === 'BPF_PROG' || program.macro === 'BPF_PROG2';
+  const ret = !cgroup && typed ? program.params[hook.args.length]?.decl.name || null : null;
+  const flow = programFlow(program.body, ret, model.defines);
+  if (!flow.complete || flow.fallsOff || flow.outcomes.length === 0) return null;
+  if (!flow.outcomes.every((o) => denies(o, cgroup))) return null;
+  const returns = [...flow.outcomes].sort((a, b) => a.stmt.startIndex - b.stmt.startIndex);
+  const distinct = returns.filter((o, i) => i === 0 || o.stmt.startIndex !== returns[i - 1].stmt.startIndex);
+  return { program, returns: distinct, lockout: LOCKOUT_HOOKS.get(program.hook) ?? null };
+}
+
+const MAX_RELATED = 5;
+
+export function checkAlwaysDenies(ctx: ProgramContext): Finding[] {
+  const { model, program, target, hook } = ctx;
+  const found = alwaysDenies(model, program, target, hook);
+  if (!found) return [];
+  const allow = program.kind === 'lsm_cgroup' ? 'returns 1' : "returns 0 or passes a zero 'ret' on";
+  const lockout = found.lockout
+    ? ` Denying every ${found.lockout} locks you out of the machine, including ssh (${WHAT_STOPS[found.lockout]}): ` +
+      `do not attach it to a machine you cannot reset from outside.`
+    : '';
+  return [
+    {
+      code: 'always-denies',
+      severity: 'warning',
+      range: model.index.range(program.macroStart, Math.max(program.macroEnd, program.paramsStart)),
+      message:
+        `${program.name} denies every call of '${program.hook}': no path ${allow}.${lockout} ` +
+        `If it should allow some calls, check its conditions (an unbraced 'if' governs only the statement after it).`,
+      related: found.returns.slice(0, MAX_RELATED).map((o) => ({
+        range: model.index.range(o.stmt.startIndex, o.stmt.endIndex),
+        message: 'denies here',
+      })),
+    },
+  ];
+}
+
+export interface Lockout {
+  /** The program's name and hook. */
+  program: string;
+  hook: string;
+  /** What every call denied stops: `exec`, `file access`, `memory mapping`, `new task`, `change of user`. */
+  denies: string;
+}
+
+/**
+ * The programs of an analysed file that deny every call of a hook a machine cannot do without: ask
+ * before attaching them. Computed from the model whatever checks are disabled or overridden.
+ */
+export function lockouts(model: FileModel, target: KernelTarget): Lockout[] {
+  const out: Lockout[] = [];
+  for (const program of model.programs) {
+    const found = alwaysDenies(model, program, target, target.hooks.get(program.hook));
+    if (found?.lockout) out.push({ program: program.name, hook: program.hook, denies: found.lockout });
+  }
+  return out;
+}
