@@ -2,8 +2,8 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { HookCatalog, KernelTarget } from '../hooks/catalog';
 import { createCParser, parseCBounded, tooLargeMessage, MAX_ANALYSED_LENGTH } from './cParser';
-import type { CheckCode, Finding, Severity } from './findings';
-import { findPrograms, type FileModel } from './programs';
+import type { CheckCode, Finding, Range, Severity } from './findings';
+import { findPrograms, type FileModel, type LsmProgram } from './programs';
 import { FILE_CHECKS, PROGRAM_CHECKS, type CheckEntry } from './checks/registry';
 import { TextIndex } from '../ctext/textIndex';
 
@@ -49,6 +49,24 @@ function attempt<T>(failures: CheckFailure[], check: string, program: string | u
   }
 }
 
+/**
+ * A program declared through a macro: its prototype is the macro's text, so only fixes that edit its
+ * body or its hook argument (both written at the use) are kept.
+ */
+function withoutMacroEdits(f: Finding, program: LsmProgram, model: FileModel): Finding {
+  if (!f.fixes) return f;
+  const spans: [number, number][] = [];
+  if (program.body) spans.push([program.body.startIndex, program.body.endIndex]);
+  if (program.hookEditable) spans.push([program.hookStart, program.hookEnd]);
+  const inside = (r: Range) => {
+    const start = model.index.offset(r.start);
+    const end = model.index.offset(r.end);
+    return spans.some(([a, b]) => start >= a && end <= b);
+  };
+  const fixes = f.fixes.filter((fix) => fix.edits.every((e) => inside(e.range)));
+  return { ...f, fixes: fixes.length > 0 ? fixes : undefined };
+}
+
 /** Analyses a parsed file. The tree stays the caller's (it may be reused for incremental parsing). */
 export function analyzeTree(
   tree: Tree,
@@ -66,7 +84,8 @@ export function analyzeTree(
   for (const program of model.programs) {
     const ctx = { model, program, target, catalog, hook: target.hooks.get(program.hook) };
     for (const check of PROGRAM_CHECKS.filter(enabled)) {
-      findings.push(...attempt(failures, check.name, program.name, () => check.run(ctx), []));
+      const found = attempt(failures, check.name, program.name, () => check.run(ctx), []);
+      findings.push(...(program.viaMacro ? found.map((f) => withoutMacroEdits(f, program, model)) : found));
     }
   }
   for (const check of FILE_CHECKS.filter(enabled)) {

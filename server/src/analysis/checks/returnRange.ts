@@ -88,7 +88,7 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
         code: 'return-out-of-range',
         severity: rejectedAtLoad ? 'error' : 'warning',
         range,
-        message: `Returns ${v}: ${what}; ${consequence}.${hint}`,
+        message: `Returns ${v}${direct ? '' : ` (from line ${model.index.range(at.startIndex, at.endIndex).start.line + 1})`}: ${what}; ${consequence}.${hint}`,
         fixes: fixes.length > 0 ? fixes : undefined,
         related: direct ? undefined : [{ range: model.index.range(at.startIndex, at.endIndex), message: originMessage(at, v) }],
       });
