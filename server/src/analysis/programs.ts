@@ -393,7 +393,7 @@ export function findPrograms(tree: Tree, text: string): FileModel {
       sectionEnd: marker.end,
     });
   }
-  programs.push(...macroDeclaredPrograms(calls, functionDefs));
+  programs.push(...macroDeclaredPrograms(tree.rootNode, calls, functionDefs));
   programs.sort((a, b) => a.start - b.start);
   return { text, index, programs, licenses, defines: defineValues };
 }
@@ -496,7 +496,7 @@ function programMacro(def: Node): [string, ProgramMacro] | null {
 }
 
 /** Programs declared by uses of the file's program macros: `LSM_PROG(file_open, name, ...) { ... }`. */
-function macroDeclaredPrograms(calls: Node[], functionDefs: Node[]): LsmProgram[] {
+function macroDeclaredPrograms(root: Node, calls: Node[], functionDefs: Node[]): LsmProgram[] {
   const macros = new Map<string, ProgramMacro>();
   for (const def of functionDefs) {
     const entry = programMacro(def);
@@ -512,13 +512,29 @@ function macroDeclaredPrograms(calls: Node[], functionDefs: Node[]): LsmProgram[
     const stmt = call.parent?.type === 'expression_statement' ? call.parent : null;
     const body = stmt?.nextNamedSibling;
     if (!macro || !list || !stmt || body?.type !== 'compound_statement' || list.text.length > MAX_MACRO_TEXT) continue;
-    const program = expandProgramMacro(name!, macro, call, list, body);
+    const program = expandProgramMacro(name!, macro, call.childForFieldName('function')!, list, body);
     if (program) programs.push(program);
+  }
+  // A use with one argument parses as a function whose return type is the macro: `LSM_OPEN(name) {`.
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    for (const c of stack.pop()!.namedChildren) {
+      if (!c) continue;
+      if (CONDITIONAL_BLOCKS.has(c.type)) stack.push(c);
+      if (c.type !== 'function_definition') continue;
+      const type = c.childForFieldName('type');
+      const declarator = c.childForFieldName('declarator');
+      const body = c.childForFieldName('body');
+      const macro = type?.type === 'type_identifier' ? macros.get(type.text) : undefined;
+      if (!macro || declarator?.type !== 'parenthesized_declarator' || body?.type !== 'compound_statement') continue;
+      const program = expandProgramMacro(type!.text, macro, type!, declarator, body);
+      if (program) programs.push(program);
+    }
   }
   return programs;
 }
 
-function expandProgramMacro(name: string, macro: ProgramMacro, call: Node, list: Node, body: Node): LsmProgram | null {
+function expandProgramMacro(name: string, macro: ProgramMacro, callee: Node, list: Node, body: Node): LsmProgram | null {
   const args = splitTopLevel(list.text.slice(1, -1), list.startIndex + 1);
   if (!args || !list.text.endsWith(')')) return null;
   const fixed = macro.variadic ? macro.params.length - 1 : macro.params.length;
@@ -542,7 +558,7 @@ function expandProgramMacro(name: string, macro: ProgramMacro, call: Node, list:
   const items: { text: string; start: number; end: number }[] = [];
   for (const a of macro.args) {
     if (typeof a === 'number') items.push(...argOf(a));
-    else items.push({ text: a, start: call.startIndex, end: list.endIndex });
+    else items.push({ text: a, start: callee.startIndex, end: list.endIndex });
   }
   const [first, ...rest] = items.filter((i) => i.text !== '');
   if (!first || !/^[A-Za-z_]\w*$/.test(first.text)) return null;
@@ -555,26 +571,25 @@ function expandProgramMacro(name: string, macro: ProgramMacro, call: Node, list:
     }
     params = paired;
   }
-  const calleeNode = call.childForFieldName('function')!;
   const identifierHook = !!hookArg && /^[A-Za-z_]\w*$/.test(hookArg.text);
   return {
     section,
     kind: m[2] as SectionKind,
     optional: m[1] === '?',
     hook: m[3],
-    hookStart: hookArg?.start ?? call.startIndex,
+    hookStart: hookArg?.start ?? callee.startIndex,
     hookEnd: hookArg?.end ?? list.endIndex,
     hookEditable: identifierHook,
     macro: macro.macro,
-    macroStart: calleeNode.startIndex,
-    macroEnd: calleeNode.endIndex,
+    macroStart: callee.startIndex,
+    macroEnd: callee.endIndex,
     name: first.text,
     params,
     paramsStart: list.startIndex + 1,
     paramsEnd: list.endIndex - 1,
     rawContext: false,
     body,
-    start: call.startIndex,
+    start: callee.startIndex,
     sectionEnd: list.endIndex,
     viaMacro: name,
   };
