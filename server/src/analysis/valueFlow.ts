@@ -6,7 +6,7 @@
 // bound the result says it is incomplete and callers stay quiet (or fall back to what they did before).
 import type { Node, Tree } from 'web-tree-sitter';
 import { evalConstant } from './constEval';
-import { children, unparen } from './syntax';
+import { bodyNodes, children, unparen } from './syntax';
 
 /** What an expression evaluates to on one path. */
 export type Value =
@@ -822,9 +822,9 @@ export function programFlow(body: Node, retName: string | null, defines: Map<str
   const cached = byRet.get(key);
   if (cached) return cached;
   const addressTaken = new Set<string>();
-  for (const u of body.descendantsOfType('pointer_expression')) {
-    const arg = u?.childForFieldName('argument');
-    if (u?.child(0)?.type === '&' && arg && unparen(arg).type === 'identifier') addressTaken.add(unparen(arg).text);
+  for (const u of bodyNodes(body, 'pointer_expression')) {
+    const arg = u.childForFieldName('argument');
+    if (u.child(0)?.type === '&' && arg && unparen(arg).type === 'identifier') addressTaken.add(unparen(arg).text);
   }
   const flow: FlowContext = { defines, functions: fileFunctions(body.tree), addressTaken, calling: new Set(), steps: 0 };
   const run = new BodyRun(flow, body, retName ? [retName] : [], 0);
