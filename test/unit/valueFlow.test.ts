@@ -52,6 +52,7 @@ describe('return-out-of-range through code', () => {
         ['53: ret ?: EPERM', `Returns 1 (from line 53): ${OUT_OF_RANGE}`, [['53: EPERM', '1 is chosen on this branch']]],
         ['70: err', `Returns 1 (from line 65): ${OUT_OF_RANGE}`, [['65: EPERM', "'err' is set to 1 here"]]],
         ['78: check(file)', `Returns 1 (from line 13): ${OUT_OF_RANGE}`, [['13: EPERM', "'check' returns 1 here"]]],
+        ['182: err', `Returns 1 (from line 177): ${OUT_OF_RANGE}`, [['177: EPERM', "'err' is set to 1 here"]]],
       ],
     );
   });
@@ -64,7 +65,7 @@ describe('return-out-of-range through code', () => {
     );
     const fixed = applyEdits(text, f.fixes![0].edits);
     assert.match(fixed.split('\n')[32], /^ {4}int err = -EPERM;$/);
-    assert.equal(lint(fixed).findings.filter((x) => x.code === 'return-out-of-range').length, 4);
+    assert.equal(lint(fixed).findings.filter((x) => x.code === 'return-out-of-range').length, 5);
   });
 
   it('the linter prints the related places as note lines', async () => {

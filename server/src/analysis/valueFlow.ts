@@ -212,7 +212,12 @@ class BodyRun {
   readonly outcomes: ReturnOutcome[] = [];
   fallsOff = false;
   private labelled: Map<string, Node> | undefined;
-  private readonly tracked = new Set<string>();
+  /**
+   * Block scopes, innermost last: a name to the key its value is kept under (`err@120`: the declaration
+   * at offset 120), so that a block's own `err` does not stand for the one outside it. Parameters keep
+   * their name.
+   */
+  private scopes: Map<string, string>[];
 
   constructor(
     private readonly flow: FlowContext,
@@ -220,7 +225,25 @@ class BodyRun {
     params: Iterable<string>,
     private readonly callDepth: number,
   ) {
-    for (const p of params) this.tracked.add(p);
+    this.scopes = [new Map([...params].map((p) => [p, p]))];
+  }
+
+  /** The key of a local variable or parameter in scope; undefined for globals and names not declared. */
+  private resolve(name: string): string | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const key = this.scopes[i].get(name);
+      if (key !== undefined) return key;
+    }
+    return undefined;
+  }
+
+  private inScope<T>(run: () => T): T {
+    this.scopes.push(new Map());
+    try {
+      return run();
+    } finally {
+      this.scopes.pop();
+    }
   }
 
   run(start: State): void {
@@ -237,19 +260,8 @@ class BodyRun {
     this.flow.steps += states.length;
     if (this.flow.steps > MAX_STEPS) throw new Incomplete();
     switch (node.type) {
-      case 'compound_statement': {
-        let current = states;
-        const out: Exits = { normal: [], breaks: [], continues: [] };
-        for (const c of children(node)) {
-          const e = this.stmt(c, current, depth + 1, gotos);
-          out.breaks.push(...e.breaks);
-          out.continues.push(...e.continues);
-          current = widen(e.normal);
-          if (current.length === 0) break;
-        }
-        out.normal = current;
-        return out;
-      }
+      case 'compound_statement':
+        return this.inScope(() => this.block(node, states, depth, gotos));
       case 'declaration':
         return { ...none, normal: this.declaration(node, states) };
       case 'expression_statement': {
@@ -302,14 +314,21 @@ class BodyRun {
         if (!target || gotos >= MAX_GOTOS || target.parent?.startIndex !== this.body.startIndex) throw new Incomplete();
         const siblings = children(this.body);
         const from = siblings.findIndex((c) => c.startIndex === target.startIndex);
-        let current = states;
-        for (const c of siblings.slice(from)) {
-          const e = this.stmt(c, current, depth + 1, gotos + 1);
-          if (e.breaks.length > 0 || e.continues.length > 0) throw new Incomplete();
-          current = widen(e.normal);
-          if (current.length === 0) break;
+        // The label's statements see the body's variables, not those of the block the goto is in.
+        const saved = this.scopes;
+        this.scopes = saved.slice(0, 2);
+        try {
+          let current = states;
+          for (const c of siblings.slice(from)) {
+            const e = this.stmt(c, current, depth + 1, gotos + 1);
+            if (e.breaks.length > 0 || e.continues.length > 0) throw new Incomplete();
+            current = widen(e.normal);
+            if (current.length === 0) break;
+          }
+          if (current.length > 0) this.fallsOff = true;
+        } finally {
+          this.scopes = saved;
         }
-        if (current.length > 0) this.fallsOff = true;
         return none;
       }
       case 'labeled_statement': {
@@ -328,15 +347,35 @@ class BodyRun {
     }
   }
 
+  private block(node: Node, states: State[], depth: number, gotos: number): Exits {
+    let current = states;
+    const out: Exits = { normal: [], breaks: [], continues: [] };
+    for (const c of children(node)) {
+      const e = this.stmt(c, current, depth + 1, gotos);
+      out.breaks.push(...e.breaks);
+      out.continues.push(...e.continues);
+      current = widen(e.normal);
+      if (current.length === 0) break;
+    }
+    out.normal = current;
+    return out;
+  }
+
   private label(name: string): Node | null {
     if (!this.labelled) {
       this.labelled = new Map();
-      for (const l of this.body.descendantsOfType('labeled_statement')) {
-        const n = l?.childForFieldName('label')?.text;
-        if (l && n) this.labelled.set(n, l);
+      for (const l of bodyNodes(this.body, 'labeled_statement')) {
+        const n = l.childForFieldName('label')?.text;
+        if (n) this.labelled.set(n, l);
       }
     }
     return this.labelled.get(name) ?? null;
+  }
+
+  private declare(name: string, at: Node): string {
+    const key = `${name}@${at.startIndex}`;
+    this.scopes[this.scopes.length - 1].set(name, key);
+    return key;
   }
 
   private declaration(node: Node, states: State[]): State[] {
@@ -347,18 +386,23 @@ class BodyRun {
         const name = declaredName(d.childForFieldName('declarator'));
         const value = d.childForFieldName('value');
         if (!name) continue;
-        this.tracked.add(name);
-        if (!value || value.type === 'initializer_list') current = current.map((s) => assign(s, name, UNKNOWN));
-        else current = widen(current.flatMap((s) => this.expr(value, s).map((a) => assign(a.state, name, a.value))));
+        // The initialiser is evaluated before the name is in scope (`int err = err;` reads the outer one).
+        const values = !value || value.type === 'initializer_list' ? null : current.flatMap((s) => this.expr(value, s));
+        const key = this.declare(name, d);
+        current = values ? widen(values.map((a) => assign(a.state, key, a.value))) : current.map((s) => assign(s, key, UNKNOWN));
       } else if (d.type === 'identifier') {
-        this.tracked.add(d.text);
-        current = current.map((s) => assign(s, d.text, UNKNOWN));
+        const key = this.declare(d.text, d);
+        current = current.map((s) => assign(s, key, UNKNOWN));
       }
     }
     return current;
   }
 
   private switchStmt(node: Node, states: State[], depth: number, gotos: number): State[] {
+    return this.inScope(() => this.switchCases(node, states, depth, gotos));
+  }
+
+  private switchCases(node: Node, states: State[], depth: number, gotos: number): State[] {
     const cond = node.childForFieldName('condition');
     const body = node.childForFieldName('body');
     if (!cond || !body) throw new Incomplete();
@@ -422,30 +466,30 @@ class BodyRun {
 
   /** A loop runs its body any number of times: what it assigns is unknown before, in and after it. */
   private loop(node: Node, states: State[], depth: number, gotos: number): State[] {
+    return this.inScope(() => this.loopIn(node, states, depth, gotos));
+  }
+
+  private loopIn(node: Node, states: State[], depth: number, gotos: number): State[] {
     const assigned = new Set<string>();
     for (const a of node.descendantsOfType(['assignment_expression', 'update_expression'])) {
       const target = a?.type === 'assignment_expression' ? a.childForFieldName('left') : a?.childForFieldName('argument');
       if (target && unparen(target).type === 'identifier') assigned.add(unparen(target).text);
     }
-    for (const d of node.descendantsOfType('init_declarator')) {
-      const name = d ? declaredName(d.childForFieldName('declarator')) : null;
-      if (name) assigned.add(name);
-    }
-    const havoc = (s: State): State => {
-      let r: State = s;
-      for (const name of assigned)
-        if (this.isTracked(name)) r = assign(r, name, { kind: 'unknown', mayBeRet: mayBeRet(s.env.get(name) ?? UNKNOWN) });
-      return r;
-    };
-    let entry = states.map(havoc);
+    let entry = states;
     if (node.type === 'for_statement') {
       const init = node.childForFieldName('initializer');
       if (init)
-        entry =
-          init.type === 'declaration'
-            ? this.declaration(init, entry).map(havoc)
-            : entry.flatMap((s) => this.expr(init, s).map((a) => havoc(a.state)));
+        entry = init.type === 'declaration' ? this.declaration(init, entry) : entry.flatMap((s) => this.expr(init, s).map((a) => a.state));
     }
+    // Keys as the loop sees them (its own `for (int i...)` included); variables declared in its body are
+    // declared afresh on each round.
+    const keys = [...assigned].map((name) => this.resolve(name)).filter((k): k is string => k !== undefined);
+    const havoc = (s: State): State => {
+      let r: State = s;
+      for (const key of keys) r = assign(r, key, { kind: 'unknown', mayBeRet: mayBeRet(s.env.get(key) ?? UNKNOWN) });
+      return r;
+    };
+    entry = entry.map(havoc);
     const cond = node.childForFieldName('condition');
     const body = node.childForFieldName('body');
     if (!body) throw new Incomplete();
@@ -471,10 +515,6 @@ class BodyRun {
       after.push(...this.branches(cond, s).f);
     }
     return widen(after);
-  }
-
-  private isTracked(name: string): boolean {
-    return this.tracked.has(name) && !this.flow.addressTaken.has(name);
   }
 
   // ---- expressions ----
@@ -574,7 +614,8 @@ class BodyRun {
     }
     const n = unparen(node);
     if (n.type === 'identifier' && exact) {
-      const known = state.truth.get(n.text);
+      const key = this.resolve(n.text) ?? n.text;
+      const known = state.truth.get(key);
       const truthT = test.t === 'nonzero';
       for (const [holds, list] of [
         [truthT, t],
@@ -582,7 +623,7 @@ class BodyRun {
       ] as const) {
         if (known === undefined) {
           const truth = new Map(state.truth);
-          truth.set(n.text, holds);
+          truth.set(key, holds);
           list.push({ ...state, truth });
         } else if (known === holds) list.push(state);
       }
@@ -607,10 +648,12 @@ class BodyRun {
   private exprAt(n: Node, s: State): Alt[] {
     switch (n.type) {
       case 'identifier': {
-        const v = s.env.get(n.text);
-        if (v !== undefined && this.isTracked(n.text)) return [{ value: v, state: s }];
-        if (this.tracked.has(n.text)) return [{ value: v && mayBeRet(v) ? { kind: 'unknown', mayBeRet: true } : UNKNOWN, state: s }];
-        return [{ value: this.constant(n), state: s }];
+        const key = this.resolve(n.text);
+        if (key === undefined) return [{ value: this.constant(n), state: s }];
+        const v = s.env.get(key);
+        // A variable whose address is taken may change behind the flow's back: only `ret`-ness survives.
+        if (v !== undefined && !this.flow.addressTaken.has(n.text)) return [{ value: v, state: s }];
+        return [{ value: v && mayBeRet(v) ? { kind: 'unknown', mayBeRet: true } : UNKNOWN, state: s }];
       }
       case 'number_literal':
       case 'true':
@@ -649,22 +692,23 @@ class BodyRun {
         if (!left || !right) return [{ value: UNKNOWN, state: s }];
         const target = unparen(left);
         const alts = this.expr(right, s);
-        if (target.type !== 'identifier' || !this.tracked.has(target.text)) return alts;
+        const key = target.type === 'identifier' ? this.resolve(target.text) : undefined;
+        if (key === undefined) return alts;
         return alts.map((a) => {
           let value = a.value;
           if (op !== '=') {
-            const old = a.state.env.get(target.text) ?? UNKNOWN;
+            const old = a.state.env.get(key) ?? UNKNOWN;
             const r = old.kind === 'const' && value.kind === 'const' ? compute(op.slice(0, -1), old.value, value.value) : null;
             value = r === null || !Number.isSafeInteger(r) ? UNKNOWN : { kind: 'const', value: r, origin: n };
           }
-          return { value, state: assign(a.state, target.text, value) };
+          return { value, state: assign(a.state, key, value) };
         });
       }
       case 'update_expression': {
         const arg = n.childForFieldName('argument');
         const target = arg ? unparen(arg) : null;
-        if (target?.type === 'identifier' && this.tracked.has(target.text))
-          return [{ value: UNKNOWN, state: assign(s, target.text, UNKNOWN) }];
+        const key = target?.type === 'identifier' ? this.resolve(target.text) : undefined;
+        if (key !== undefined) return [{ value: UNKNOWN, state: assign(s, key, UNKNOWN) }];
         return [{ value: UNKNOWN, state: s }];
       }
       case 'comma_expression': {
