@@ -68,7 +68,7 @@ describe('return-out-of-range through code', () => {
     assert.equal(lint(fixed).findings.filter((x) => x.code === 'return-out-of-range').length, 5);
   });
 
-  it('the linter prints the related places as note lines', async () => {
+  it('the linter prints the related places as note lines, and as `related` in JSON', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'value-flow-'));
     try {
       const file = path.join(dir, 'v.bpf.c');
@@ -84,6 +84,14 @@ describe('return-out-of-range through code', () => {
       const i = lines.findIndex((l) => l.startsWith(`${file}:39:12: error: Returns 1 (from line 33)`));
       assert.ok(i >= 0, stdout);
       assert.equal(lines[i + 1], `${file}:33:15: note: 'err' is set to 1 here`);
+      let json = '';
+      await main(
+        ['--kernel', '6.12', '--format', 'json', file],
+        sink((s) => (json += s)),
+        sink(() => undefined),
+      );
+      const first = (JSON.parse(json) as { line: number; related?: unknown }[]).find((f) => f.line === 39);
+      assert.deepEqual(first?.related, [{ line: 33, column: 15, endLine: 33, endColumn: 20, message: "'err' is set to 1 here" }]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

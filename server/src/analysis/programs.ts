@@ -393,7 +393,7 @@ export function findPrograms(tree: Tree, text: string): FileModel {
       sectionEnd: marker.end,
     });
   }
-  programs.push(...macroDeclaredPrograms(tree.rootNode, calls, functionDefs));
+  programs.push(...macroDeclaredPrograms(tree.rootNode, text, calls, functionDefs));
   programs.sort((a, b) => a.start - b.start);
   return { text, index, programs, licenses, defines: defineValues };
 }
@@ -496,15 +496,20 @@ function programMacro(def: Node): [string, ProgramMacro] | null {
 }
 
 /** Programs declared by uses of the file's program macros: `LSM_PROG(file_open, name, ...) { ... }`. */
-function macroDeclaredPrograms(root: Node, calls: Node[], functionDefs: Node[]): LsmProgram[] {
+function macroDeclaredPrograms(root: Node, text: string, calls: Node[], functionDefs: Node[]): LsmProgram[] {
   const macros = new Map<string, ProgramMacro>();
   for (const def of functionDefs) {
+    // Only a define whose text holds SEC and a program macro is read further (files have many defines).
+    if (!/\bSEC\b[\s\S]*\bBPF_PROG/.test(text.slice(def.startIndex, Math.min(def.endIndex, def.startIndex + MAX_MACRO_TEXT)))) continue;
     const entry = programMacro(def);
     if (entry) macros.set(entry[0], entry[1]);
   }
   if (macros.size === 0) return [];
+  // The name a node's text starts with, read from the text (cheaper than asking the tree of every node).
+  const leading = (n: Node) => /^[A-Za-z_]\w*/.exec(text.slice(n.startIndex, n.startIndex + 128))?.[0] ?? '';
   const programs: LsmProgram[] = [];
   for (const call of calls) {
+    if (!macros.has(leading(call))) continue;
     const name = calleeName(call);
     const macro = name ? macros.get(name) : undefined;
     const list = call.childForFieldName('arguments');
@@ -521,7 +526,7 @@ function macroDeclaredPrograms(root: Node, calls: Node[], functionDefs: Node[]):
     for (const c of stack.pop()!.namedChildren) {
       if (!c) continue;
       if (CONDITIONAL_BLOCKS.has(c.type)) stack.push(c);
-      if (c.type !== 'function_definition') continue;
+      if (c.type !== 'function_definition' || !macros.has(leading(c))) continue;
       const type = c.childForFieldName('type');
       const declarator = c.childForFieldName('declarator');
       const body = c.childForFieldName('body');

@@ -43,6 +43,8 @@ export interface JsonFinding {
   severity: string;
   code: string;
   message: string;
+  /** Where the finding's value came from, and the like (LSP related information). */
+  related?: { line: number; column: number; endLine: number; endColumn: number; message: string }[];
 }
 
 function toJson(file: string, f: Finding): JsonFinding {
@@ -55,6 +57,17 @@ function toJson(file: string, f: Finding): JsonFinding {
     severity: f.severity,
     code: f.code,
     message: f.message,
+    ...(f.related?.length
+      ? {
+          related: f.related.map((r) => ({
+            line: r.range.start.line + 1,
+            column: r.range.start.character + 1,
+            endLine: r.range.end.line + 1,
+            endColumn: r.range.end.character + 1,
+            message: r.message,
+          })),
+        }
+      : {}),
   };
 }
 
