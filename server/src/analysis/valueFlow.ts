@@ -336,6 +336,7 @@ class BodyRun {
         return inner ? this.stmt(inner, states, depth + 1, gotos) : { ...none, normal: states };
       }
       case 'comment':
+      case 'preproc_call': // `#pragma unroll`
       case 'type_definition':
       case 'struct_specifier':
       case 'enum_specifier':
