@@ -5,6 +5,7 @@ import { createCParser, parseCBounded, tooLargeMessage, MAX_ANALYSED_LENGTH } fr
 import type { CheckCode, Finding, Range, Severity } from './findings';
 import { findPrograms, type FileModel, type LsmProgram } from './programs';
 import { FILE_CHECKS, PROGRAM_CHECKS, type CheckEntry } from './checks/registry';
+import { lockouts as findLockouts, type Lockout } from './checks/alwaysDenies';
 import { TextIndex } from '../ctext/textIndex';
 
 export interface AnalysisOptions {
@@ -30,6 +31,11 @@ export interface CheckFailure {
 export interface AnalysisResult {
   model: FileModel;
   findings: Finding[];
+  /**
+   * Programs that deny every call of a hook a machine cannot do without (exec, file access...): ask
+   * before attaching them to a target. Found whatever checks are disabled or overridden.
+   */
+  lockouts: Lockout[];
   /** Empty when every check ran to the end. */
   failures: CheckFailure[];
 }
@@ -91,6 +97,7 @@ export function analyzeTree(
   for (const check of FILE_CHECKS.filter(enabled)) {
     findings.push(...attempt(failures, check.name, undefined, () => check.run(model), []));
   }
+  const lockouts = attempt(failures, 'always-denies', undefined, () => findLockouts(model, target), []);
   const overrides = options.severityOverrides ?? {};
   const result = findings
     .filter((f) => !disabled.has(f.code))
@@ -99,7 +106,7 @@ export function analyzeTree(
       return severity ? { ...f, severity } : f;
     });
   result.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-  return { model, findings: result, failures };
+  return { model, findings: result, lockouts, failures };
 }
 
 /** Parses and analyses whole texts: for the command-line linter, tests and benchmarks. */

@@ -2,10 +2,13 @@
 // `ret` on), such as an unbraced `if` that makes `return -EPERM` unconditional. On hooks every machine
 // needs (exec, opening files, mapping memory, creating tasks) that program locks everyone out, ssh
 // included: lockouts() lets Run on Target, the policy runner and the CLI ask before attaching one.
+import type { Node } from 'web-tree-sitter';
 import type { KernelTarget } from '../../hooks/catalog';
 import type { HookDef } from '../../hooks/types';
 import type { Finding } from '../findings';
 import type { FileModel, LsmProgram } from '../programs';
+import { evalConstant } from '../constEval';
+import { bodyNodes, returnValue } from '../syntax';
 import { programFlow, type ReturnOutcome } from '../valueFlow';
 import type { ProgramContext } from './context';
 
@@ -46,12 +49,39 @@ export function alwaysDenies(model: FileModel, program: LsmProgram, target: Kern
   const cgroup = program.kind === 'lsm_cgroup';
   const typed = program.macro === 'BPF_PROG' || program.macro === 'BPF_PROG2';
   const ret = !cgroup && typed ? program.params[hook.args.length]?.decl.name || null : null;
+  // A plainly reachable `return 0;` (1 in lsm_cgroup) allows: no need to follow the flow.
+  const allow = cgroup ? 1 : 0;
+  if (
+    bodyNodes(program.body, 'return_statement').some((r) => {
+      const v = returnValue(r);
+      return !!v && evalConstant(v, model.defines) === allow && plainlyReachable(r, program.body!);
+    })
+  )
+    return null;
   const flow = programFlow(program.body, ret, model.defines);
   if (!flow.complete || flow.fallsOff || flow.outcomes.length === 0) return null;
   if (!flow.outcomes.every((o) => denies(o, cgroup))) return null;
   const returns = [...flow.outcomes].sort((a, b) => a.stmt.startIndex - b.stmt.startIndex);
   const distinct = returns.filter((o, i) => i === 0 || o.stmt.startIndex !== returns[i - 1].stmt.startIndex);
   return { program, returns: distinct, lockout: LOCKOUT_HOOKS.get(program.hook) ?? null };
+}
+
+const EXITS = new Set(['return_statement', 'goto_statement', 'break_statement', 'continue_statement']);
+const MAX_CLIMB = 32;
+
+/**
+ * No statement before it in any block around it leaves unconditionally (`return -EPERM; return 0;` is
+ * not plainly reachable). Conditions are not read: `if (0) return 0;` counts as reachable, which only
+ * makes the check quieter.
+ */
+function plainlyReachable(stmt: Node, body: Node): boolean {
+  let n: Node | null = stmt;
+  for (let i = 0; n && !(n.startIndex === body.startIndex && n.endIndex === body.endIndex); i++) {
+    if (i > MAX_CLIMB) return false;
+    for (let p = n.previousNamedSibling; p; p = p.previousNamedSibling) if (EXITS.has(p.type)) return false;
+    n = n.parent;
+  }
+  return !!n;
 }
 
 const MAX_RELATED = 5;
@@ -90,8 +120,9 @@ export interface Lockout {
 }
 
 /**
- * The programs of an analysed file that deny every call of a hook a machine cannot do without: ask
- * before attaching them. Computed from the model whatever checks are disabled or overridden.
+ * The programs of a file that deny every call of a hook a machine cannot do without. Reads the program
+ * bodies, so the tree must still be alive: analyzeTree computes them into `AnalysisResult.lockouts`,
+ * which is what the rest of the tool asks (hasLockout).
  */
 export function lockouts(model: FileModel, target: KernelTarget): Lockout[] {
   const out: Lockout[] = [];
@@ -100,4 +131,9 @@ export function lockouts(model: FileModel, target: KernelTarget): Lockout[] {
     if (found?.lockout) out.push({ program: program.name, hook: program.hook, denies: found.lockout });
   }
   return out;
+}
+
+/** Does this analysis result hold a program that would lock a machine out? (Run on Target, policy runner, CLI.) */
+export function hasLockout(result: { lockouts: readonly Lockout[] }): boolean {
+  return result.lockouts.length > 0;
 }

@@ -168,17 +168,17 @@ class PassthroughWalk {
 }
 
 /**
- * The first return that can give back something other than `ret` while `ret` is non-zero. The value
- * flow decides when it could follow the body (variables, `?:`, switch, inline helpers, what conditions
- * say of `ret`); past its bounds, the structural walk (guards and returns only) does.
+ * The first return that can give back something other than `ret` while `ret` is non-zero. The structural
+ * walk (guards and returns only) finds a candidate; the value flow, when it can follow the body
+ * (variables, `?:`, switch, inline helpers, what conditions say of `ret`), has the last word.
  */
 function overridingReturn(body: Node, ret: string, defines: Map<string, string>): Node | null {
+  // The walk is cheap and accepts no more than the flow does: a body it accepts needs no flow.
+  const walk = new PassthroughWalk(body, ret);
+  walk.walk(body);
+  if (!walk.offending) return null;
   const flow = programFlow(body, ret, defines);
-  if (!flow.complete) {
-    const walk = new PassthroughWalk(body, ret);
-    walk.walk(body);
-    return walk.offending;
-  }
+  if (!flow.complete) return walk.offending;
   let first: Node | null = null;
   for (const o of flow.outcomes) {
     if (o.ret === 'zero' || o.value.kind === 'ret' || (o.value.kind === 'unknown' && o.value.mayBeRet)) continue;

@@ -29,8 +29,17 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
   const misplaced =
     !cgroup && hook && hook.ret !== 'void' && retIndex >= 0 && retIndex < hook.args.length ? hook.args[retIndex] : undefined;
   const retParam = takesRetSlot(ctx) ? program.params[hook!.args.length]?.decl.name || null : null;
-  const flow = programFlow(program.body, retParam, model.defines);
-  for (const ret of bodyNodes(program.body, 'return_statement')) {
+  const returns = bodyNodes(program.body, 'return_statement');
+  // The flow is needed only when a return gives back something other than a constant or an untouched
+  // `ret`: a variable, a conditional, a call.
+  const retAssigned = !!retParam && new RegExp(`\\b${retParam}\\s*([-+*/%&|^]|<<|>>)?=(?!=)`).test(program.body.text);
+  const needsFlow = returns.some((r) => {
+    const v = returnValue(r);
+    if (!v || evalConstant(v, model.defines) !== null) return false;
+    return !(v.type === 'identifier' && v.text === retParam && !retAssigned);
+  });
+  const flow = needsFlow ? programFlow(program.body, retParam, model.defines) : null;
+  for (const ret of returns) {
     const value = returnValue(ret);
     if (!value) continue;
     if (misplaced && value.type === 'identifier' && value.text === 'ret' && kernelRules.checksReturnRange(target.version)) {
@@ -48,7 +57,7 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
     // Values that reach this return on some path (through variables, branches, helpers); when the flow
     // could not be followed to the end, only what the return itself says.
     const reaching: { v: number; origin: Node }[] = [];
-    if (flow.complete) {
+    if (flow?.complete) {
       for (const o of flow.outcomes) {
         if (o.stmt.startIndex !== ret.startIndex || o.value.kind !== 'const') continue;
         const { value: v, origin } = o.value;
