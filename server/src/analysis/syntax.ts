@@ -18,15 +18,7 @@ export function returnValue(ret: Node): Node | null {
   return value ? unparen(value) : null;
 }
 
-const BODY_KINDS = [
-  'return_statement',
-  'if_statement',
-  'while_statement',
-  'for_statement',
-  'labeled_statement',
-  'goto_statement',
-  'pointer_expression',
-];
+const BODY_KINDS = ['return_statement', 'if_statement', 'while_statement', 'for_statement', 'labeled_statement', 'goto_statement'];
 const bodyIndexes = new WeakMap<Node, Map<string, Node[]>>();
 
 /**

@@ -856,21 +856,22 @@ interface FlowContext {
 
 const flows = new WeakMap<Node, Map<string, FlowResult>>();
 
+const ADDRESS_OF = /(?:^|[^&\w)\]\s])\s*&\s*([A-Za-z_]\w*)/g;
+
 /**
  * What the returns of a program body give back. `retName` is the program's `ret` argument (null when
  * it has none). Cached per body, so the checks that ask share one run.
  */
-export function programFlow(body: Node, retName: string | null, defines: Map<string, string>): FlowResult {
+export function programFlow(body: Node, retName: string | null, defines: Map<string, string>, text: string): FlowResult {
   let byRet = flows.get(body);
   if (!byRet) flows.set(body, (byRet = new Map()));
   const key = retName ?? '';
   const cached = byRet.get(key);
   if (cached) return cached;
+  // `&name` where `&` takes an address (not `a & b`, not `&&`), read from the text: a name in a comment or
+  // a string too only makes the flow know less.
   const addressTaken = new Set<string>();
-  for (const u of bodyNodes(body, 'pointer_expression')) {
-    const arg = u.childForFieldName('argument');
-    if (u.child(0)?.type === '&' && arg && unparen(arg).type === 'identifier') addressTaken.add(unparen(arg).text);
-  }
+  for (const m of text.slice(body.startIndex, body.endIndex).matchAll(ADDRESS_OF)) addressTaken.add(m[1]);
   const flow: FlowContext = { defines, functions: fileFunctions(body.tree), addressTaken, calling: new Set(), steps: 0 };
   const run = new BodyRun(flow, body, retName ? [retName] : [], 0);
   let result: FlowResult;

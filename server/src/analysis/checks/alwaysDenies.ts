@@ -43,8 +43,18 @@ export interface AlwaysDenies {
   lockout: string | null;
 }
 
+const found = new WeakMap<LsmProgram, AlwaysDenies | null>();
+
 /** Whether `program` denies on every path; null when some path may allow or the flow is not known. */
 export function alwaysDenies(model: FileModel, program: LsmProgram, target: KernelTarget, hook: HookDef | undefined): AlwaysDenies | null {
+  // The check and lockouts() ask the same of each program in one analysis.
+  if (found.has(program)) return found.get(program)!;
+  const result = decide(model, program, target, hook);
+  found.set(program, result);
+  return result;
+}
+
+function decide(model: FileModel, program: LsmProgram, target: KernelTarget, hook: HookDef | undefined): AlwaysDenies | null {
   if (!program.body || !hook || hook.ret === 'void' || target.sets.bool.includes(program.hook)) return null;
   const cgroup = program.kind === 'lsm_cgroup';
   const typed = program.macro === 'BPF_PROG' || program.macro === 'BPF_PROG2';
@@ -58,7 +68,7 @@ export function alwaysDenies(model: FileModel, program: LsmProgram, target: Kern
     })
   )
     return null;
-  const flow = programFlow(program.body, ret, model.defines);
+  const flow = programFlow(program.body, ret, model.defines, model.text);
   if (!flow.complete || flow.fallsOff || flow.outcomes.length === 0) return null;
   if (!flow.outcomes.every((o) => denies(o, cgroup))) return null;
   const returns = [...flow.outcomes].sort((a, b) => a.stmt.startIndex - b.stmt.startIndex);
@@ -75,13 +85,18 @@ const MAX_CLIMB = 32;
  * makes the check quieter.
  */
 function plainlyReachable(stmt: Node, body: Node): boolean {
-  let n: Node | null = stmt;
-  for (let i = 0; n && !(n.startIndex === body.startIndex && n.endIndex === body.endIndex); i++) {
-    if (i > MAX_CLIMB) return false;
-    for (let p = n.previousNamedSibling; p; p = p.previousNamedSibling) if (EXITS.has(p.type)) return false;
-    n = n.parent;
+  let n: Node = stmt;
+  for (let i = 0; !(n.startIndex === body.startIndex && n.endIndex === body.endIndex); i++) {
+    const parent = n.parent;
+    if (!parent || i > MAX_CLIMB) return false;
+    // One call for the siblings, not one per sibling.
+    for (const s of parent.namedChildren) {
+      if (!s || s.startIndex >= n.startIndex) break;
+      if (EXITS.has(s.type)) return false;
+    }
+    n = parent;
   }
-  return !!n;
+  return true;
 }
 
 const MAX_RELATED = 5;

@@ -4,6 +4,7 @@ import type { Node } from 'web-tree-sitter';
 import { isIntegerScalar } from '../../ctext/cDecl';
 import { programArgs } from '../../hooks/hookFacts';
 import type { Finding } from '../findings';
+import type { FileModel } from '../programs';
 import { bodyNodes, branch, children, labels, returnValue, unparen } from '../syntax';
 import { programFlow } from '../valueFlow';
 import { hasTypedArgs, takesRetSlot, type ProgramContext } from './context';
@@ -172,12 +173,12 @@ class PassthroughWalk {
  * walk (guards and returns only) finds a candidate; the value flow, when it can follow the body
  * (variables, `?:`, switch, inline helpers, what conditions say of `ret`), has the last word.
  */
-function overridingReturn(body: Node, ret: string, defines: Map<string, string>): Node | null {
+function overridingReturn(body: Node, ret: string, model: FileModel): Node | null {
   // The walk is cheap and accepts no more than the flow does: a body it accepts needs no flow.
   const walk = new PassthroughWalk(body, ret);
   walk.walk(body);
   if (!walk.offending) return null;
-  const flow = programFlow(body, ret, defines);
+  const flow = programFlow(body, ret, model.defines, model.text);
   if (!flow.complete) return walk.offending;
   let first: Node | null = null;
   for (const o of flow.outcomes) {
@@ -213,7 +214,7 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
   // A non-integer in the ret slot is signature-mismatch's to report.
   if (!program.body || !isIntegerScalar(retParam.decl)) return [];
   const ret = retParam.decl.name || 'ret';
-  const offending = overridingReturn(program.body, ret, model.defines);
+  const offending = overridingReturn(program.body, ret, model);
   if (!offending) return [];
   const guard = insertPassthroughEdit(model, program, ret);
   return [

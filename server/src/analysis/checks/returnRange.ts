@@ -32,13 +32,15 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
   const returns = bodyNodes(program.body, 'return_statement');
   // The flow is needed only when a return gives back something other than a constant or an untouched
   // `ret`: a variable, a conditional, a call.
-  const retAssigned = !!retParam && new RegExp(`\\b${retParam}\\s*([-+*/%&|^]|<<|>>)?=(?!=)`).test(program.body.text);
+  const retAssigned =
+    !!retParam &&
+    new RegExp(`\\b${retParam}\\s*([-+*/%&|^]|<<|>>)?=(?!=)`).test(model.text.slice(program.body.startIndex, program.body.endIndex));
   const needsFlow = returns.some((r) => {
     const v = returnValue(r);
     if (!v || evalConstant(v, model.defines) !== null) return false;
     return !(v.type === 'identifier' && v.text === retParam && !retAssigned);
   });
-  const flow = needsFlow ? programFlow(program.body, retParam, model.defines) : null;
+  const flow = needsFlow ? programFlow(program.body, retParam, model.defines, model.text) : null;
   for (const ret of returns) {
     const value = returnValue(ret);
     if (!value) continue;
