@@ -53,6 +53,7 @@ describe('return-out-of-range through code', () => {
         ['70: err', `Returns 1 (from line 65): ${OUT_OF_RANGE}`, [['65: EPERM', "'err' is set to 1 here"]]],
         ['78: check(file)', `Returns 1 (from line 13): ${OUT_OF_RANGE}`, [['13: EPERM', "'check' returns 1 here"]]],
         ['182: err', `Returns 1 (from line 177): ${OUT_OF_RANGE}`, [['177: EPERM', "'err' is set to 1 here"]]],
+        ['218: ret', `Returns 1 (from line 217): ${OUT_OF_RANGE}`, [['217: EPERM', "'ret' is set to 1 here"]]],
       ],
     );
   });
@@ -65,7 +66,7 @@ describe('return-out-of-range through code', () => {
     );
     const fixed = applyEdits(text, f.fixes![0].edits);
     assert.match(fixed.split('\n')[32], /^ {4}int err = -EPERM;$/);
-    assert.equal(lint(fixed).findings.filter((x) => x.code === 'return-out-of-range').length, 5);
+    assert.equal(lint(fixed).findings.filter((x) => x.code === 'return-out-of-range').length, 6);
   });
 
   it('the linter prints the related places as note lines, and as `related` in JSON', async () => {

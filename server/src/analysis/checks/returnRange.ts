@@ -29,20 +29,23 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
   const misplaced =
     !cgroup && hook && hook.ret !== 'void' && retIndex >= 0 && retIndex < hook.args.length ? hook.args[retIndex] : undefined;
   const retParam = takesRetSlot(ctx) ? program.params[hook!.args.length]?.decl.name || null : null;
-  const returns = bodyNodes(program.body, 'return_statement');
+  const returns = bodyNodes(program.body, 'return_statement').map((ret) => {
+    const value = returnValue(ret);
+    return { ret, value, constant: value ? evalConstant(value, model.defines) : null };
+  });
   // The flow is needed only when a return gives back something other than a constant or an untouched
   // `ret`: a variable, a conditional, a call.
+  const name = retParam?.replace(/\W/g, '');
   const retAssigned =
-    !!retParam &&
-    new RegExp(`\\b${retParam}\\s*([-+*/%&|^]|<<|>>)?=(?!=)`).test(model.text.slice(program.body.startIndex, program.body.endIndex));
-  const needsFlow = returns.some((r) => {
-    const v = returnValue(r);
-    if (!v || evalConstant(v, model.defines) !== null) return false;
-    return !(v.type === 'identifier' && v.text === retParam && !retAssigned);
-  });
+    !!name &&
+    new RegExp(`\\b${name}\\s*(?:(?:[-+*/%&|^]|<<|>>)?=(?!=)|\\+\\+|--)|(?:\\+\\+|--)\\s*${name}\\b`).test(
+      model.text.slice(program.body.startIndex, program.body.endIndex),
+    );
+  const needsFlow = returns.some(
+    ({ value, constant }) => !!value && constant === null && !(value.type === 'identifier' && value.text === retParam && !retAssigned),
+  );
   const flow = needsFlow ? programFlow(program.body, retParam, model.defines, model.text) : null;
-  for (const ret of returns) {
-    const value = returnValue(ret);
+  for (const { ret, value, constant } of returns) {
     if (!value) continue;
     if (misplaced && value.type === 'identifier' && value.text === 'ret' && kernelRules.checksReturnRange(target.version)) {
       findings.push({
@@ -65,9 +68,8 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
         const { value: v, origin } = o.value;
         if (!reaching.some((r) => r.v === v && r.origin.startIndex === origin.startIndex)) reaching.push({ v, origin });
       }
-    } else {
-      const v = evalConstant(value, model.defines);
-      if (v !== null) reaching.push({ v, origin: value });
+    } else if (constant !== null) {
+      reaching.push({ v: constant, origin: value });
     }
     for (const { v, origin } of reaching) {
       if (v >= lo && v <= hi) continue;
