@@ -120,7 +120,7 @@ export function checkAlwaysDenies(ctx: ProgramContext): Finding[] {
         `If it should allow some calls, check its conditions (an unbraced 'if' governs only the statement after it).`,
       related: found.returns.slice(0, MAX_RELATED).map((o) => ({
         range: model.index.range(o.stmt.startIndex, o.stmt.endIndex),
-        message: 'denies here',
+        message: o.value.kind === 'const' ? `denies here (${o.value.value})` : "passes the earlier program's denial on here",
       })),
     },
   ];
