@@ -91,14 +91,15 @@ function isFileLocal(fn: Node): boolean {
   return /\b(static|inline|__always_inline|__inline|__inline__)\b/.test(head);
 }
 
-function declaredName(declarator: Node | null): string | null {
+/** `int x`, `int (x)`: x, a plain integer; `int *p`, `int a[4]`: p and a, whose values are not followed. */
+function declaredName(declarator: Node | null): { name: string; plain: boolean } | null {
   let d = declarator;
-  // `int *p`, `int a[4]`, `int (x)`: the identifier inside; pointers and arrays are not tracked.
-  while (d && d.type !== 'identifier') {
-    if (d.type === 'pointer_declarator' || d.type === 'array_declarator') return null;
+  let plain = true;
+  for (let i = 0; d && d.type !== 'identifier' && i < 16; i++) {
+    if (d.type === 'pointer_declarator' || d.type === 'array_declarator' || d.type === 'function_declarator') plain = false;
     d = d.childForFieldName('declarator') ?? d.namedChildren[0] ?? null;
   }
-  return d?.text ?? null;
+  return d?.type === 'identifier' ? { name: d.text, plain } : null;
 }
 
 function sameValue(a: Value, b: Value): boolean {
@@ -381,20 +382,19 @@ class BodyRun {
 
   private declaration(node: Node, states: State[]): State[] {
     let current = states;
-    for (const d of node.namedChildren) {
+    for (const d of node.childrenForFieldName('declarator')) {
       if (!d) continue;
-      if (d.type === 'init_declarator') {
-        const name = declaredName(d.childForFieldName('declarator'));
-        const value = d.childForFieldName('value');
-        if (!name) continue;
-        // The initialiser is evaluated before the name is in scope (`int err = err;` reads the outer one).
-        const values = !value || value.type === 'initializer_list' ? null : current.flatMap((s) => this.expr(value, s));
-        const key = this.declare(name, d);
-        current = values ? widen(values.map((a) => assign(a.state, key, a.value))) : current.map((s) => assign(s, key, UNKNOWN));
-      } else if (d.type === 'identifier') {
-        const key = this.declare(d.text, d);
-        current = current.map((s) => assign(s, key, UNKNOWN));
-      }
+      const init = d.type === 'init_declarator';
+      const declared = declaredName(init ? d.childForFieldName('declarator') : d);
+      if (!declared) continue;
+      const value = init ? d.childForFieldName('value') : null;
+      // The initialiser is evaluated before the name is in scope (`int err = err;` reads the outer one).
+      const alts =
+        value && value.type !== 'initializer_list'
+          ? current.flatMap((s) => this.expr(value, s))
+          : current.map((s) => ({ value: UNKNOWN, state: s }));
+      const key = this.declare(declared.name, d);
+      current = widen(alts.map((a) => assign(a.state, key, declared.plain ? a.value : UNKNOWN)));
     }
     return current;
   }
