@@ -1,6 +1,7 @@
 // Before a program is attached to a machine that is not one of the tool's own test VMs: does the
-// analysis say it denies on every path (`always-denies`)? Attached to exec, file open or mmap, such a
-// program can lock everyone out, ssh included, and a real target cannot be reset from here.
+// analysis say it denies every call of a hook the machine cannot do without (exec, file access, mmap, new
+// tasks: the always-denies lock-outs)? Such a program locks everyone out, ssh included, and a real target
+// cannot be reset from here. Asked whatever checks the user disabled or suppressed.
 import * as path from 'node:path';
 import { Analyzer } from '../../server/src/analysis/analyze';
 import { readSourceFile } from '../../server/src/analysis/sourceFile';
@@ -19,7 +20,7 @@ export interface LockoutRisk {
 let analyzer: Promise<Analyzer> | undefined;
 
 /**
- * The `always-denies` findings of a program file. A file that cannot be read or analysed gives none:
+ * The lock-outs of a program file. A file that cannot be read or analysed gives none:
  * compiling it will say what is wrong, and this guard only stops what it can see.
  */
 export async function lockoutRisks(file: string): Promise<LockoutRisk[]> {
@@ -34,10 +35,12 @@ export async function lockoutRisks(file: string): Promise<LockoutRisk[]> {
   // Whether every path denies does not depend on the release: the newest table is as good as any.
   const { target } = catalog.target({});
   try {
-    const { findings } = (await analyzer).analyze(text, target, catalog);
-    return findings
-      .filter((f) => f.code === 'always-denies')
-      .map((f) => ({ file, line: f.range.start.line + 1, message: f.message }));
+    const { lockouts, model } = (await analyzer).analyze(text, target, catalog);
+    return lockouts.map((l) => {
+      const program = model.programs.find((p) => p.name === l.program);
+      const line = program ? model.index.position(program.start).line + 1 : 1;
+      return { file, line, message: `${l.program} (lsm/${l.hook}) denies every ${l.denies}, on every path` };
+    });
   } catch {
     return [];
   }

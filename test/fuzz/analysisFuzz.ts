@@ -192,7 +192,11 @@ class Checker {
     } else if (json.some((f) => hasControl(f.message) && output.includes(f.message))) {
       problems.push({ cls: 'cli-prints-message-with-control-characters-raw', detail: JSON.stringify(output.slice(0, 300)) });
     } else {
-      const lines = textRun.out.split('\n').slice(0, -1);
+      // A finding's related places follow it as `file:line:col: note: ...` lines.
+      const lines = textRun.out
+        .split('\n')
+        .slice(0, -1)
+        .filter((l) => !/^[^]+:\d+:\d+: note: /.test(l));
       if (lines.length !== json.length) {
         problems.push({
           cls: 'cli-text-output-lines-differ-from-findings',

@@ -69,6 +69,28 @@ describe('language server over the protocol', () => {
     );
   });
 
+  it('carries where a returned value came from as related information', async () => {
+    const text = fixture('lint', 'values-through-code.bpf.c');
+    const uri = uriOf('values.bpf.c');
+    await lsp.setSettings({ debounceMs: 0, kernel: '6.12' });
+    const next = lsp.nextDiagnostics(uri);
+    await lsp.open(uri, text);
+    const { diagnostics } = await next;
+    await lsp.close(uri);
+    await lsp.setSettings({ debounceMs: 0 });
+    const d = diagnostics.find((x) => x.code === 'return-out-of-range')!;
+    assert.equal(textAt(text, d), 'err');
+    assert.equal(d.range.start.line, 38);
+    assert.deepEqual(d.relatedInformation, [
+      {
+        location: { uri, range: { start: { line: 32, character: 14 }, end: { line: 32, character: 19 } } },
+        message: "'err' is set to 1 here",
+      },
+    ]);
+    const direct = diagnostics.filter((x) => x.code === 'missing-ret-passthrough');
+    assert.ok(direct.every((x) => x.relatedInformation === undefined));
+  });
+
   it('stays quiet on plain C files, even on text it would flag in a BPF file', async () => {
     // No SEC(, no vmlinux.h or bpf_helpers.h, not *.bpf.c: plain C, left to clangd and cpptools.
     const text = '#include <stdio.h>\n__attribute__((section("lsm/target_exec"))) int prog(unsigned long long *ctx) { return 0; }\n';

@@ -56,7 +56,12 @@ const VARIANTS: [string, string][] = [
 ];
 
 /** 1-based start-end and code of each finding, kernel 6.12. */
-const EXPECTED = ['12:3-12:13 misleading-indentation', '13:9-13:13 return-out-of-range', '17:5-17:52 missing-ret-passthrough'];
+const EXPECTED = [
+  '6:5-6:24 always-denies',
+  '12:3-12:13 misleading-indentation',
+  '13:9-13:13 return-out-of-range',
+  '17:5-17:52 missing-ret-passthrough',
+];
 
 const show = (f: Finding) =>
   `${f.range.start.line + 1}:${f.range.start.character + 1}-${f.range.end.line + 1}:${f.range.end.character + 1} ${f.code}`;
@@ -105,7 +110,8 @@ describe('line ends', () => {
       const edits = analyzer.analyze(text, target, catalog).findings.flatMap((f) => f.fixes?.[0]?.edits ?? []);
       const fixed = applyEdits(text, edits);
       assert.equal(fixed.split(eol).join('').includes('\n') || fixed.split(eol).join('').includes('\r'), false, name);
-      assert.deepEqual(analyzer.analyze(fixed, target, catalog).findings.map(show), [], name);
+      // check_open still denies every open once fixed (no fix is offered for that: what to allow is the author's call).
+      assert.deepEqual(analyzer.analyze(fixed, target, catalog).findings.map(show), ['6:5-6:24 always-denies'], name);
     }
   });
 

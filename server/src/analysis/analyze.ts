@@ -2,11 +2,12 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { HookCatalog, KernelTarget } from '../hooks/catalog';
 import { createCParser, parseCBounded, tooLargeMessage, MAX_ANALYSED_LENGTH } from './cParser';
-import type { CheckCode, Finding, Severity } from './findings';
-import { findPrograms, type FileModel } from './programs';
+import type { CheckCode, Finding, Range, Severity } from './findings';
+import { findPrograms, type FileModel, type LsmProgram } from './programs';
 import { includeFacts, type ResolvedIncludes } from './includes';
 import { FILE_CHECKS, PROGRAM_CHECKS, SUPPRESSIONS, type CheckEntry } from './checks/registry';
 import type { SourceComment } from './suppressions';
+import { lockouts as findLockouts, type Lockout } from './checks/alwaysDenies';
 import { TextIndex } from '../ctext/textIndex';
 
 export interface AnalysisOptions {
@@ -37,6 +38,11 @@ export interface CheckFailure {
 export interface AnalysisResult {
   model: FileModel;
   findings: Finding[];
+  /**
+   * Programs that deny every call of a hook a machine cannot do without (exec, file access...): ask
+   * before attaching them to a target. Found whatever checks are disabled or overridden.
+   */
+  lockouts: Lockout[];
   /** Empty when every check ran to the end. */
   failures: CheckFailure[];
 }
@@ -54,6 +60,24 @@ function attempt<T>(failures: CheckFailure[], check: string, program: string | u
     failures.push({ check, ...(program !== undefined ? { program } : {}), message: oneLine(err) });
     return fallback;
   }
+}
+
+/**
+ * A program declared through a macro: its prototype is the macro's text, so only fixes that edit its
+ * body or its hook argument (both written at the use) are kept.
+ */
+function withoutMacroEdits(f: Finding, program: LsmProgram, model: FileModel): Finding {
+  if (!f.fixes) return f;
+  const spans: [number, number][] = [];
+  if (program.body) spans.push([program.body.startIndex, program.body.endIndex]);
+  if (program.hookEditable) spans.push([program.hookStart, program.hookEnd]);
+  const inside = (r: Range) => {
+    const start = model.index.offset(r.start);
+    const end = model.index.offset(r.end);
+    return spans.some(([a, b]) => start >= a && end <= b);
+  };
+  const fixes = f.fixes.filter((fix) => fix.edits.every((e) => inside(e.range)));
+  return { ...f, fixes: fixes.length > 0 ? fixes : undefined };
 }
 
 /** Analyses a parsed file. The tree stays the caller's (it may be reused for incremental parsing). */
@@ -75,7 +99,8 @@ export function analyzeTree(
   for (const program of model.programs) {
     const ctx = { model, program, target, catalog, hook: target.hooks.get(program.hook) };
     for (const check of PROGRAM_CHECKS.filter(enabled)) {
-      findings.push(...attempt(failures, check.name, program.name, () => check.run(ctx), []));
+      const found = attempt(failures, check.name, program.name, () => check.run(ctx), []);
+      findings.push(...(program.viaMacro ? found.map((f) => withoutMacroEdits(f, program, model)) : found));
     }
   }
   for (const check of FILE_CHECKS.filter(enabled)) {
@@ -97,6 +122,7 @@ export function analyzeTree(
     },
     { kept: findings, unused: [] },
   );
+  const lockouts = attempt(failures, 'always-denies', undefined, () => findLockouts(model, target), []);
   const overrides = options.severityOverrides ?? {};
   const result = [...suppressed.kept, ...suppressed.unused]
     .filter((f) => !disabled.has(f.code))
@@ -105,7 +131,7 @@ export function analyzeTree(
       return severity ? { ...f, severity } : f;
     });
   result.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-  return { model, findings: result, failures };
+  return { model, findings: result, lockouts, failures };
 }
 
 /** The comments that may be suppression directives (tree-sitter's comment nodes: never inside strings). */

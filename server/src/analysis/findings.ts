@@ -21,10 +21,18 @@ export interface Fix {
 
 export type { CheckCode, Severity };
 
+/** Another place that explains a finding: where a returned value was assigned, the branch it came from. */
+export interface RelatedPlace {
+  range: Range;
+  message: string;
+}
+
 export interface Finding {
   code: CheckCode;
   severity: Severity;
   range: Range;
   message: string;
   fixes?: Fix[];
+  /** LSP `relatedInformation` (same document); the CLI prints them as `note:` lines. */
+  related?: RelatedPlace[];
 }

@@ -45,6 +45,11 @@ export interface LsmProgram {
   /** The section marker (`SEC("lsm/file_open")`): where it starts and ends. */
   start: number;
   sectionEnd: number;
+  /**
+   * Declared through a function-like macro of the file (`LSM_PROG(file_open, name, args) {...}`): ranges
+   * point at the macro's use, and edits outside the body (text the macro produces) are not offered.
+   */
+  viaMacro?: string;
 }
 
 export interface LicenseInfo {
@@ -450,6 +455,8 @@ export function findPrograms(tree: Tree, text: string, inherited?: InheritedMacr
       sectionEnd: marker.end,
     });
   }
+  programs.push(...macroDeclaredPrograms(tree.rootNode, text, calls, functionDefs));
+  programs.sort((a, b) => a.start - b.start);
   return { text, index, programs, licenses, defines: defineValues };
 }
 
@@ -465,4 +472,192 @@ export function licenseAfter(markerStart: number, markerEnd: number, text: strin
 
 export function rangeOf(model: FileModel, start: number, end: number): Range {
   return model.index.range(start, end);
+}
+
+/**
+ * A function-like macro that declares a whole program:
+ * `#define LSM_PROG(hook, name, args...) SEC("lsm/" #hook) int BPF_PROG(name, args)`.
+ */
+interface ProgramMacro {
+  params: string[];
+  /** The last parameter takes the rest of the arguments (`args...`, `...`). */
+  variadic: boolean;
+  /** The section's pieces: literal text, or the index of a stringised parameter. */
+  section: (string | number)[];
+  macro: string;
+  /** BPF_PROG's arguments: literal text, or the index of a parameter (the variadic one spreads). */
+  args: (string | number)[];
+}
+
+/** Past these, a macro or its use is not read: real ones are one line with a handful of arguments. */
+const MAX_MACRO_TEXT = 4096;
+const MAX_MACRO_ARGS = 64;
+
+/** Splits `a, f(b, c), "d,e"` at its top-level commas: each piece's text and offset. */
+function splitTopLevel(text: string, offset: number): { text: string; start: number; end: number }[] | null {
+  const out: { text: string; start: number; end: number }[] = [];
+  let depth = 0;
+  let from = 0;
+  const push = (to: number) => {
+    const raw = text.slice(from, to);
+    const lead = raw.length - raw.trimStart().length;
+    out.push({ text: raw.trim(), start: offset + from + lead, end: offset + from + lead + raw.trim().length });
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++;
+    } else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      push(i);
+      from = i + 1;
+      if (out.length > MAX_MACRO_ARGS) return null;
+    }
+    if (depth < 0) return null;
+  }
+  push(text.length);
+  return depth === 0 ? out : null;
+}
+
+/** Reads a `#define` whose value is `SEC(...) int BPF_PROG(...)` into a ProgramMacro. */
+function programMacro(def: Node): [string, ProgramMacro] | null {
+  if (def.text.length > MAX_MACRO_TEXT) return null;
+  const text = def.text.replace(/\\\r?\n/g, ' ');
+  const m = /^#\s*define\s+([A-Za-z_]\w*)\(([^)]*)\)\s*([\s\S]*?)\s*$/.exec(text);
+  if (!m) return null;
+  const value = /^SEC\s*\(((?:\s*(?:"(?:[^"\\]|\\.)*"|#\s*[A-Za-z_]\w*))+)\s*\)\s*(?:[A-Za-z_]\w*\s+)*?(BPF_PROG2?)\s*\(([^()]*)\)$/.exec(
+    m[3],
+  );
+  if (!value) return null;
+  let variadic = false;
+  const params = m[2].split(',').map((p, i, all) => {
+    const name = p.trim();
+    if (i === all.length - 1 && name.endsWith('...')) {
+      variadic = true;
+      return name === '...' ? '__VA_ARGS__' : name.slice(0, -3).trim();
+    }
+    return name;
+  });
+  if (params.some((p) => !/^[A-Za-z_]\w*$/.test(p))) return null;
+  const section: (string | number)[] = [];
+  for (const piece of value[1].matchAll(/"((?:[^"\\]|\\.)*)"|#\s*([A-Za-z_]\w*)/g)) {
+    if (piece[1] !== undefined) section.push(unescape(piece[1]));
+    else {
+      const i = params.indexOf(piece[2]);
+      if (i < 0) return null;
+      section.push(i);
+    }
+  }
+  const args = value[3].split(',').map((a) => {
+    const name = a.trim().replace(/^##\s*/, '');
+    const i = params.indexOf(name);
+    return i >= 0 ? i : a.trim();
+  });
+  return [m[1], { params, variadic, section, macro: value[2], args }];
+}
+
+/** Programs declared by uses of the file's program macros: `LSM_PROG(file_open, name, ...) { ... }`. */
+function macroDeclaredPrograms(root: Node, text: string, calls: Node[], functionDefs: Node[]): LsmProgram[] {
+  const macros = new Map<string, ProgramMacro>();
+  for (const def of functionDefs) {
+    // Only a define whose text holds SEC and a program macro is read further (files have many defines).
+    if (!/\bSEC\b[\s\S]*\bBPF_PROG/.test(text.slice(def.startIndex, Math.min(def.endIndex, def.startIndex + MAX_MACRO_TEXT)))) continue;
+    const entry = programMacro(def);
+    if (entry) macros.set(entry[0], entry[1]);
+  }
+  if (macros.size === 0) return [];
+  // The name a node's text starts with, read from the text (cheaper than asking the tree of every node).
+  const leading = (n: Node) => /^[A-Za-z_]\w*/.exec(text.slice(n.startIndex, n.startIndex + 128))?.[0] ?? '';
+  const programs: LsmProgram[] = [];
+  for (const call of calls) {
+    if (!macros.has(leading(call))) continue;
+    const name = calleeName(call);
+    const macro = name ? macros.get(name) : undefined;
+    const list = call.childForFieldName('arguments');
+    // The use parses as a call statement followed by a block at the top level.
+    const stmt = call.parent?.type === 'expression_statement' ? call.parent : null;
+    const body = stmt?.nextNamedSibling;
+    if (!macro || !list || !stmt || body?.type !== 'compound_statement' || list.text.length > MAX_MACRO_TEXT) continue;
+    const program = expandProgramMacro(name!, macro, call.childForFieldName('function')!, list, body);
+    if (program) programs.push(program);
+  }
+  // A use with one argument parses as a function whose return type is the macro: `LSM_OPEN(name) {`.
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    for (const c of stack.pop()!.namedChildren) {
+      if (!c) continue;
+      if (CONDITIONAL_BLOCKS.has(c.type)) stack.push(c);
+      if (c.type !== 'function_definition' || !macros.has(leading(c))) continue;
+      const type = c.childForFieldName('type');
+      const declarator = c.childForFieldName('declarator');
+      const body = c.childForFieldName('body');
+      const macro = type?.type === 'type_identifier' ? macros.get(type.text) : undefined;
+      if (!macro || declarator?.type !== 'parenthesized_declarator' || body?.type !== 'compound_statement') continue;
+      const program = expandProgramMacro(type!.text, macro, type!, declarator, body);
+      if (program) programs.push(program);
+    }
+  }
+  return programs;
+}
+
+function expandProgramMacro(name: string, macro: ProgramMacro, callee: Node, list: Node, body: Node): LsmProgram | null {
+  const args = splitTopLevel(list.text.slice(1, -1), list.startIndex + 1);
+  if (!args || !list.text.endsWith(')')) return null;
+  const fixed = macro.variadic ? macro.params.length - 1 : macro.params.length;
+  if (macro.variadic ? args.length < fixed : args.length !== fixed) return null;
+  const argOf = (i: number) => (i < fixed ? [args[i]] : args.slice(fixed));
+  let section = '';
+  let hookArg: { start: number; end: number; text: string } | null = null;
+  for (const piece of macro.section) {
+    if (typeof piece === 'string') section += piece;
+    else {
+      const arg = argOf(piece)
+        .map((a) => a.text)
+        .join(', ');
+      if (!hookArg && SECTION_PREFIX_ONLY.test(section) && piece < fixed) hookArg = args[piece];
+      section += arg;
+    }
+  }
+  const m = SECTION_RE.exec(section);
+  if (!m) return null;
+  // BPF_PROG's arguments, each with where its text is written (the use, or the macro's own text).
+  const items: { text: string; start: number; end: number }[] = [];
+  for (const a of macro.args) {
+    if (typeof a === 'number') items.push(...argOf(a));
+    else items.push({ text: a, start: callee.startIndex, end: list.endIndex });
+  }
+  const [first, ...rest] = items.filter((i) => i.text !== '');
+  if (!first || !/^[A-Za-z_]\w*$/.test(first.text)) return null;
+  let params: ProgramParam[] = rest.map((p) => ({ text: p.text, decl: parseParam(p.text), start: p.start, end: p.end }));
+  if (macro.macro === 'BPF_PROG2') {
+    const paired: ProgramParam[] = [];
+    for (let i = 0; i + 1 < params.length; i += 2) {
+      const text = `${params[i].text} ${params[i + 1].text}`;
+      paired.push({ text, decl: parseParam(text), start: params[i].start, end: params[i + 1].end });
+    }
+    params = paired;
+  }
+  const identifierHook = !!hookArg && /^[A-Za-z_]\w*$/.test(hookArg.text);
+  return {
+    section,
+    kind: m[2] as SectionKind,
+    optional: m[1] === '?',
+    hook: m[3],
+    hookStart: hookArg?.start ?? callee.startIndex,
+    hookEnd: hookArg?.end ?? list.endIndex,
+    hookEditable: identifierHook,
+    macro: macro.macro,
+    macroStart: callee.startIndex,
+    macroEnd: callee.endIndex,
+    name: first.text,
+    params,
+    paramsStart: list.startIndex + 1,
+    paramsEnd: list.endIndex - 1,
+    rawContext: false,
+    body,
+    start: callee.startIndex,
+    sectionEnd: list.endIndex,
+    viaMacro: name,
+  };
 }

@@ -51,6 +51,8 @@ export interface JsonFinding {
   severity: string;
   code: string;
   message: string;
+  /** Where the finding's value came from, and the like (LSP related information). */
+  related?: { line: number; column: number; endLine: number; endColumn: number; message: string }[];
 }
 
 function toJson(file: string, f: Finding): JsonFinding {
@@ -63,6 +65,17 @@ function toJson(file: string, f: Finding): JsonFinding {
     severity: f.severity,
     code: f.code,
     message: f.message,
+    ...(f.related?.length
+      ? {
+          related: f.related.map((r) => ({
+            line: r.range.start.line + 1,
+            column: r.range.start.character + 1,
+            endLine: r.range.end.line + 1,
+            endColumn: r.range.end.character + 1,
+            message: r.message,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -307,7 +320,12 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         if (values.format === 'json') json.push(toJson(file, f));
         else
           out.write(
-            `${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n`,
+            `${escapeForTerminal(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`)}\n` +
+              (f.related ?? [])
+                .map(
+                  (r) => `${escapeForTerminal(`${file}:${r.range.start.line + 1}:${r.range.start.character + 1}: note: ${r.message}`)}\n`,
+                )
+                .join(''),
           );
       }
       // The findings above are complete but for the failed check's: say which, and exit 2.

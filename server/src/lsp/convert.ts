@@ -18,7 +18,8 @@ const LSP_SEVERITY: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-export function toDiagnostic(finding: Finding): Diagnostic {
+/** `uri`: the document the finding is in, which its related places are in too. */
+export function toDiagnostic(finding: Finding, uri?: string): Diagnostic {
   const diagnostic: Diagnostic = {
     range: finding.range,
     // Object.hasOwn: a finding's severity may come from the user's settings (a plain object has `constructor` too).
@@ -27,6 +28,9 @@ export function toDiagnostic(finding: Finding): Diagnostic {
     source: DIAGNOSTIC_SOURCE,
     message: finding.message,
   };
+  if (uri && finding.related?.length) {
+    diagnostic.relatedInformation = finding.related.map((r) => ({ location: { uri, range: r.range }, message: r.message }));
+  }
   if (finding.fixes?.length) diagnostic.data = { fixes: finding.fixes } satisfies DiagnosticData;
   return diagnostic;
 }

@@ -4,7 +4,9 @@ import type { Node } from 'web-tree-sitter';
 import { isIntegerScalar } from '../../ctext/cDecl';
 import { programArgs } from '../../hooks/hookFacts';
 import type { Finding } from '../findings';
+import type { FileModel } from '../programs';
 import { bodyNodes, branch, children, labels, returnValue, unparen } from '../syntax';
+import { programFlow } from '../valueFlow';
 import { hasTypedArgs, takesRetSlot, type ProgramContext } from './context';
 import { insertPassthroughEdit, rewriteArgsEdit } from './prototypeEdits';
 
@@ -166,6 +168,26 @@ class PassthroughWalk {
   }
 }
 
+/**
+ * The first return that can give back something other than `ret` while `ret` is non-zero. The structural
+ * walk (guards and returns only) finds a candidate; the value flow, when it can follow the body
+ * (variables, `?:`, switch, inline helpers, what conditions say of `ret`), has the last word.
+ */
+function overridingReturn(body: Node, ret: string, model: FileModel): Node | null {
+  // The walk is cheap and accepts no more than the flow does: a body it accepts needs no flow.
+  const walk = new PassthroughWalk(body, ret);
+  walk.walk(body);
+  if (!walk.offending) return null;
+  const flow = programFlow(body, ret, model.defines, model.text);
+  if (!flow.complete) return walk.offending;
+  let first: Node | null = null;
+  for (const o of flow.outcomes) {
+    if (o.ret === 'zero' || o.value.kind === 'ret' || (o.value.kind === 'unknown' && o.value.mayBeRet)) continue;
+    if (!first || o.stmt.startIndex < first.startIndex) first = o.stmt;
+  }
+  return first;
+}
+
 export function checkPassthrough(ctx: ProgramContext): Finding[] {
   const { program, hook, model } = ctx;
   if (!hook || !takesRetSlot(ctx) || !hasTypedArgs(program)) return [];
@@ -192,15 +214,14 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
   // A non-integer in the ret slot is signature-mismatch's to report.
   if (!program.body || !isIntegerScalar(retParam.decl)) return [];
   const ret = retParam.decl.name || 'ret';
-  const walk = new PassthroughWalk(program.body, ret);
-  walk.walk(program.body);
-  if (!walk.offending) return [];
+  const offending = overridingReturn(program.body, ret, model);
+  if (!offending) return [];
   const guard = insertPassthroughEdit(model, program, ret);
   return [
     {
       code: 'missing-ret-passthrough',
       severity: 'warning',
-      range: model.index.range(walk.offending.startIndex, walk.offending.endIndex),
+      range: model.index.range(offending.startIndex, offending.endIndex),
       message:
         `This return can run while '${ret}' is non-zero, replacing an earlier program's denial. ` +
         `Start ${program.name} with 'if (${ret} != 0) return ${ret};'.`,

@@ -10,6 +10,7 @@ import type { Finding } from '../findings';
 import type { FileModel } from '../programs';
 import type { ProgramCheck } from './context';
 import { checkHelperCalls, checkKfuncCalls } from './callables';
+import { checkAlwaysDenies } from './alwaysDenies';
 import { checkHookExists } from './hookExists';
 import { checkDisabledHook, checkSectionSupported, checkSleepable } from './hookSets';
 import { checkLicense } from './license';
@@ -144,6 +145,17 @@ const CHECKS = [
       'unchecked-nullable-arg': {
         severity: 'error',
         summary: "a hook argument the kernel may pass as NULL (`mmap_file`'s `file`) dereferenced without a NULL check",
+      },
+    },
+  },
+  {
+    name: 'always-denies',
+    scope: 'program',
+    run: checkAlwaysDenies,
+    codes: {
+      'always-denies': {
+        severity: 'warning',
+        summary: 'a program no path of which allows (on exec, file, mmap and task hooks: a lock-out, ssh included)',
       },
     },
   },

@@ -114,7 +114,7 @@ export class DiagnosticsFeature {
     const analysis = await this.ctx.analysis(entry);
     switch (analysis.kind) {
       case 'analysed': {
-        const diagnostics = analysis.findings.map(toDiagnostic);
+        const diagnostics = analysis.findings.map((f) => toDiagnostic(f, uri));
         for (const f of analysis.failures) {
           const where = f.program ? `on program '${f.program}'` : 'on this file';
           diagnostics.push(
