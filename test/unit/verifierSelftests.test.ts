@@ -29,7 +29,10 @@ const REACH: { msg: RegExp; code: string; unless?: RegExp }[] = [
   // the program's return, which no check predicts yet.
   { msg: /should have been in \[/, code: 'return-out-of-range', unless: /\bbpf_set_retval\s*\(/ },
   { msg: /invalid mem access 'trusted_ptr_or_null_'/, code: 'unchecked-nullable-arg' },
-  { msg: /helper call might sleep|sleepable helper \S+ in non-sleepable prog|helper call is not allowed in probe|cannot use helper/, code: 'helper-not-allowed' },
+  {
+    msg: /helper call might sleep|sleepable helper \S+ in non-sleepable prog|helper call is not allowed in probe|cannot use helper/,
+    code: 'helper-not-allowed',
+  },
   { msg: /sleepable kfunc/, code: 'kfunc-not-allowed' },
 ];
 
