@@ -22,8 +22,10 @@ const SUSPICIOUS: [string, RegExp][] = [
 /** Problems in the text of one message (a finding, a diagnostic, a hover) about `document`. */
 export function suspiciousText(message: string, document: string, where: string): Problem[] {
   const problems: Problem[] = [];
+  // The kernel's own words, quoted in double quotes ("... null-check it first"), are not ours to judge.
+  const ours = message.replace(/\("[^"]*"\)/g, '');
   for (const [name, re] of SUSPICIOUS) {
-    if (re.test(message) && !re.test(document)) problems.push({ cls: `${where}-shows-${name}`, detail: message.slice(0, 300) });
+    if (re.test(ours) && !re.test(document)) problems.push({ cls: `${where}-shows-${name}`, detail: message.slice(0, 300) });
   }
   return problems;
 }

@@ -246,8 +246,10 @@ export function isBetweenMarkerAndFunction(text: string): boolean {
         if (end < 0) return false;
         i = end + 1;
       } else {
-        const end = text.indexOf('\n', i);
-        i = end < 0 ? text.length : end;
+        // Any line end ends it (\r alone too: the parser sees every line end as \n, cParser.ts).
+        let end = i;
+        while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
+        i = end;
       }
       continue;
     }
@@ -277,7 +279,7 @@ function endOfQuoted(text: string, start: number): number {
     const c = text[i];
     if (c === '\\') i++;
     else if (c === quote) return i;
-    else if (c === '\n') return -1;
+    else if (c === '\n' || c === '\r') return -1;
   }
   return -1;
 }

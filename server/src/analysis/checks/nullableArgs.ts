@@ -101,7 +101,7 @@ export function checkNullableArgs(ctx: ProgramContext): Finding[] {
       severity: 'error',
       range: model.index.range(node.startIndex, node.endIndex),
       message:
-        `'${param}' of '${program.hook}' may be NULL, and kernel ${target.release} marks it so (${argName}__nullable): the ` +
+        `${program.name}: '${param}' of '${program.hook}' may be NULL, and kernel ${target.release} marks it so (${argName}__nullable): the ` +
         `verifier refuses ${use === 'load' ? 'this load' : 'an address computed from it'} without a NULL check ` +
         `("${use === 'load' ? LOAD_MESSAGE : ARITHMETIC_MESSAGE}")` +
         `${loads.length > 0 ? `; kernel${loads.length > 1 ? 's' : ''} ${loads.join(', ')} load${loads.length > 1 ? '' : 's'} it` : ''}. ` +
