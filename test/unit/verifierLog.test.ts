@@ -29,27 +29,32 @@ describe('parseVerifierLog', () => {
     const log = extractVerifierLog(recorded('6.12-branchless-deny-l5.out'))!;
     const parsed = parseVerifierLog(log);
     assert.equal(parsed.message, 'At program exit the register R0 has unknown scalar value should have been in [-4095, 0]');
-    assert.deepEqual(parsed.stats, { insns: 5, maxStatesPerInsn: 0, totalStates: 0, peakStates: 0 });
-    assert.equal(parsed.timeUsec, 2631);
+    assert.deepEqual(parsed.stats, { insns: 10, maxStatesPerInsn: 0, totalStates: 0, peakStates: 0 });
+    assert.equal(parsed.timeUsec, 3694);
     assert.deepEqual(
       parsed.path.map((p) => [p.index, p.text, p.source?.line]),
       [
-        [0, 'r1 = *(u64 *)(r1 +0)', 15],
-        [1, 'r0 = *(u32 *)(r1 +12)', 16],
-        [2, 'r0 &= 1', 16],
-        [3, 'r0 = -r0', 16],
-        [4, 'exit', 15],
+        [0, 'r0 = *(u64 *)(r1 +8)', 15],
+        [1, 'r2 = r0', 15],
+        [2, 'r2 <<= 32', 15],
+        [3, 'r2 >>= 32', 15],
+        [4, 'if r2 != 0x0 goto pc+4', 16],
+        [5, 'r1 = *(u64 *)(r1 +0)', 15],
+        [6, 'r0 = *(u32 *)(r1 +12)', 17],
+        [7, 'r0 &= 1', 17],
+        [8, 'r0 = -r0', 17],
+        [9, 'exit', 15],
       ],
     );
-    assert.equal(parsed.failing?.index, 4);
+    assert.equal(parsed.failing?.index, 9);
     // The exit's own line is the function's opening; the blame goes to the code that set R0.
-    assert.equal(blamedInsn(parsed)?.index, 3);
+    assert.equal(blamedInsn(parsed)?.index, 8);
   });
 
   it('finds the same message at level 2, after the precision tracking lines', () => {
     const parsed = parseVerifierLog(extractVerifierLog(recorded('6.12-branchless-deny-l6.out'))!);
     assert.equal(parsed.message, 'At program exit the register R0 has unknown scalar value should have been in [-4095, 0]');
-    assert.equal(parsed.timeUsec, 7980);
+    assert.equal(parsed.timeUsec, 17573);
     assert.equal(blamedInsn(parsed)?.source?.text, 'return (file->f_mode & FMODE_READ) ? -EPERM : 0;');
   });
 
@@ -57,15 +62,15 @@ describe('parseVerifierLog', () => {
     const parsed = parseVerifierLog(extractVerifierLog(recorded('6.1-map-null-check-l5.out'))!);
     assert.equal(parsed.message, "R0 invalid mem access 'map_value_or_null'");
     assert.deepEqual(parsed.failing && { index: parsed.failing.index, source: parsed.failing.source }, {
-      index: 7,
+      index: 12,
       source: { text: '*count += 1;' },
     });
     const [, checked] = programs('6.1-map-null-check-l5.out');
     assert.ok(checked.loaded);
     const ok = parseVerifierLog(checked.log!);
     assert.equal(ok.message, undefined);
-    assert.deepEqual(ok.stats, { insns: 12, maxStatesPerInsn: 0, totalStates: 1, peakStates: 1 });
-    assert.equal(ok.timeUsec, 11273);
+    assert.deepEqual(ok.stats, { insns: 20, maxStatesPerInsn: 0, totalStates: 1, peakStates: 1 });
+    assert.equal(ok.timeUsec, 3492);
   });
 
   it("ends the path at 7.3's explained block and takes the message before it", () => {
@@ -84,15 +89,15 @@ describe('readObjectLineInfo', () => {
     const info = object61();
     assert.deepEqual(info.programs, [
       { name: 'count_unchecked', section: 'lsm/file_open', offset: 0 },
-      { name: 'count_checked', section: 'lsm/file_open', offset: 96 },
+      { name: 'count_checked', section: 'lsm/file_open', offset: 136 },
     ]);
-    const line = lineOfInsn(info, 'count_unchecked', 7)!;
+    const line = lineOfInsn(info, 'count_unchecked', 12)!;
     // clang records the path it compiled: the recording VM's checkout.
     assert.equal(path.basename(line.file), 'map-null-check.bpf.c');
-    assert.deepEqual({ ...line, file: undefined }, { insnOff: 56, file: undefined, text: '  *count += 1;', line: 20, column: 10 });
-    // count_checked's instruction 7 is the object's 19th: its own `if (count)` line.
-    assert.equal(lineOfInsn(info, 'count_checked', 7)?.line, 28);
-    assert.equal(lineOfInsn(info, 'count_unchecked', 12), undefined, 'past the program: another program');
+    assert.deepEqual({ ...line, file: undefined }, { insnOff: 96, file: undefined, text: '  *count += 1;', line: 21, column: 10 });
+    // count_checked's instruction 12 is the object's 29th: its own `if (count)` line.
+    assert.equal(lineOfInsn(info, 'count_checked', 12)?.line, 30);
+    assert.equal(lineOfInsn(info, 'count_unchecked', 17), undefined, 'past the program: another program');
     assert.equal(lineOfInsn(info, 'nope', 0), undefined);
   });
 
@@ -112,35 +117,35 @@ describe('programResult', () => {
     const [refused, allowed] = programs('6.12-branchless-deny-l5.out');
     const r = programResult(source, '6.12', refused, noObject);
     assert.equal(r.verdict, 'rejected');
-    assert.equal(r.line, 16);
+    assert.equal(r.line, 17);
     assert.equal(r.column, 3);
     assert.equal(r.failedFile, source);
     assert.equal(r.message, 'At program exit the register R0 has unknown scalar value should have been in [-4095, 0]');
-    assert.equal(r.insns, 5);
-    assert.equal(r.ms, 2.631);
+    assert.equal(r.insns, 10);
+    assert.equal(r.ms, 3.694);
     assert.deepEqual(
       r.failingPath.map((l) => l.line),
-      [15, 16],
+      [15, 16, 17],
     );
     const ok = programResult(source, '6.12', allowed, noObject);
-    assert.deepEqual([ok.verdict, ok.line, ok.message, ok.insns, ok.states, ok.ms], ['verified', null, null, 2, 0, 0.554]);
+    assert.deepEqual([ok.verdict, ok.line, ok.message, ok.insns, ok.states, ok.ms], ['verified', null, null, 2, 0, 1.102]);
   });
 
   it('verifies the branchless denial on 6.1, which has no return-range check', () => {
     const source = path.join(SOURCES, 'branchless-deny.bpf.c');
     const [denial] = programs('6.1-branchless-deny-l5.out');
     const r = programResult(source, '6.1', denial, noObject);
-    assert.deepEqual([r.verdict, r.insns, r.ms], ['verified', 5, 6.156]);
+    assert.deepEqual([r.verdict, r.insns, r.ms], ['verified', 11, 59.399]);
   });
 
   it("finds 6.1's failing line through the object's line info", () => {
     const source = path.join(SOURCES, 'map-null-check.bpf.c');
     const [unchecked] = programs('6.1-map-null-check-l5.out');
     const r = programResult(source, '6.1', unchecked, object61);
-    assert.deepEqual([r.line, r.column, r.message], [20, 10, "R0 invalid mem access 'map_value_or_null'"]);
+    assert.deepEqual([r.line, r.column, r.message], [21, 10, "R0 invalid mem access 'map_value_or_null'"]);
     assert.deepEqual(
       r.failingPath.map((l) => l.line),
-      [18, 19, 20],
+      [17, 18, 19, 20, 21],
     );
   });
 
@@ -148,12 +153,12 @@ describe('programResult', () => {
     const source = path.join(SOURCES, 'map-null-check.bpf.c');
     const [unchecked] = programs('6.1-map-null-check-l5.out');
     const r = programResult(source, '6.1', unchecked, noObject);
-    // `*count += 1;` is on line 20 only; `u32 uid = ...` is on two lines (both programs): left out.
-    assert.equal(r.line, 20);
+    // `*count += 1;` is on line 21 only; `u32 uid = ...` is on two lines (both programs): left out.
+    assert.equal(r.line, 21);
     assert.equal(r.column, 3);
     assert.deepEqual(
       r.failingPath.map((l) => l.line),
-      [20],
+      [17, 21],
     );
   });
 
@@ -161,10 +166,10 @@ describe('programResult', () => {
     const source = path.join(SOURCES, 'map-null-check.bpf.c');
     const [unchecked] = programs('6.12-map-null-check-l5.out');
     const r = programResult(source, '6.12', unchecked, noObject);
-    assert.deepEqual([r.line, r.message], [20, "R0 invalid mem access 'map_value_or_null'"]);
+    assert.deepEqual([r.line, r.message], [21, "R0 invalid mem access 'map_value_or_null'"]);
     assert.deepEqual(
       r.failingPath.map((l) => l.line),
-      [18, 19, 20],
+      [17, 18, 19, 20, 21],
     );
   });
 });
