@@ -90,3 +90,4 @@ export {
   type SourceAnnotation,
   type VerifierStats,
 } from './verifierLog';
+export { groupRefusals, kernelLensText, kernelsText, nearLimitText, programLensText, type Refusal } from './verifyReport';
