@@ -39,7 +39,7 @@ export class VerifierLogView {
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.languages.setTextDocumentLanguage(doc, 'bpf-verifier-log');
     const parsed = parseVerifierLog(r.log);
-    const failingLine = parsed.failing ? parsed.failing.logLine + header.length + 1 : undefined;
+    const failingLine = parsed.failing ? parsed.failing.logLine + header.length : undefined;
     const editor = await vscode.window.showTextDocument(doc, { preview: true });
     if (failingLine !== undefined && failingLine < editor.document.lineCount) {
       const range = editor.document.lineAt(failingLine).range;
