@@ -47,6 +47,14 @@ export interface VerifyResult {
   nearLimit: boolean;
   /** The verifier's whole log (or clang's output for a compile error). */
   log: string;
+  /** At log level 2: the instructions the verifier processed per source line (every visit counts). */
+  lineCounts?: LineCount[];
+}
+
+export interface LineCount {
+  file: string;
+  line: number;
+  insns: number;
 }
 
 export interface VerifyOptions {
@@ -73,7 +81,8 @@ export async function verifySource(session: TargetSession, source: string, optio
   const report = await session.loadObject(object, { logLevel: (options.logLevel ?? 1) | LOG_STATS, timeoutMs: options.timeoutMs });
   let lineInfo: ObjectLineInfo | undefined;
   const objectLines = () => (lineInfo ??= readObjectLineInfo(fs.readFileSync(object)));
-  return report.programs.map((p) => programResult(source, kernel, p, objectLines));
+  const lineCounts = options.logLevel === 2;
+  return report.programs.map((p) => programResult(source, kernel, p, objectLines, { lineCounts }));
 }
 
 function compileErrorResult(source: string, kernel: string, err: CompileError): VerifyResult {
@@ -99,7 +108,13 @@ function compileErrorResult(source: string, kernel: string, err: CompileError): 
 }
 
 /** One program's result from the loader's verdict and the verifier's log. */
-export function programResult(source: string, kernel: string, load: ProgramLoad, objectLines: () => ObjectLineInfo): VerifyResult {
+export function programResult(
+  source: string,
+  kernel: string,
+  load: ProgramLoad,
+  objectLines: () => ObjectLineInfo,
+  options: { lineCounts?: boolean } = {},
+): VerifyResult {
   const log = (load.loaded ? load.log : extractVerifierLog(load.failure.log)) ?? '';
   const parsed = parseVerifierLog(log);
   const insns = parsed.stats?.insns ?? (load.loaded ? (load.verifiedInsns ?? null) : null);
@@ -121,11 +136,17 @@ export function programResult(source: string, kernel: string, load: ProgramLoad,
     nearLimit: insns !== null && insns >= INSN_LIMIT * 0.9,
     log: load.loaded ? log : log || load.failure.log,
   };
+  const sourceLines = readSourceLines(source);
+  const located = new Map<number, PathLine | undefined>();
+  const locate = (insn: PathInsn): PathLine | undefined => {
+    if (!located.has(insn.index) || insn.source?.line !== undefined)
+      located.set(insn.index, locateInsn(source, sourceLines, load.name, insn, objectLines));
+    return located.get(insn.index);
+  };
+  if (options.lineCounts) base.lineCounts = countByLine(parsed.path, locate);
   if (load.loaded) return base;
   // Without a verifier log (libbpf refused before the kernel saw it), libbpf's reason.
   base.message = parsed.message ?? load.failure.firstError;
-  const sourceLines = readSourceLines(source);
-  const locate = (insn: PathInsn): PathLine | undefined => locateInsn(source, sourceLines, load.name, insn, objectLines);
   const blamed = blamedInsn(parsed);
   const at = blamed && locate(blamed);
   if (at) {
@@ -151,6 +172,20 @@ export function programResult(source: string, kernel: string, load: ProgramLoad,
     base.failingPath = [...pathLines.filter((l) => `${l.file}:${l.line}` !== key), at];
   } else base.failingPath = pathLines;
   return base;
+}
+
+/** Instructions processed per source line: each instruction line of a level-2 log is one visit. */
+function countByLine(path: PathInsn[], locate: (insn: PathInsn) => PathLine | undefined): LineCount[] {
+  const counts = new Map<string, LineCount>();
+  for (const insn of path) {
+    const at = locate(insn);
+    if (!at) continue;
+    const key = `${at.file}:${at.line}`;
+    const c = counts.get(key);
+    if (c) c.insns++;
+    else counts.set(key, { file: at.file, line: at.line, insns: 1 });
+  }
+  return [...counts.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
 }
 
 function readSourceLines(source: string): string[] {

@@ -188,3 +188,43 @@ describe('explainVerifierMessage', () => {
     assert.equal(explainVerifierMessage('something new'), undefined);
   });
 });
+
+describe('instructions per source line (log level 2)', () => {
+  const source = path.join(SOURCES, 'map-null-check.bpf.c');
+  const counts = (r: ReturnType<typeof programResult>) => r.lineCounts?.map((c) => [path.basename(c.file), c.line, c.insns]);
+
+  it("counts every visit on 6.12 from the log's file:line, summing to the processed instructions", () => {
+    const [, checked] = programs('6.12-map-null-check-l6.out');
+    const r = programResult(source, '6.12', checked, noObject, { lineCounts: true });
+    // Line 26 (the opening and the exit) is walked three times: the fall-through and both branches.
+    assert.deepEqual(counts(r), [
+      ['map-null-check.bpf.c', 26, 10],
+      ['map-null-check.bpf.c', 27, 1],
+      ['map-null-check.bpf.c', 28, 4],
+      ['map-null-check.bpf.c', 29, 2],
+      ['map-null-check.bpf.c', 30, 3],
+    ]);
+    assert.equal(r.insns, 20);
+    assert.equal(
+      r.lineCounts!.reduce((n, c) => n + c.insns, 0),
+      20,
+    );
+  });
+
+  it("counts 6.1's visits through the object's line info, as 6.12 does", () => {
+    const [, checked] = programs('6.1-map-null-check-l6.out');
+    const r = programResult(source, '6.1', checked, object61, { lineCounts: true });
+    assert.deepEqual(counts(r), [
+      ['map-null-check.bpf.c', 26, 10],
+      ['map-null-check.bpf.c', 27, 1],
+      ['map-null-check.bpf.c', 28, 4],
+      ['map-null-check.bpf.c', 29, 2],
+      ['map-null-check.bpf.c', 30, 3],
+    ]);
+  });
+
+  it('gives no counts unless asked', () => {
+    const [, checked] = programs('6.12-map-null-check-l6.out');
+    assert.equal(programResult(source, '6.12', checked, noObject).lineCounts, undefined);
+  });
+});

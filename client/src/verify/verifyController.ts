@@ -47,6 +47,9 @@ export class VerifyController implements vscode.Disposable {
   /** The last shown results per document. */
   private readonly shown = new Map<string, VerifyResult[]>();
   private readonly lensChanged = new vscode.EventEmitter<void>();
+  private readonly hintsChanged = new vscode.EventEmitter<void>();
+  /** Per-line instruction counts (the verifier's level-2 log) as inlay hints: toggled by a command. */
+  private instructionCounts = false;
   private readonly logs = new VerifierLogView();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly statusItem = vscode.window.createStatusBarItem('bpfLsm.verify', vscode.StatusBarAlignment.Left, 48);
@@ -71,12 +74,17 @@ export class VerifyController implements vscode.Disposable {
         { language: 'c' },
         { provideCodeLenses: (doc) => this.codeLenses(doc), onDidChangeCodeLenses: this.lensChanged.event },
       ),
+      vscode.languages.registerInlayHintsProvider(
+        { language: 'c' },
+        { provideInlayHints: (doc, range) => this.inlayHints(doc, range), onDidChangeInlayHints: this.hintsChanged.event },
+      ),
       vscode.languages.registerCodeActionsProvider(
         { language: 'c' },
         { provideCodeActions: (doc, _range, ctx) => this.codeActions(doc, ctx) },
       ),
     );
     registerCommand(context, log, 'bpfLsm.verify', (uri?: vscode.Uri) => this.verifyCommand(uri));
+    registerCommand(context, log, 'bpfLsm.toggleInstructionCounts', () => this.toggleInstructionCounts());
     registerCommand(context, log, 'bpfLsm.showVerifierLog', (uri?: string, program?: string, kernel?: string) =>
       this.showLog(uri, program, kernel),
     );
@@ -121,13 +129,14 @@ export class VerifyController implements vscode.Disposable {
     const file = doc.fileName;
     this.setStatus('$(sync~spin) verifying', `Verifying ${path.basename(file)}`);
     const started = Date.now();
+    const logLevel = this.instructionCounts ? 2 : 1;
     let place: string;
     let results: VerifyResult[];
     if (this.target.settings().destination) {
       const session = await this.target.session();
       const report = await session.preflight();
       place = `target ${session.label}`;
-      results = await verifySource(session, file, { kernel: seriesOf(report.kernelRelease) });
+      results = await verifySource(session, file, { kernel: seriesOf(report.kernelRelease), logLevel });
     } else {
       const kernels = defaultKernelsFor(file, (m) => this.log.warn(`verify: ${m}`));
       place = `test VMs (${kernels.join(', ')})`;
@@ -136,7 +145,7 @@ export class VerifyController implements vscode.Disposable {
         kernels.map(async (kernel) => {
           const lease = await pool.acquire(kernel);
           try {
-            return await verifySource(lease.session, file, { kernel });
+            return await verifySource(lease.session, file, { kernel, logLevel });
           } finally {
             pool.release(lease);
           }
@@ -188,6 +197,7 @@ export class VerifyController implements vscode.Disposable {
     }
     this.diagnostics.set(doc.uri, diagnostics);
     this.lensChanged.fire();
+    this.hintsChanged.fire();
     const refused = results.filter((r) => r.verdict !== 'verified').length;
     this.setStatus(
       refused > 0 ? `$(error) ${refused} refused` : `$(check) verified`,
@@ -261,6 +271,42 @@ export class VerifyController implements vscode.Disposable {
     });
   }
 
+  /** Turns the per-line counts on or off; on, the active program is verified again with the level-2 log. */
+  private async toggleInstructionCounts(): Promise<boolean> {
+    this.instructionCounts = !this.instructionCounts;
+    this.hintsChanged.fire();
+    const doc = vscode.window.activeTextEditor?.document;
+    if (this.instructionCounts && doc && /\.bpf\.c$/.test(doc.fileName) && vscode.workspace.isTrusted) await this.verify(doc);
+    return this.instructionCounts;
+  }
+
+  /** At the end of each line the verifier walked: how many instructions it processed there, per kernel. */
+  private inlayHints(doc: vscode.TextDocument, range: vscode.Range): vscode.InlayHint[] {
+    if (!this.instructionCounts) return [];
+    const results = this.shown.get(doc.uri.toString()) ?? [];
+    const perLine = new Map<number, string[]>();
+    const kernels = new Set(results.filter((r) => r.lineCounts).map((r) => r.kernel));
+    for (const r of results) {
+      for (const c of r.lineCounts ?? []) {
+        if (path.resolve(c.file) !== path.resolve(doc.fileName) || c.line < 1 || c.line > doc.lineCount) continue;
+        const parts = perLine.get(c.line - 1) ?? [];
+        parts.push(kernels.size > 1 ? `${r.kernel}: ${c.insns.toLocaleString('en-US')}` : c.insns.toLocaleString('en-US'));
+        perLine.set(c.line - 1, parts);
+      }
+    }
+    return [...perLine]
+      .filter(([line]) => line >= range.start.line && line <= range.end.line)
+      .map(([line, parts]) => {
+        const hint = new vscode.InlayHint(
+          doc.lineAt(line).range.end,
+          `${parts.join(' · ')} insn${parts.length === 1 && parts[0] === '1' ? '' : 's'}`,
+        );
+        hint.paddingLeft = true;
+        hint.tooltip = 'Instructions the verifier processed for this line (each visit on each path counts)';
+        return hint;
+      });
+  }
+
   private codeActions(doc: vscode.TextDocument, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
     const results = this.shown.get(doc.uri.toString()) ?? [];
     return ctx.diagnostics
@@ -319,6 +365,7 @@ export class VerifyController implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.diagnostics.dispose();
     this.lensChanged.dispose();
+    this.hintsChanged.dispose();
     this.statusItem.dispose();
   }
 }

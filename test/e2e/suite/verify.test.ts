@@ -83,4 +83,29 @@ suite('BPF LSM Studio in VS Code: verify on the test VM', function () {
     );
     await screenshot('verify-log');
   });
+
+  test('shows per-line instruction counts from the level-2 log as inlay hints, toggled', async function () {
+    this.timeout(180_000);
+    const uri = vscode.Uri.file(path.join(dir, 'branchless-deny.bpf.c'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const hints = () =>
+      vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', uri, new vscode.Range(0, 0, doc.lineCount, 0));
+    const on = await vscode.commands.executeCommand<boolean>('bpfLsm.toggleInstructionCounts');
+    assert.equal(on, true);
+    const shown = (await hints()).map((h) => [
+      h.position.line + 1,
+      typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join(''),
+    ]);
+    // 6.12 walks the opening (6 instructions), the passthrough test (1) and the branchless return (3), and allow_all's 2.
+    assert.deepEqual(shown, [
+      [15, '6 insns'],
+      [16, '1 insn'],
+      [17, '3 insns'],
+      [21, '2 insns'],
+    ]);
+    await screenshot('verify-instruction-counts');
+    assert.equal(await vscode.commands.executeCommand<boolean>('bpfLsm.toggleInstructionCounts'), false);
+    assert.deepEqual(await hints(), []);
+  });
 });
