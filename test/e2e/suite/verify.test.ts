@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { VerifyOutcome } from '../../../client/src/verify/verifyController';
-import { bpfDiagnostics, codeOf, screenshot } from './helpers';
+import { bpfDiagnostics, codeOf, screenshot, waitFor } from './helpers';
 
 const FIXTURE = path.join(__dirname, '..', '..', '..', '..', 'test', 'vm', 'fixtures', 'verifier-editor', 'branchless-deny.bpf.c');
 const MESSAGE = 'At program exit the register R0 has unknown scalar value should have been in [-4095, 0]';
@@ -107,5 +107,26 @@ suite('BPF LSM Studio in VS Code: verify on the test VM', function () {
     await screenshot('verify-instruction-counts');
     assert.equal(await vscode.commands.executeCommand<boolean>('bpfLsm.toggleInstructionCounts'), false);
     assert.deepEqual(await hints(), []);
+  });
+
+  test('verifies on save with bpfLsm.verifyOnSave: the refusal follows the line it moved to', async function () {
+    this.timeout(180_000);
+    const uri = vscode.Uri.file(path.join(dir, 'branchless-deny.bpf.c'));
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const config = vscode.workspace.getConfiguration('bpfLsm');
+    await config.update('verifyOnSave', true, vscode.ConfigurationTarget.Global);
+    try {
+      await editor.edit((e) => e.insert(new vscode.Position(13, 0), '// one more line above the programs\n'));
+      assert.ok(await editor.document.save());
+      const moved = await waitFor(
+        'the refusal on line 18',
+        () => vscode.languages.getDiagnostics(uri).filter((d) => codeOf(d) === 'verifier-rejected'),
+        (ds) => ds.length === 1 && ds[0].range.start.line === 17,
+        120_000,
+      );
+      assert.ok(moved[0].message.startsWith(`deny_read_open: ${MESSAGE}`), moved[0].message);
+    } finally {
+      await config.update('verifyOnSave', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 });
