@@ -1,4 +1,4 @@
-// Bundles the extension client, the language server, the command-line linter and the policy-test runner into dist/, and copies
+// Bundles the extension client, the language server, the command-line linter, the policy-test runner and bpf-lsm-verify into dist/, and copies
 // the WASM files they load next to them. `--watch` rebuilds on change; `--production` minifies.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -23,6 +23,7 @@ const entries = [
   { entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['server/src/cli/lint.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['policy/src/cli.ts'], outfile: 'dist/bpf-lsm-test.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['policy/src/verifyCli.ts'], outfile: 'dist/bpf-lsm-verify.js', banner: { js: '#!/usr/bin/env node' } },
 ].filter((e) => fs.existsSync(e.entryPoints[0]));
 
 fs.mkdirSync('dist', { recursive: true });
@@ -36,5 +37,5 @@ if (watch) {
 } else {
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
-  for (const bin of ['dist/cli.js', 'dist/bpf-lsm-test.js']) if (fs.existsSync(bin)) fs.chmodSync(bin, 0o755);
+  for (const bin of ['dist/cli.js', 'dist/bpf-lsm-test.js', 'dist/bpf-lsm-verify.js']) if (fs.existsSync(bin)) fs.chmodSync(bin, 0o755);
 }

@@ -8,6 +8,7 @@ import { benchProber } from './prober';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
 import { benchTables } from './tables';
+import { benchVerify } from './verify';
 import { benchVmReset } from './vmReset';
 
 async function main(): Promise<void> {
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SKIP_VM) console.log('\n== Run on target ==\nskipped: BENCH_SKIP_VM is set');
   else {
     await benchRemote();
+    await benchVerify();
     await benchVmReset();
     await benchPolicy();
     await benchProber();

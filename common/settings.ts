@@ -35,6 +35,8 @@ export interface BpfLsmSettings extends UnderTest<PolicyTestSettings> {
   disabledChecks: string[];
   /** Delay after the last change before a document is analysed. */
   debounceMs: number;
+  /** Verify on Target on every save of a BPF program (the extension's; the server ignores it). */
+  verifyOnSave: boolean;
 }
 
 export const DEFAULT_SETTINGS: BpfLsmSettings = {
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: BpfLsmSettings = {
   severity: {},
   disabledChecks: [],
   debounceMs: 150,
+  verifyOnSave: false,
   'test.kernels': [],
   'test.maxVms': 0,
   'test.vmIdleMinutes': 10,
@@ -80,6 +83,7 @@ export function normaliseSettings(raw: unknown): BpfLsmSettings {
     severity,
     disabledChecks: Array.isArray(r.disabledChecks) ? r.disabledChecks.filter((c): c is string => typeof c === 'string') : [],
     debounceMs: num(r.debounceMs, DEFAULT_SETTINGS.debounceMs, 0, 5000),
+    verifyOnSave: r.verifyOnSave === true,
     'test.kernels': Array.isArray(kernels)
       ? [...new Set(kernels.filter((k): k is string => typeof k === 'string' && KERNEL_SERIES_PATTERN.test(k)))]
       : [],

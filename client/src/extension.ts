@@ -7,6 +7,7 @@ import { registerPolicyTests, type PolicyTests } from './policyTests/policyTests
 import { registerTargetCommands } from './targetCommands';
 import { TargetController } from './targetController';
 import { registerTemplatesCommand } from './templatesCommand';
+import { VerifyController } from './verify/verifyController';
 
 let client: LanguageClient | undefined;
 
@@ -19,6 +20,8 @@ export interface BpfLsmApi {
   target: TargetController;
   /** The Testing view's policy tests: their items, run profiles and the last run's results. */
   policyTests: PolicyTests;
+  /** Verify on Target: the kernels' verifiers on a file, shown in Problems and CodeLenses. */
+  verify: VerifyController;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfLsmApi> {
@@ -31,12 +34,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<BpfLsm
   registerTargetCommands(context, controller, log);
   const target = controller;
   policyTests = registerPolicyTests(context, log, () => target.settings());
+  const tests = policyTests;
+  const verify = new VerifyController(context, log, target, () => tests.vms);
+  context.subscriptions.push(verify);
   try {
     client = await activateLanguageClient(context, log);
   } catch (err) {
     failureReporter(log)(err, 'BPF LSM Studio could not start its language server');
   }
-  return { target: controller, policyTests };
+  return { target: controller, policyTests, verify };
 }
 
 export async function deactivate(): Promise<void> {

@@ -98,6 +98,12 @@ export class TargetController implements vscode.Disposable {
     return engine;
   }
 
+  /** The engine on the configured target, connected: Verify on Target loads through it. Refused in an untrusted workspace. */
+  async session(): Promise<TargetSession> {
+    this.requireTrust();
+    return this.connect();
+  }
+
   /** Preflight, once per connection; re-run with `fresh`. */
   async preflight(fresh = false): Promise<PreflightReport> {
     return (await this.connect()).preflight(fresh);

@@ -77,3 +77,17 @@ export {
   type TargetSessionOptions,
   type TargetStatus,
 } from './targetSession';
+export { lineOfInsn, readObjectLineInfo, type LineInfo, type ObjectLineInfo, type ObjectProgram } from './btfLineInfo';
+export { programResult, verifySource, type PathLine, type Verdict, type VerifyOptions, type VerifyResult } from './verify';
+export { explainVerifierMessage } from './verifierExplain';
+export {
+  blamedInsn,
+  extractVerifierLog,
+  INSN_LIMIT,
+  parseVerifierLog,
+  type ParsedVerifierLog,
+  type PathInsn,
+  type SourceAnnotation,
+  type VerifierStats,
+} from './verifierLog';
+export { groupRefusals, kernelLensText, kernelsText, nearLimitText, programLensText, type Refusal } from './verifyReport';

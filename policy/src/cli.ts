@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, findProjectConfig, readProjectConfig } from '../../server/src/config/projectConfig';
+import { ConfigError } from '../../server/src/config/projectConfig';
 import type { CaseResult, FileProblem, FileRun, PolicyTestFile } from './model';
 import { reportJunit } from './reporters/junit';
 import { reportSpec } from './reporters/spec';
@@ -12,7 +12,7 @@ import { reportTap } from './reporters/tap';
 import type { RunSummary } from './runApi';
 import { runPolicyTests } from './runner';
 import { parseShard } from './shard';
-import { defaultTestKernels, parseKernelList } from './testKernels';
+import { configuredKernels, defaultTestKernels, parseKernelList } from './testKernels';
 import { findPolicyTestFiles, loadPolicyTestFile } from './testFile';
 import { VmPool } from './vmPool';
 
@@ -46,12 +46,6 @@ function progressLine(file: PolicyTestFile, kernel: string, r: CaseResult): stri
   const mark = r.status === 'passed' ? 'ok  ' : r.status === 'skipped' ? 'skip' : 'FAIL';
   const head = `${mark} ${path.basename(file.file)} [${kernel}] ${r.name} (${r.durationMs} ms)`;
   return r.status === 'failed' || r.status === 'error' ? [head, ...r.messages.map((m) => `       ${m}`)].join('\n') : head;
-}
-
-/** The config's test.kernels for the first path (the nearest bpf-lsm.config.json above it). */
-function configuredKernels(start: string): string[] | undefined {
-  const file = findProjectConfig(fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() ? start : path.dirname(start));
-  return file ? readProjectConfig(file).test?.kernels : undefined;
 }
 
 export async function main(argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {

@@ -1,8 +1,16 @@
 // The kernels policy tests run on when a file names none: the project's `test.kernels`
 // (bpf-lsm.config.json or the editor's setting), else every kernel whose VM image is built, else all.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findProjectConfig, readProjectConfig } from '../../server/src/config/projectConfig';
 import { manifestPath } from '../../vm/src/image';
 import { KERNEL_SERIES } from '../../vm/src/kernels';
+
+/** The config's test.kernels for a file or folder (the nearest bpf-lsm.config.json above it). */
+export function configuredKernels(start: string): string[] | undefined {
+  const file = findProjectConfig(fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() ? start : path.dirname(start));
+  return file ? readProjectConfig(file).test?.kernels : undefined;
+}
 
 export function builtKernels(): string[] {
   return KERNEL_SERIES.filter((k) => fs.existsSync(manifestPath(k)));

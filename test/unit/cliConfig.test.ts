@@ -85,7 +85,7 @@ describe('bpf-lsm-lint with bpf-lsm.config.json', () => {
       ['{ "kernel": 6.12 }', /: "kernel" must be a non-empty string$/],
       [
         '{ "disabledChecks": ["license", "no-such-check"] }',
-        /: "disabledChecks": unknown check code\(s\) no-such-check; known: unknown-hook, .*misleading-indentation, license, unused-suppression$/,
+        /: "disabledChecks": unknown check code\(s\) no-such-check; known: unknown-hook, .*misleading-indentation, license, unused-suppression, verifier-rejected$/,
       ],
       ['{ "severity": { "licence": "error" } }', /: "severity": unknown check code\(s\) licence; known: /],
       ['{ "severity": { "license": "fatal" } }', /: "severity": "license" must be error, warning, information or hint$/],

@@ -153,14 +153,19 @@ describe('npm package', () => {
   const npm = (args: string[]) => execFileSync('npm', [...args, '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8' });
   const packed = (JSON.parse(npm(['pack', '--dry-run'])) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
 
-  it('holds the two command-line tools, their WASM and schema, the VM build files and the prebuilt binaries only', () => {
-    assert.deepEqual(manifest.bin, { 'bpf-lsm-lint': 'dist/cli.js', 'bpf-lsm-test': 'dist/bpf-lsm-test.js' });
+  it('holds the three command-line tools, their WASM and schema, the VM build files and the prebuilt binaries only', () => {
+    assert.deepEqual(manifest.bin, {
+      'bpf-lsm-lint': 'dist/cli.js',
+      'bpf-lsm-test': 'dist/bpf-lsm-test.js',
+      'bpf-lsm-verify': 'dist/bpf-lsm-verify.js',
+    });
     const expected = [
       'package.json',
       'README.md',
       'LICENSE',
       'dist/cli.js',
       'dist/bpf-lsm-test.js',
+      'dist/bpf-lsm-verify.js',
       'dist/tree-sitter-c.wasm',
       'dist/web-tree-sitter.wasm',
       // policy/src/testFile.ts reads it at run time, from the package's root.

@@ -40,7 +40,8 @@ export class PolicyTests implements vscode.Disposable {
   readonly ready: Promise<void>;
 
   private readonly tree: PolicyTestTree;
-  private readonly vms: TestVms;
+  /** The window's test VMs, shared with Verify on Target (a VM one of them booted serves the other). */
+  readonly vms: TestVms;
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('bpf-lsm-policy-tests');
   private readonly places = new Map<vscode.TestRunProfile, () => RunPlace>();
   private readonly disposables: vscode.Disposable[] = [];

@@ -3,7 +3,7 @@
 // finding codes (CHECK_CODES, CheckCode), the CLI's --disable validation, the settings' enums in
 // package.json, the project configuration file's schema and the tables of checks in README.md and
 // docs/extension-readme.md (test/unit/checkRegistry.test.ts). Adding a check: its module, and its entry
-// below. analyze.ts runs the checks one by one, each isolated from the others' failures, and skips a
+// below. An `editor` entry is a code the extension reports from elsewhere (the kernel's verifier). analyze.ts runs the checks one by one, each isolated from the others' failures, and skips a
 // check whose codes are all disabled.
 import type { Severity } from '../../../../common/severity';
 import type { Finding } from '../findings';
@@ -190,7 +190,19 @@ const CHECKS = [
       },
     },
   },
-] as const satisfies readonly ({ name: string; codes: Record<string, CodeInfo> } & Run)[];
+  {
+    // Not the analysis: the extension's Verify on Target reports it from the kernel's own verifier.
+    name: 'verifier-rejected',
+    scope: 'editor',
+    codes: {
+      'verifier-rejected': {
+        severity: 'error',
+        summary:
+          "a program a kernel's own verifier refuses (Verify on Target, on save with `bpfLsm.verifyOnSave`), at the line it failed on",
+      },
+    },
+  },
+] as const satisfies readonly ({ name: string; codes: Record<string, CodeInfo> } & (Run | { scope: 'editor' }))[];
 
 /** A finding code: what `--disable`, `bpfLsm.disabledChecks` and `bpfLsm.severity` name. */
 export type CheckCode = CodesOf<(typeof CHECKS)[number]>;
@@ -243,4 +255,9 @@ export const SUPPRESSIONS: CheckEntry<typeof applySuppressions> = CHECKS.flatMap
 /** Checks run once per file. */
 export const FILE_CHECKS: CheckEntry<(model: FileModel) => Finding[]>[] = CHECKS.flatMap((c) =>
   c.scope === 'file' ? [entry(c, c.run)] : [],
+);
+
+/** Codes the editor reports itself (not the analysis, not the linter): settings and tables still list them. */
+export const EDITOR_CODES: readonly CheckCode[] = CHECKS.flatMap((c) =>
+  c.scope === 'editor' ? (Object.keys(c.codes) as CheckCode[]) : [],
 );
