@@ -270,7 +270,7 @@ type Prediction = Outcome | 'loads*';
  *   program declares, so a wrong argument list loads unless the verifier rejects what the program
  *   does with a mistyped argument (pointer arithmetic on a "ret" that is really a pointer, returning
  *   it, a direct access outside the real struct, reading a slot past the hook's arguments).
- * - never refuse: missing-ret-passthrough and misleading-indentation (warnings about behaviour).
+ * - never refuse: missing-ret-passthrough (a hint) and misleading-indentation (a warning about behaviour).
  */
 const REFUSING_CODES = new Set<string>([
   'unknown-hook',
@@ -347,7 +347,7 @@ const NULLABLE_ARITHMETIC = /pointer arithmetic on trusted_ptr_or_null_ prohibit
 const FIXTURES_MATRIX: Fixture[] = [
   { id: 'correct-deny', expect: { all: [] }, probe: 'open-denied' },
   { id: 'passthrough-forms', expect: { all: [] }, probe: 'open-denied' },
-  { id: 'no-ret-arg', expect: { all: ['missing-ret-passthrough:warning'] }, probe: 'open-denied' },
+  { id: 'no-ret-arg', expect: { all: ['missing-ret-passthrough:hint'] }, probe: 'open-denied' },
   { id: 'misleading-indentation', expect: { all: ['misleading-indentation:warning'] }, probe: 'open-denied' },
   {
     id: 'return-one',
@@ -389,17 +389,17 @@ const FIXTURES_MATRIX: Fixture[] = [
   { id: 'new-hook', expect: { all: [], '6.1': ['hook-not-in-kernel:error'] }, rejectedBecause: { '6.1': btfTypeMissing('file_truncate') } },
   {
     id: 'changed-prototype',
-    expect: { all: ['return-out-of-range:error', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:warning'] },
+    expect: { all: ['return-out-of-range:error', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:hint'] },
     rejectedBecause: ACCESS_REJECTION,
   },
   {
     id: 'changed-prototype-noret',
-    expect: { all: ['missing-ret-passthrough:warning', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:warning'] },
+    expect: { all: ['missing-ret-passthrough:hint', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:hint'] },
     rejectedBecause: ACCESS_REJECTION,
   },
   {
     id: 'changed-prototype-deref',
-    expect: { all: ['missing-ret-passthrough:warning', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:warning'] },
+    expect: { all: ['missing-ret-passthrough:hint', 'signature-mismatch:error'], '6.1': ['missing-ret-passthrough:hint'] },
     rejectedBecause: ACCESS_REJECTION,
   },
   { id: 'kprobe-macro', expect: { all: ['wrong-macro:error'] }, rejectedBecause: /invalid bpf_context access off=112/ },
@@ -428,8 +428,8 @@ const FIXTURES_MATRIX: Fixture[] = [
     id: 'bpf-hook-new-args',
     expect: {
       all: [],
-      '6.1': ['missing-ret-passthrough:warning', 'signature-mismatch:error'],
-      '6.12': ['missing-ret-passthrough:warning', 'signature-mismatch:error'],
+      '6.1': ['missing-ret-passthrough:hint', 'signature-mismatch:error'],
+      '6.12': ['missing-ret-passthrough:hint', 'signature-mismatch:error'],
     },
     rejectedBecause: { '6.1': ACCESS_REJECTION, '6.12': ACCESS_REJECTION },
   },

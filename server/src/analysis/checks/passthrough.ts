@@ -1,5 +1,7 @@
-// missing-ret-passthrough: an int-hook program must give back a non-zero `ret` (the verdict of the
-// program before it on the hook); returning anything else then overrides a denial.
+// missing-ret-passthrough: an int-hook program that does not pass `int ret` on (the verdict of the program
+// before it). The kernel runs a hook's BPF programs only until one returns non-zero, so `ret` is 0 whenever
+// a program runs and no denial can be overridden (examples/verdict-chain, on every VM kernel): a hint that
+// follows the kernel documentation's convention (`if (ret != 0) return ret;`), not a warning.
 import type { Node } from 'web-tree-sitter';
 import { isIntegerScalar } from '../../ctext/cDecl';
 import { programArgs } from '../../hooks/hookFacts';
@@ -201,12 +203,13 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
     return [
       {
         code: 'missing-ret-passthrough',
-        severity: 'warning',
+        severity: 'hint',
         range: model.index.range(program.macroStart, program.paramsEnd + 1),
         message:
-          `${program.name} does not take 'int ret', the verdict of the program before it on ${hook.name}, so it ` +
-          `cannot pass a denial on. Declare BPF_PROG(${[program.name, ...programArgs(hook, 'int')].join(', ')}) and start with ` +
-          `'if (ret != 0) return ret;'.`,
+          `${program.name} does not take 'int ret', the verdict of the program before it on ${hook.name}. Nothing is ` +
+          `overridden (the kernel stops at the first program that denies, so 'ret' is 0 whenever this one runs), but the ` +
+          `kernel documentation declares BPF_PROG(${[program.name, ...programArgs(hook, 'int')].join(', ')}) and starts with ` +
+          `'if (ret != 0) return ret;', which keeps the program right should that change.`,
         fixes: [{ title: "Add 'int ret' and return it when non-zero", edits, preferred: true }],
       },
     ];
@@ -220,11 +223,12 @@ export function checkPassthrough(ctx: ProgramContext): Finding[] {
   return [
     {
       code: 'missing-ret-passthrough',
-      severity: 'warning',
+      severity: 'hint',
       range: model.index.range(offending.startIndex, offending.endIndex),
       message:
-        `This return can run while '${ret}' is non-zero, replacing an earlier program's denial. ` +
-        `Start ${program.name} with 'if (${ret} != 0) return ${ret};'.`,
+        `This return does not pass '${ret}' on. Nothing is overridden (the kernel stops at the first program that ` +
+        `denies, so '${ret}' is 0 whenever ${program.name} runs), but the kernel documentation's convention is to start ` +
+        `with 'if (${ret} != 0) return ${ret};'.`,
       fixes: guard ? [{ title: `Insert 'if (${ret} != 0) return ${ret};'`, edits: [guard], preferred: true }] : undefined,
     },
   ];

@@ -97,8 +97,9 @@ const CHECKS = [
     run: checkPassthrough,
     codes: {
       'missing-ret-passthrough': {
-        severity: 'warning',
-        summary: "a program that can override an earlier program's denial (`if (ret != 0) return ret;`)",
+        severity: 'hint',
+        summary:
+          "a program that does not pass `int ret` on (`if (ret != 0) return ret;`), the kernel documentation's convention (a hint: a hook's programs run only until one denies, so nothing is overridden)",
       },
     },
   },
