@@ -7,6 +7,7 @@ import { registerPolicyTests, type PolicyTests } from './policyTests/policyTests
 import { registerTargetCommands } from './targetCommands';
 import { TargetController } from './targetController';
 import { registerTemplatesCommand } from './templatesCommand';
+import { AgreeingDiagnostics } from './verify/agreeingDiagnostics';
 import { VerifyController } from './verify/verifyController';
 
 let client: LanguageClient | undefined;
@@ -35,10 +36,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<BpfLsm
   const target = controller;
   policyTests = registerPolicyTests(context, log, () => target.settings());
   const tests = policyTests;
-  const verify = new VerifyController(context, log, target, () => tests.vms);
+  const agreeing = new AgreeingDiagnostics();
+  const verify = new VerifyController(context, log, target, () => tests.vms, agreeing);
   context.subscriptions.push(verify);
   try {
-    client = await activateLanguageClient(context, log);
+    client = await activateLanguageClient(context, log, { handleDiagnostics: agreeing.handleDiagnostics });
   } catch (err) {
     failureReporter(log)(err, 'BPF LSM Studio could not start its language server');
   }

@@ -5,7 +5,11 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { SETTINGS_SECTION } from '../../common/settings';
 import { registerCommand } from './commands';
 
-export async function activateLanguageClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<LanguageClient> {
+export async function activateLanguageClient(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  middleware: LanguageClientOptions['middleware'] = {},
+): Promise<LanguageClient> {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -21,6 +25,7 @@ export async function activateLanguageClient(context: vscode.ExtensionContext, l
     // are only the first ones, so the first diagnostics need no round trip.
     initializationOptions: { settings: vscode.workspace.getConfiguration(SETTINGS_SECTION) },
     outputChannel: log,
+    middleware,
   };
   const client = new LanguageClient('bpfLsm', 'BPF LSM Studio', serverOptions, clientOptions);
   context.subscriptions.push(client);

@@ -79,7 +79,7 @@ export {
 } from './targetSession';
 export { lineOfInsn, readObjectLineInfo, type LineInfo, type ObjectLineInfo, type ObjectProgram } from './btfLineInfo';
 export { programResult, verifySource, type PathLine, type Verdict, type VerifyOptions, type VerifyResult } from './verify';
-export { explainVerifierMessage } from './verifierExplain';
+export { explainVerifierMessage, sameReason } from './verifierExplain';
 export {
   blamedInsn,
   extractVerifierLog,

@@ -49,3 +49,22 @@ const EXPLANATIONS: Explanation[] = [
 export function explainVerifierMessage(message: string): string | undefined {
   return EXPLANATIONS.find((e) => e.pattern.test(message))?.text;
 }
+
+/**
+ * The static checks (server/src/analysis/checks/registry.ts) whose error predicts a refusal in the
+ * verifier's words: a finding of one of them on the line the verifier failed on is the same reason.
+ */
+const SAME_REASON: Record<string, RegExp> = {
+  'return-out-of-range': /At program exit the register R0 .*should have been in|can't modify return value/,
+  'helper-not-allowed':
+    /helper call might sleep|sleepable helper \S+ in non-sleepable prog|helper call is not allowed in probe|cannot use helper|unknown func bpf_/,
+  'kfunc-not-allowed': /kfunc|kernel function|calling kernel func/,
+  'unchecked-nullable-arg': /trusted_ptr_or_null_/,
+  'wrong-macro': /invalid bpf_context access/,
+  'signature-mismatch': /invalid bpf_context access|invalid mem access|type=\S+ expected=/,
+};
+
+/** Does a static finding `code` give the same reason as the verifier's `message`? */
+export function sameReason(code: string, message: string): boolean {
+  return Object.hasOwn(SAME_REASON, code) && SAME_REASON[code].test(message);
+}

@@ -4,6 +4,7 @@
 // cannot be reset from here. Asked whatever checks the user disabled or suppressed.
 import * as path from 'node:path';
 import { Analyzer } from '../../server/src/analysis/analyze';
+import { readIncludes } from '../../server/src/analysis/includeReader';
 import { readSourceFile } from '../../server/src/analysis/sourceFile';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { cacheDir } from '../../vm/src/paths';
@@ -35,7 +36,9 @@ export async function lockoutRisks(file: string): Promise<LockoutRisk[]> {
   // Whether every path denies does not depend on the release: the newest table is as good as any.
   const { target } = catalog.target({});
   try {
-    const { lockouts, model } = (await analyzer).analyze(text, target, catalog);
+    // A program macro or a #define may come from a local header: read them as the linter does.
+    const { headers, unread } = readIncludes(file, text, { dirs: [] });
+    const { lockouts, model } = (await analyzer).analyze(text, target, catalog, { includes: { headers, unread } });
     return lockouts.map((l) => {
       const program = model.programs.find((p) => p.name === l.program);
       const line = program ? model.index.position(program.start).line + 1 : 1;

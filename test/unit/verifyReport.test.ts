@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { parseLoadOnly } from '../../engine/src/loadOnly';
 import { programResult, type VerifyResult } from '../../engine/src/verify';
 import { groupRefusals, kernelLensText, kernelsText, nearLimitText, programLensText } from '../../engine/src/verifyReport';
+import { sameReason } from '../../engine/src/verifierExplain';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths';
 
 const SOURCES = path.join(REPO_ROOT, 'test', 'vm', 'fixtures', 'verifier-editor');
@@ -69,5 +70,29 @@ describe('CodeLens text', () => {
       nearLimitText(big),
       'deny_read_open took 912,345 of the 1,000,000 instructions the 6.1 verifier processes at most: a little more code or branching and it is refused.',
     );
+  });
+});
+
+describe('a static finding and the verifier giving the same reason', () => {
+  it('pairs each predicting check with the words of the refusals it predicts, as the VM kernels print them', () => {
+    const pairs: [string, string, boolean][] = [
+      ['return-out-of-range', 'At program exit the register R0 has smin=1 smax=1 should have been in [-4095, 0]', true],
+      ['return-out-of-range', 'At program exit the register R0 has unknown scalar value should have been in [-4095, 0]', true],
+      ['return-out-of-range', "Note, BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!", true],
+      ['helper-not-allowed', 'helper call might sleep in a non-sleepable prog', true],
+      ['helper-not-allowed', 'sleepable helper bpf_copy_from_user#148 in non-sleepable prog', true],
+      ['helper-not-allowed', 'helper call is not allowed in probe', true],
+      ['helper-not-allowed', 'program of this type cannot use helper bpf_get_retval#186', true],
+      ['helper-not-allowed', 'unknown func bpf_get_retval#186', true],
+      ['kfunc-not-allowed', 'program must be sleepable to call sleepable kfunc bpf_get_file_xattr', true],
+      ['unchecked-nullable-arg', "R1 invalid mem access 'trusted_ptr_or_null_'", true],
+      ['unchecked-nullable-arg', 'R2 pointer arithmetic on trusted_ptr_or_null_ prohibited, null-check it first', true],
+      // Different reasons on the same line are two diagnostics.
+      ['return-out-of-range', "R0 invalid mem access 'map_value_or_null'", false],
+      ['unchecked-nullable-arg', 'At program exit the register R0 has smin=1 smax=1 should have been in [-4095, 0]', false],
+      ['misleading-indentation', 'At program exit the register R0 has smin=1 smax=1 should have been in [-4095, 0]', false],
+      ['constructor', 'anything', false],
+    ];
+    for (const [code, message, expected] of pairs) assert.equal(sameReason(code, message), expected, `${code} / ${message}`);
   });
 });

@@ -23,6 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
+import { readIncludes } from '../../server/src/analysis/includeReader';
 import type { CheckCode, Finding } from '../../server/src/analysis/findings';
 import { hooksFromBtf } from '../../server/src/btf/btfHooks';
 import { parseParam } from '../../server/src/ctext/cDecl';
@@ -562,7 +563,10 @@ async function runFixture(
 ): Promise<void> {
   const vm = suite.vm!;
   const source = path.join(FIXTURES, `${fixture.id}.bpf.c`);
-  const { findings, model } = analyzer.analyze(fs.readFileSync(source, 'utf8'), suite.target!, HookCatalog.bundled());
+  // As the linter does: the fixture's local header (fixture.h) is read for what it defines.
+  const text = fs.readFileSync(source, 'utf8');
+  const { headers, unread } = readIncludes(source, text, { dirs: [] });
+  const { findings, model } = analyzer.analyze(text, suite.target!, HookCatalog.bundled(), { includes: { headers, unread } });
   const predicted = predictLoad(findings);
   const summary = findings.map((f) => `${f.code}(${f.severity})`).join(' ') || '-';
 

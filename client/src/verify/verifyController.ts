@@ -25,6 +25,7 @@ import { compilerDiagnostic } from '../engineAdapters';
 import { defaultKernelsFor } from '../policyTests/testSettings';
 import type { TestVms } from '../policyTests/testVms';
 import type { TargetController } from '../targetController';
+import type { AgreeingDiagnostics } from './agreeingDiagnostics';
 import { VerifierLogView } from './verifierLogView';
 
 export const VERIFIER_REJECTED = 'verifier-rejected';
@@ -59,6 +60,7 @@ export class VerifyController implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly target: TargetController,
     private readonly vms: () => TestVms,
+    private readonly agreeing: AgreeingDiagnostics,
   ) {
     this.statusItem.name = 'BPF LSM verifier';
     this.disposables.push(
@@ -181,8 +183,11 @@ export class VerifyController implements vscode.Disposable {
         );
         diagnostics.push(d);
       }
-      for (const refusal of groupRefusals(results)) {
-        if (path.resolve(refusal.file) !== path.resolve(doc.fileName)) continue;
+      const refusals = groupRefusals(results).filter((r) => path.resolve(r.file) === path.resolve(doc.fileName));
+      this.agreeing.setRefusals(doc.uri, refusals);
+      for (const refusal of refusals) {
+        // A static finding on that line for the same reason already says it, naming the verifier too.
+        if (this.agreeing.namedByStatic(doc.uri, refusal)) continue;
         diagnostics.push(this.refusalDiagnostic(doc, refusal, severity));
       }
       for (const r of results) {

@@ -14,6 +14,7 @@ import { bpfDiagnostics, codeOf, screenshot, waitFor } from './helpers';
 
 const FIXTURE = path.join(__dirname, '..', '..', '..', '..', 'test', 'vm', 'fixtures', 'verifier-editor', 'branchless-deny.bpf.c');
 const MESSAGE = 'At program exit the register R0 has unknown scalar value should have been in [-4095, 0]';
+const RETURN_ONE = path.join(path.dirname(FIXTURE), 'return-one.bpf.c');
 
 suite('BPF LSM Studio in VS Code: verify on the test VM', function () {
   const destination = vscode.workspace.getConfiguration('bpfLsm.target').get<string>('destination');
@@ -82,6 +83,48 @@ suite('BPF LSM Studio in VS Code: verify on the test VM', function () {
       links.map((l) => l.target?.toString()).join(' '),
     );
     await screenshot('verify-log');
+  });
+
+  test('names the static finding and the verifier in one diagnostic where they agree on a line', async function () {
+    this.timeout(180_000);
+    const file = path.join(dir, 'return-one.bpf.c');
+    fs.copyFileSync(RETURN_ONE, file);
+    const uri = vscode.Uri.file(file);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    await waitFor(
+      'the static return-out-of-range finding',
+      () => vscode.languages.getDiagnostics(uri).filter((d) => codeOf(d) === 'return-out-of-range'),
+      (ds) => ds.length === 1,
+      60_000,
+    );
+    const outcome = await vscode.commands.executeCommand<VerifyOutcome>('bpfLsm.verify', uri);
+    assert.deepEqual(
+      outcome?.results.map((r) => [r.program, r.kernel, r.verdict, r.line]),
+      [['return_one', '6.12', 'rejected', 14]],
+    );
+    const both = await waitFor(
+      'one diagnostic naming both',
+      () => vscode.languages.getDiagnostics(uri).filter((d) => codeOf(d) === 'return-out-of-range'),
+      (ds) => ds.length === 1 && /The kernel's verifier agrees/.test(ds[0].message),
+      30_000,
+    );
+    assert.equal(both[0].range.start.line, 13, 'line 14: return 1;');
+    assert.match(both[0].message, /^Returns 1: LSM programs on 'file_open' must return 0 \(allow\) or a negative errno \(deny\)/);
+    assert.match(
+      both[0].message,
+      /The kernel's verifier agrees \(refused by 6\.12\): At program exit the register R0 has smin=1 smax=1 should have been in \[-4095, 0\]/,
+    );
+    assert.equal(both[0].source, 'bpf-lsm + BPF verifier');
+    assert.deepEqual(
+      vscode.languages.getDiagnostics(uri).filter((d) => codeOf(d) === 'verifier-rejected'),
+      [],
+      'no second diagnostic for the same reason',
+    );
+    const fixes = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, both[0].range);
+    assert.ok(
+      fixes.some((a) => a.title === 'Return -EPERM (deny)'),
+      `the static finding's quick fixes stay: ${fixes.map((a) => a.title).join(' | ')}`,
+    );
   });
 
   test('shows per-line instruction counts from the level-2 log as inlay hints, toggled', async function () {

@@ -18,7 +18,8 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
   const { program, hook, target, model } = ctx;
   const cgroup = program.kind === 'lsm_cgroup';
   const voidHook = hook?.ret === 'void';
-  if (!program.body || (voidHook && !cgroup)) return [];
+  // A hook the kernel lacks has no range to hold to (hook-not-in-kernel says so); lsm_cgroup's [0, 1] stands.
+  if (!program.body || (voidHook && !cgroup) || (!hook && !cgroup)) return [];
   const zeroOne = cgroup || (!!hook && isBoolHook(ctx));
   const [lo, hi] = cgroup && voidHook ? [1, 1] : zeroOne ? [0, 1] : [-MAX_ERRNO, 0];
   // lsm_cgroup's [0, 1] is enforced since lsm_cgroup exists (6.0); the LSM range only from 6.12.
