@@ -1,5 +1,7 @@
 // Lints every file of the corpus (.cache/corpus, built by build-corpus.ts) with the product's analyzer,
-// against the kernel each file targets (else the manifest's default), and prints the programs found,
+// against the kernel each file targets (else the manifest's default), with the local headers it includes
+// read as the command-line linter reads them (beside the file; build-corpus.ts copies them), and prints
+// the programs found,
 // the findings per check code, and one line per finding. Findings already judged in
 // docs/corpus-review.md (a table row `| code | severity | file:line | true/false | why |`) are counted as
 // true or false per code; the rest are listed as unreviewed.
@@ -9,6 +11,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../common/repoRoot';
 import { Analyzer } from '../../server/src/analysis/analyze';
+import { readIncludes } from '../../server/src/analysis/includeReader';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { corpusName, corpusPath, readManifest } from './corpus';
 
@@ -55,7 +58,10 @@ async function main(): Promise<void> {
         const kernel = file.kernel ?? source.kernel ?? manifest.defaultKernel;
         const target = catalog.target({ kernel }).target;
         try {
-          const result = analyzer.analyze(fs.readFileSync(where, 'utf8'), target, catalog);
+          const text = fs.readFileSync(where, 'utf8');
+          const { headers, unread } = readIncludes(where, text, { dirs: [] });
+          for (const u of unread) problems.push(`${name}: "${u.name}" could not be read (${u.reason})`);
+          const result = analyzer.analyze(text, target, catalog, { includes: { headers, unread } });
           files++;
           programs += result.model.programs.length;
           for (const f of result.failures) problems.push(`${name}: check ${f.check} failed: ${f.message}`);
