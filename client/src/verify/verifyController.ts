@@ -25,7 +25,7 @@ import { compilerDiagnostic } from '../engineAdapters';
 import { defaultKernelsFor } from '../policyTests/testSettings';
 import type { TestVms } from '../policyTests/testVms';
 import type { TargetController } from '../targetController';
-import type { AgreeingDiagnostics } from './agreeingDiagnostics';
+import type { AgreeingDiagnostics, ProgramLines } from './agreeingDiagnostics';
 import { VerifierLogView } from './verifierLogView';
 
 export const VERIFIER_REJECTED = 'verifier-rejected';
@@ -184,7 +184,7 @@ export class VerifyController implements vscode.Disposable {
         diagnostics.push(d);
       }
       const refusals = groupRefusals(results).filter((r) => path.resolve(r.file) === path.resolve(doc.fileName));
-      this.agreeing.setRefusals(doc.uri, refusals);
+      this.agreeing.setRefusals(doc.uri, refusals, this.programSpans(doc, results));
       for (const refusal of refusals) {
         // A static finding on that line for the same reason already says it, naming the verifier too.
         if (this.agreeing.namedByStatic(doc.uri, refusal)) continue;
@@ -247,6 +247,15 @@ export class VerifyController implements vscode.Disposable {
           ),
       );
     return d;
+  }
+
+  /** Each verified or refused program's lines: from its opening line to the next program's. */
+  private programSpans(doc: vscode.TextDocument, results: VerifyResult[]): ProgramLines[] {
+    const firsts = [...new Set(results.map((r) => r.program).filter((p) => p))]
+      .map((program) => ({ program, first: this.programLine(doc, program) }))
+      .filter((p): p is { program: string; first: number } => p.first !== undefined)
+      .sort((a, b) => a.first - b.first);
+    return firsts.map((p, i) => ({ ...p, end: firsts[i + 1]?.first ?? doc.lineCount }));
   }
 
   /** The 0-based line that opens a program (`BPF_PROG(name`, or `name(`), or undefined. */

@@ -100,7 +100,8 @@ suite('BPF LSM Studio in VS Code: verify on the test VM', function () {
     const outcome = await vscode.commands.executeCommand<VerifyOutcome>('bpfLsm.verify', uri);
     assert.deepEqual(
       outcome?.results.map((r) => [r.program, r.kernel, r.verdict, r.line]),
-      [['return_one', '6.12', 'rejected', 14]],
+      // clang hoists `r0 = 1` to the program's first line, where the verifier's log puts it.
+      [['return_one', '6.12', 'rejected', 10]],
     );
     const both = await waitFor(
       'one diagnostic naming both',
@@ -114,7 +115,7 @@ suite('BPF LSM Studio in VS Code: verify on the test VM', function () {
       both[0].message,
       /The kernel's verifier agrees \(refused by 6\.12\): At program exit the register R0 has smin=1 smax=1 should have been in \[-4095, 0\]/,
     );
-    assert.equal(both[0].source, 'bpf-lsm + BPF verifier');
+    assert.equal(both[0].source, 'bpf-lsm', 'still the static finding, with its quick fixes');
     assert.deepEqual(
       vscode.languages.getDiagnostics(uri).filter((d) => codeOf(d) === 'verifier-rejected'),
       [],
