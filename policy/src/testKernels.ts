@@ -2,14 +2,19 @@
 // (bpf-lsm.config.json or the editor's setting), else every kernel whose VM image is built, else all.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findProjectConfig, readProjectConfig } from '../../server/src/config/projectConfig';
+import { findProjectConfig, readProjectConfig, type ProjectConfig } from '../../server/src/config/projectConfig';
 import { manifestPath } from '../../vm/src/image';
 import { KERNEL_SERIES } from '../../vm/src/kernels';
 
+/** The nearest bpf-lsm.config.json above a file or folder, read and checked (ConfigError when it is bad). */
+export function projectConfigFor(start: string): ProjectConfig | undefined {
+  const file = findProjectConfig(fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() ? start : path.dirname(start));
+  return file ? readProjectConfig(file) : undefined;
+}
+
 /** The config's test.kernels for a file or folder (the nearest bpf-lsm.config.json above it). */
 export function configuredKernels(start: string): string[] | undefined {
-  const file = findProjectConfig(fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() ? start : path.dirname(start));
-  return file ? readProjectConfig(file).test?.kernels : undefined;
+  return projectConfigFor(start)?.test?.kernels;
 }
 
 export function builtKernels(): string[] {

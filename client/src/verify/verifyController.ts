@@ -20,6 +20,8 @@ import {
   verifySource,
 } from '../../../engine/src';
 import { seriesOf } from '../../../policy/src/runner';
+import { projectConfigFor } from '../../../policy/src/testKernels';
+import type { ProjectConfig } from '../../../server/src/config/projectConfig';
 import { registerCommand } from '../commands';
 import { compilerDiagnostic } from '../engineAdapters';
 import { defaultKernelsFor } from '../policyTests/testSettings';
@@ -210,11 +212,23 @@ export class VerifyController implements vscode.Disposable {
     );
   }
 
-  /** bpfLsm.severity / disabledChecks for verifier-rejected: undefined when it is turned off. */
+  /**
+   * bpfLsm.severity / disabledChecks for verifier-rejected, else the project's bpf-lsm.config.json (as for
+   * every other check: a setting wins over the file); undefined when it is turned off.
+   */
   private severity(uri: vscode.Uri): vscode.DiagnosticSeverity | undefined {
     const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, uri);
-    if ((config.get<string[]>('disabledChecks') ?? []).includes(VERIFIER_REJECTED)) return undefined;
-    const s = config.get<Record<string, unknown>>('severity')?.[VERIFIER_REJECTED];
+    let project: ProjectConfig | undefined;
+    try {
+      project = projectConfigFor(uri.fsPath);
+    } catch (err) {
+      this.log.warn(`${(err as Error).message}; its settings for ${VERIFIER_REJECTED} are not used`);
+    }
+    const disabled = config.inspect<string[]>('disabledChecks');
+    const setDisabled = disabled?.workspaceFolderValue ?? disabled?.workspaceValue ?? disabled?.globalValue;
+    if ((setDisabled ?? project?.disabledChecks ?? []).includes(VERIFIER_REJECTED)) return undefined;
+    const set = config.get<Record<string, unknown>>('severity')?.[VERIFIER_REJECTED];
+    const s = set ?? project?.severity?.[VERIFIER_REJECTED];
     const map: Record<Severity, vscode.DiagnosticSeverity> = {
       error: vscode.DiagnosticSeverity.Error,
       warning: vscode.DiagnosticSeverity.Warning,
