@@ -21,7 +21,9 @@ const common = {
 const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' },
-  { entryPoints: ['server/src/cli/lint.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // bpf-lsm-lint: a small entry (dist/cli.js) that runs the linter's bundle (dist/lint.js) from a code cache.
+  { entryPoints: ['server/src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['server/src/cli/lint.ts'], outfile: 'dist/lint.js' },
   { entryPoints: ['policy/src/cli.ts'], outfile: 'dist/bpf-lsm-test.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['policy/src/verifyCli.ts'], outfile: 'dist/bpf-lsm-verify.js', banner: { js: '#!/usr/bin/env node' } },
 ].filter((e) => fs.existsSync(e.entryPoints[0]));

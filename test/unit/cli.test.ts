@@ -192,8 +192,9 @@ describe('bpf-lsm-lint', () => {
   it('reports an internal error in one line, without a stack trace, and exits 2', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-lint-alone-'));
     try {
-      // The bundle without the WASM files it loads.
+      // The entry point and the bundle without the WASM files they load.
       fs.copyFileSync(CLI, path.join(dir, 'cli.js'));
+      fs.copyFileSync(path.join(path.dirname(CLI), 'lint.js'), path.join(dir, 'lint.js'));
       const r = spawnSync(process.execPath, [path.join(dir, 'cli.js'), lintFixture('seed-target-exec.bpf.c')], {
         encoding: 'utf8',
         cwd: REPO_ROOT,

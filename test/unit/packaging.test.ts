@@ -164,6 +164,7 @@ describe('npm package', () => {
       'README.md',
       'LICENSE',
       'dist/cli.js',
+      'dist/lint.js',
       'dist/bpf-lsm-test.js',
       'dist/bpf-lsm-verify.js',
       'dist/tree-sitter-c.wasm',

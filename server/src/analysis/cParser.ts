@@ -54,7 +54,9 @@ export function loadCLanguage(): Promise<Language> {
   loading ??= (async () => {
     const runtime = findFile('web-tree-sitter.wasm', 'web-tree-sitter');
     await Parser.init({ locateFile: () => runtime });
-    return Language.load(findFile('tree-sitter-c.wasm', 'tree-sitter-c'));
+    // Bytes, not a path: given a path it reads with a dynamic import(), which a script run from a code
+    // cache (cli/codeCache.ts) cannot make.
+    return Language.load(fs.readFileSync(findFile('tree-sitter-c.wasm', 'tree-sitter-c')));
   })();
   return loading;
 }

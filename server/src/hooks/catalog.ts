@@ -62,18 +62,26 @@ export class HookCatalog {
   /** Releases, oldest first. */
   readonly releases: ReleaseTable[];
   private readonly versions: Map<string, Version>;
-  private readonly hookReleases = new Map<string, string[]>();
+  /** Built when first needed (a hook the target lacks): it reads every release's hooks. */
+  private releasesOfHook: Map<string, string[]> | undefined;
 
   constructor(releases: ReleaseTable[]) {
     this.releases = releases;
     this.versions = new Map(releases.map((r) => [r.release, parseVersion(r.release)!]));
-    for (const r of releases) {
-      for (const name of r.hooks.keys()) {
-        const list = this.hookReleases.get(name) ?? [];
-        list.push(r.release);
-        this.hookReleases.set(name, list);
+  }
+
+  private get hookReleases(): Map<string, string[]> {
+    if (!this.releasesOfHook) {
+      this.releasesOfHook = new Map();
+      for (const r of this.releases) {
+        for (const name of r.hooks.keys()) {
+          const list = this.releasesOfHook.get(name) ?? [];
+          list.push(r.release);
+          this.releasesOfHook.set(name, list);
+        }
       }
     }
+    return this.releasesOfHook;
   }
 
   private static bundledCatalog: HookCatalog | undefined;
