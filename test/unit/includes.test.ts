@@ -9,7 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
 import { readIncludes } from '../../server/src/analysis/includeReader';
 import { blankComments, headerFacts, INCLUDE_LIMITS, localIncludes, type ResolvedIncludes } from '../../server/src/analysis/includes';
-import { clangdIncludeDirs, compileCommandsIncludeDirs, splitCommand } from '../../server/src/config/compileFlags';
+import {
+  BuildFlagsCache,
+  buildIncludeDirs,
+  clangdIncludeDirs,
+  compileCommandsIncludeDirs,
+  splitCommand,
+} from '../../server/src/config/compileFlags';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { expectedFindings, formatExpectations } from '../helpers/expectations';
 import { FIXTURES } from '../helpers/paths';
@@ -216,6 +222,34 @@ describe('include directories from the build', () => {
     assert.deepEqual(compileCommandsIncludeDirs(path.join(cdb, 'src', 'prog.bpf.c')), [path.join(cdb, 'headers')]);
     assert.deepEqual(compileCommandsIncludeDirs(path.join(cdb, 'src', 'other.bpf.c')), [path.join(cdb, 'wrong')]);
     assert.deepEqual(compileCommandsIncludeDirs(path.join(cdb, 'src', 'unlisted.bpf.c')), []);
+  });
+
+  it('reads a compile_commands.json and a .clangd once for many files given one cache, with the same answers', () => {
+    write(
+      'many/compile_commands.json',
+      JSON.stringify([
+        { directory: '.', file: 'a.bpf.c', arguments: ['clang', '-Ifirst', '-c', 'a.bpf.c'] },
+        { directory: 'sub', file: '../a.bpf.c', arguments: ['clang', '-Isecond', '-c', '../a.bpf.c'] },
+        { directory: '.', file: 'b.bpf.c', command: 'clang -iquote q -c b.bpf.c' },
+      ]),
+    );
+    write('many/.clangd', 'CompileFlags:\n  Add: [-Iclangd]\n');
+    const dir = path.join(tmp, 'many');
+    const cache = new BuildFlagsCache();
+    const expected = {
+      a: [path.join(dir, 'first'), path.join(dir, 'clangd')],
+      b: [path.join(dir, 'q'), path.join(dir, 'clangd')],
+      c: [path.join(dir, 'clangd')],
+    };
+    for (const f of ['a', 'b', 'c'] as const) {
+      assert.deepEqual(buildIncludeDirs(path.join(dir, `${f}.bpf.c`)), expected[f], f);
+      assert.deepEqual(buildIncludeDirs(path.join(dir, `${f}.bpf.c`), cache), expected[f], f);
+    }
+    // Read once: the cache answers as the files said when first read; a call without one reads them again.
+    write('many/compile_commands.json', '[]');
+    write('many/.clangd', 'CompileFlags:\n  Add: [-Iother]\n');
+    assert.deepEqual(buildIncludeDirs(path.join(dir, 'b.bpf.c'), cache), expected.b);
+    assert.deepEqual(buildIncludeDirs(path.join(dir, 'b.bpf.c')), [path.join(dir, 'other')]);
   });
 
   it("takes .clangd's CompileFlags Add, in the list and the block form", () => {

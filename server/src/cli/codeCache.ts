@@ -73,7 +73,7 @@ function writeCache(dir: string, cacheFile: string, name: string, data: Buffer):
     fs.rmSync(tmp, { force: true });
   }
   for (const other of fs.readdirSync(dir)) {
-    const stale = other.startsWith(`${name}-`) && other.endsWith('.v8cache') && path.join(dir, other) !== cacheFile;
+    const stale = /^(.*)-[0-9a-f]{20}\.v8cache$/.exec(other)?.[1] === name && path.join(dir, other) !== cacheFile;
     if (stale) fs.rmSync(path.join(dir, other), { force: true });
   }
 }

@@ -9,7 +9,7 @@ import { CHECK_CODES, isCheckCode, unknownCodesMessage, type CheckCode } from '.
 import type { Finding } from '../analysis/findings';
 import { readIncludes } from '../analysis/includeReader';
 import { readSourceFile } from '../analysis/sourceFile';
-import { buildIncludeDirs } from '../config/compileFlags';
+import { BuildFlagsCache, buildIncludeDirs } from '../config/compileFlags';
 import { ConfigError, findProjectConfig, readProjectConfig, type ProjectConfig } from '../config/projectConfig';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
 import { factsFileText, probedTarget, type ProbedKernel } from '../hooks/probedKernel';
@@ -241,8 +241,11 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
   const configOf = new Map<string, ProjectConfig | undefined>();
   try {
     const given = values.config !== undefined ? readProjectConfig(values.config) : undefined;
+    const foundIn = new Map<string, string | undefined>();
     for (const file of positionals) {
-      const found = given ? values.config : findProjectConfig(path.dirname(path.resolve(file)));
+      const dir = path.dirname(path.resolve(file));
+      if (!given && !foundIn.has(dir)) foundIn.set(dir, findProjectConfig(dir));
+      const found = given ? values.config : foundIn.get(dir);
       if (found !== undefined && !configs.has(found)) configs.set(found, given ?? readProjectConfig(found));
       configOf.set(file, found !== undefined ? configs.get(found) : undefined);
     }
@@ -295,6 +298,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
 
   const analyzer = await Analyzer.create();
   analysed = true;
+  const buildFlags = new BuildFlagsCache();
   let ioError = false;
   let errors = 0;
   const json: JsonFinding[] = [];
@@ -307,7 +311,11 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
         const config = configOf.get(file);
         const { target, options } = setups.get(config)!;
         const text = readSourceFile(file);
-        const dirs = [...values.include.map((d) => path.resolve(d)), ...(config?.includePaths ?? []), ...buildIncludeDirs(file)];
+        const dirs = [
+          ...values.include.map((d) => path.resolve(d)),
+          ...(config?.includePaths ?? []),
+          ...buildIncludeDirs(file, buildFlags),
+        ];
         const { headers, unread } = readIncludes(file, text, { dirs });
         // What such a header holds (a licence, #defines, section macros) is unknown: said, so -I can be given.
         for (const u of unread) say(`note: ${file}: "${u.name}" could not be read (${u.reason}); what it defines is not known`);

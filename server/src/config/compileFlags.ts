@@ -11,8 +11,33 @@ const CLANGD_LIMIT: ReadLimit = { what: 'a .clangd', maxBytes: 256 * 1024 };
 /** Directories walked up from the file looking for either. */
 const MAX_LEVELS = 32;
 
+/**
+ * What one run has found and read of compile_commands.json and .clangd files, for a caller that asks for
+ * many files at once (the linter given 500 files reads a project's compile_commands.json once, not 500
+ * times). Holds no file for longer than the caller keeps it: the language server, whose files change,
+ * passes none.
+ */
+export class BuildFlagsCache {
+  readonly found = new Map<string, string | undefined>();
+  readonly compileDbs = new Map<string, CompileDb | null>();
+  readonly clangd = new Map<string, string[]>();
+}
+
+/** A compile_commands.json's entries, and the first entry of each file (by absolute path). */
+interface CompileDb {
+  entries: Record<string, unknown>[];
+  firstEntry: Map<string, number>;
+}
+
 /** The nearest `name` in `dir` or above it (at most MAX_LEVELS up). */
-function findUp(dir: string, name: string): string | undefined {
+function findUp(dir: string, name: string, cache?: BuildFlagsCache): string | undefined {
+  if (!cache) return findUpUncached(dir, name);
+  const key = `${path.resolve(dir)}\0${name}`;
+  if (!cache.found.has(key)) cache.found.set(key, findUpUncached(dir, name));
+  return cache.found.get(key);
+}
+
+function findUpUncached(dir: string, name: string): string | undefined {
   let d = path.resolve(dir);
   for (let i = 0; i < MAX_LEVELS; i++) {
     const candidate = path.join(d, name);
@@ -53,38 +78,62 @@ export function includeDirsOfArgs(args: readonly string[], base: string): string
 }
 
 /** The include directories compile_commands.json gives `file` (its own entry), or none. */
-export function compileCommandsIncludeDirs(file: string): string[] {
-  const db = findUp(path.dirname(file), 'compile_commands.json');
+export function compileCommandsIncludeDirs(file: string, cache?: BuildFlagsCache): string[] {
+  const db = findUp(path.dirname(file), 'compile_commands.json', cache);
   if (!db) return [];
+  let parsed = cache?.compileDbs.get(db);
+  if (parsed === undefined) {
+    parsed = readCompileDb(db);
+    cache?.compileDbs.set(db, parsed);
+  }
+  const index = parsed?.firstEntry.get(path.resolve(file));
+  if (!parsed || index === undefined) return [];
+  const e = parsed.entries[index];
+  const args = Array.isArray(e.arguments)
+    ? e.arguments.filter((a): a is string => typeof a === 'string')
+    : typeof e.command === 'string'
+      ? splitCommand(e.command)
+      : [];
+  return includeDirsOfArgs(args, entryDirectory(db, e));
+}
+
+function entryDirectory(db: string, e: Record<string, unknown>): string {
+  return typeof e.directory === 'string' ? path.resolve(path.dirname(db), e.directory) : path.dirname(db);
+}
+
+/** A compile_commands.json read and indexed by file; null when it cannot be read or is no list. */
+function readCompileDb(db: string): CompileDb | null {
   let entries: unknown;
   try {
     entries = JSON.parse(readTextFile(db, COMPILE_COMMANDS_LIMIT));
   } catch {
-    return [];
+    return null;
   }
-  if (!Array.isArray(entries)) return [];
-  const target = path.resolve(file);
-  for (const e of entries as Record<string, unknown>[]) {
-    if (!e || typeof e !== 'object' || typeof e.file !== 'string') continue;
-    const directory = typeof e.directory === 'string' ? path.resolve(path.dirname(db), e.directory) : path.dirname(db);
-    if (path.resolve(directory, e.file) !== target) continue;
-    const args = Array.isArray(e.arguments)
-      ? e.arguments.filter((a): a is string => typeof a === 'string')
-      : typeof e.command === 'string'
-        ? splitCommand(e.command)
-        : [];
-    return includeDirsOfArgs(args, directory);
-  }
-  return [];
+  if (!Array.isArray(entries)) return null;
+  const firstEntry = new Map<string, number>();
+  (entries as Record<string, unknown>[]).forEach((e, i) => {
+    if (!e || typeof e !== 'object' || typeof e.file !== 'string') return;
+    const target = path.resolve(entryDirectory(db, e), e.file);
+    if (!firstEntry.has(target)) firstEntry.set(target, i);
+  });
+  return { entries: entries as Record<string, unknown>[], firstEntry };
 }
 
 /**
  * The include directories the nearest .clangd adds (its `CompileFlags: Add:` flags, in the list or the
  * block form), relative to its directory. Not a YAML parser: only `-I`/`-iquote` words under `Add`.
  */
-export function clangdIncludeDirs(file: string): string[] {
-  const config = findUp(path.dirname(file), '.clangd');
+export function clangdIncludeDirs(file: string, cache?: BuildFlagsCache): string[] {
+  const config = findUp(path.dirname(file), '.clangd', cache);
   if (!config) return [];
+  const known = cache?.clangd.get(config);
+  if (known) return known;
+  const dirs = readClangdIncludeDirs(config);
+  cache?.clangd.set(config, dirs);
+  return dirs;
+}
+
+function readClangdIncludeDirs(config: string): string[] {
   let text: string;
   try {
     text = readTextFile(config, CLANGD_LIMIT);
@@ -106,6 +155,6 @@ export function clangdIncludeDirs(file: string): string[] {
 }
 
 /** Every include directory the build tells of for `file`: compile_commands.json's, then .clangd's. */
-export function buildIncludeDirs(file: string): string[] {
-  return [...compileCommandsIncludeDirs(file), ...clangdIncludeDirs(file)];
+export function buildIncludeDirs(file: string, cache?: BuildFlagsCache): string[] {
+  return [...compileCommandsIncludeDirs(file, cache), ...clangdIncludeDirs(file, cache)];
 }
