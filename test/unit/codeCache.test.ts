@@ -41,7 +41,7 @@ describe('runCachedScript', () => {
     fs.writeFileSync(script, '#!/usr/bin/env node\nmodule.exports = { answer: () => 41 + 1, file: __filename };\n');
     assert.deepEqual(load(dir), [false, 42, script]);
     assert.equal(cacheFiles().length, 1);
-    assert.match(cacheFiles()[0], /^tool-[0-9a-f]{20}\.v8cache$/);
+    assert.match(cacheFiles()[0], /^tool-[0-9a-f]{24}\.v8cache$/);
     assert.deepEqual(load(dir), [true, 42, script]);
 
     // Same length, other code: V8 alone would take the old cache (it checks the length); the key is the content.
@@ -96,7 +96,7 @@ describe('bpf-lsm-lint with its code cache', () => {
     assert.deepEqual(lint(home, file), expected);
     const written = fs.readdirSync(cache);
     assert.equal(written.length, 1);
-    assert.match(written[0], /^lint-[0-9a-f]{20}\.v8cache$/);
+    assert.match(written[0], /^lint-[0-9a-f]{24}\.v8cache$/);
     const { ino } = fs.statSync(path.join(cache, written[0]));
     assert.deepEqual(lint(home, file), expected);
     // Taken, so not written again (a rejected cache is replaced: a new file).

@@ -3,12 +3,12 @@
 // module.enableCompileCache does the same; node 20 has only vm.Script's cachedData). The cache only ever
 // saves time: a missing, stale, corrupt or unwritable cache is the same as none, and V8 checks what it
 // is given (its version, flags and the source's length) and rejects what does not fit.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import * as zlib from 'node:zlib';
 
 /**
  * `$XDG_CACHE_HOME/bpf-lsm-studio/code-cache`, or `~/.cache/...`; undefined (no cache) when the user's
@@ -32,9 +32,10 @@ export interface CachedScript {
 
 /** Runs `file` (a CommonJS bundle needing only node's built-in modules) as a module, through the cache in `dir`. */
 export function runCachedScript(file: string, dir: string | undefined): CachedScript {
-  const source = fs.readFileSync(file, 'utf8').replace(/^#!.*/, '');
-  // Keyed by the content: V8 checks only the source's length, and a rebuilt bundle may keep it.
-  const key = crypto.createHash('sha1').update(source).update(`${process.version} ${process.arch}`).digest('hex').slice(0, 20);
+  const bytes = fs.readFileSync(file);
+  const text = bytes.toString('utf8');
+  const source = text.startsWith('#!') ? text.replace(/^#!.*/, '') : text;
+  const key = contentKey(bytes);
   const name = path.basename(file, '.js');
   const cacheFile = dir && path.join(dir, `${name}-${key}.v8cache`);
   let cachedData: Buffer | undefined;
@@ -62,6 +63,20 @@ export function runCachedScript(file: string, dir: string | undefined): CachedSc
   };
 }
 
+/**
+ * The cache's key: the script's content (V8 checks only the source's length, and a rebuilt bundle may
+ * keep it), then node's version and the machine: CRC-32s and the length where node has zlib.crc32 (20.15
+ * on), else SHA-1 (loading node:crypto costs more than all the rest of the lookup).
+ */
+function contentKey(bytes: Buffer): string {
+  const runtime = Buffer.from(`${process.version} ${process.arch}`);
+  const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+  if (crc32) return [crc32(bytes), bytes.length, crc32(runtime)].map((n) => n.toString(16).padStart(8, '0')).join('');
+  const sha1 = (data: Uint8Array) =>
+    (createRequire(__filename)('node:crypto') as typeof import('node:crypto')).createHash('sha1').update(data).digest('hex');
+  return `${sha1(bytes).slice(0, 16)}${sha1(runtime).slice(0, 8)}`;
+}
+
 /** Writes the cache file whole (a reader never sees half of it) and drops older ones of the same script. */
 function writeCache(dir: string, cacheFile: string, name: string, data: Buffer): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -73,7 +88,7 @@ function writeCache(dir: string, cacheFile: string, name: string, data: Buffer):
     fs.rmSync(tmp, { force: true });
   }
   for (const other of fs.readdirSync(dir)) {
-    const stale = /^(.*)-[0-9a-f]{20}\.v8cache$/.exec(other)?.[1] === name && path.join(dir, other) !== cacheFile;
+    const stale = /^(.*)-[0-9a-f]{24}\.v8cache$/.exec(other)?.[1] === name && path.join(dir, other) !== cacheFile;
     if (stale) fs.rmSync(path.join(dir, other), { force: true });
   }
 }

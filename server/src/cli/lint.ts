@@ -374,9 +374,19 @@ export function runCli(): Promise<boolean> {
     internalError(e);
     process.exit(2);
   });
-  // A reader that stops early (`| head`) closes the pipe: stop writing, quietly.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : 2));
-  return main(process.argv.slice(2)).then(
+  // process.stdout and stderr are made when first written to: a clean file writes nothing, and making
+  // a pipe's stream costs a few ms.
+  let piped = false;
+  const stdout: Output = {
+    write(text) {
+      // A reader that stops early (`| head`) closes the pipe: stop writing, quietly.
+      if (!piped) process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : 2));
+      piped = true;
+      return process.stdout.write(text);
+    },
+  };
+  const stderr: Output = { write: (text) => process.stderr.write(text) };
+  return main(process.argv.slice(2), stdout, stderr).then(
     (code) => {
       process.exitCode = code;
       return analysed;
