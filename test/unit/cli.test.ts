@@ -189,6 +189,13 @@ describe('bpf-lsm-lint', () => {
     });
   });
 
+  it('loads the remote engine for --probe-target: an unreachable target is one line and exit 2', () => {
+    const r = lint('--probe-target', 'nosuchhost.invalid', lintFixture('seed-target-exec.bpf.c'));
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^bpf-lsm-lint: --probe-target nosuchhost\.invalid: [^\n]+\n$/);
+  });
+
   it('reports an internal error in one line, without a stack trace, and exits 2', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-lint-alone-'));
     try {

@@ -14,8 +14,7 @@ import { ConfigError, findProjectConfig, readProjectConfig, type ProjectConfig }
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
 import { factsFileText, probedTarget, type ProbedKernel } from '../hooks/probedKernel';
 import { resolveTarget } from '../hooks/resolveTarget';
-import { probedSets } from '../../../engine/src/prober';
-import { probeTarget } from './probeTarget';
+import type * as ProberModule from '../../../engine/src/prober';
 import { sarifLog, type LintedFile, type RunProblem } from './sarif';
 import { escapeForTerminal, jsonForTerminal } from './terminalText';
 
@@ -132,9 +131,8 @@ function checkOptions(values: {
 }
 
 /** One line about what a probe found, for stderr. */
-function describeProbe(kernel: ProbedKernel): string {
+function describeProbe(kernel: ProbedKernel, sets: ReturnType<typeof ProberModule.probedSets>): string {
   const { probe } = kernel;
-  const sets = probedSets(probe);
   return (
     `probed ${probe.hooks.length} hooks of ${kernel.target} (${probe.release}): ${sets.disabled.length} disabled, ` +
     `${sets.sleepable.length} sleepable, ${sets.bool.length} bool${sets.returnRangesChecked ? '' : ' (its verifier checks no return range)'}; ` +
@@ -208,6 +206,8 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
   let probed: KernelTarget | undefined;
   if (values['probe-target'] !== undefined) {
     let kernel: ProbedKernel;
+    // The remote engine is loaded only here: it is most of the bundle's start-up, for one option.
+    const [{ probeTarget }, { probedSets }] = await Promise.all([import('./probeTarget.js'), import('../../../engine/src/prober.js')]);
     try {
       kernel = await probeTarget({
         destination: values['probe-target'],
@@ -219,7 +219,7 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
       say(`bpf-lsm-lint: --probe-target ${values['probe-target']}: ${reason(e)}`);
       return 2;
     }
-    say(`note: ${describeProbe(kernel)}`);
+    say(`note: ${describeProbe(kernel, probedSets(kernel.probe))}`);
     if (values['save-facts'] !== undefined) {
       const file = values['save-facts'];
       try {
