@@ -3,6 +3,7 @@
 import { REPO_ROOT } from '../common/repoRoot';
 import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
+import { benchClangd } from './clangd';
 import { benchPolicy } from './policy';
 import { benchProber } from './prober';
 import { benchRemote } from './remote';
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);
   await benchAnalysis(REPO_ROOT);
   await benchServer();
+  await benchClangd();
   benchBtf();
   await benchTables();
   if (process.env.BENCH_SKIP_VM) console.log('\n== Run on target ==\nskipped: BENCH_SKIP_VM is set');
