@@ -59,9 +59,10 @@ async function coldStart(): Promise<void> {
       total.push(performance.now() - t0);
       step('server: process start to initialize', logged(lsp, /^initialize (\d+) ms after the server process started/));
       step('server: worker started to ready', logged(lsp, /^analysis worker ready (\d+) ms after/));
-      step('worker: thread start to its code loaded', logged(lsp, /thread and code (\d+) ms/));
+      step('worker: started to its code loaded', logged(lsp, /its code loaded at (-?\d+) ms/));
       step('worker: hook tables unpacked', logged(lsp, /hook tables (\d+) ms/));
       step('worker: C parser (WASM) ready', logged(lsp, /C parser (\d+) ms/));
+      step('worker: first analysis (parse, checks; code not yet warm)', logged(lsp, /^analysed \S+ in ([\d.]+) ms/));
       step('server: process start to first diagnostics', logged(lsp, /^first diagnostics (\d+) ms after the server process started/));
       await lsp.stop();
     }

@@ -127,9 +127,11 @@ export class AnalysisHost {
   private logStartup(s: WorkerStartup | undefined): void {
     const total = performance.now() - this.startedAt;
     if (!s) return;
+    // The worker's clock has an origin of its own.
+    const sinceStart = (t: number) => (s.origin + t - (performance.timeOrigin + this.startedAt)).toFixed(0);
     this.log(
-      `analysis worker ready ${total.toFixed(0)} ms after it was started (thread and code ${s.loadedMs.toFixed(0)} ms, ` +
-        `hook tables ${s.tablesMs.toFixed(0)} ms, C parser ${s.parserMs.toFixed(0)} ms; ready in the thread at ${s.readyMs.toFixed(0)} ms)`,
+      `analysis worker ready ${total.toFixed(0)} ms after it was started (its code loaded at ${sinceStart(s.loadedAt)} ms, ` +
+        `then hook tables ${s.tablesMs.toFixed(0)} ms, C parser ${s.parserMs.toFixed(0)} ms more)`,
     );
   }
 

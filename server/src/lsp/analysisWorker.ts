@@ -19,7 +19,7 @@ const WASM_PAGE = 65536;
 declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
 
 export function runAnalysisWorker(): void {
-  const loadedMs = performance.now();
+  const loadedAt = performance.now();
   const port = parentPort;
   if (!port) throw new Error('runAnalysisWorker() runs in a worker thread');
   const post = (m: FromWorker) => port.postMessage(m);
@@ -107,8 +107,11 @@ export function runAnalysisWorker(): void {
     (parser) => {
       // Malformed changes are logged by the server's own store, which drops them alike.
       store = new DocumentStore(parser);
-      const readyMs = performance.now();
-      post({ type: 'ready', startup: { loadedMs, tablesMs, parserMs: readyMs - parserStart - tablesMs, readyMs } });
+      const readyAt = performance.now();
+      post({
+        type: 'ready',
+        startup: { origin: performance.timeOrigin, loadedAt, tablesMs, parserMs: readyAt - parserStart - tablesMs, readyAt },
+      });
       for (const m of waiting.splice(0)) handle(m);
     },
     (err) => post({ type: 'failed-to-start', message: describe(err) }),

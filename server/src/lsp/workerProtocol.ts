@@ -38,16 +38,16 @@ export type ToWorker =
   /** `includes`: the document's local headers as the server read them (from the editor or the disk). */
   | { type: 'analyse'; id: number; uri: string; includes?: ResolvedIncludes };
 
-/** Where the worker's start-up went, in ms of its thread's clock. */
+/** Where the worker's start-up went: times of its thread's clock (performance.now()), and that clock's origin. */
 export interface WorkerStartup {
-  /** Thread start to its code loaded (the bundle compiled, the worker's modules evaluated). */
-  loadedMs: number;
+  origin: number;
+  /** Its code loaded (the bundle compiled, the worker's modules evaluated). */
+  loadedAt: number;
   /** The bundled hook tables unpacked. */
   tablesMs: number;
-  /** tree-sitter's runtime and the C grammar (WASM) compiled and instantiated. */
+  /** tree-sitter's runtime and the C grammar (WASM) compiled and instantiated, after the tables. */
   parserMs: number;
-  /** Thread start to ready. */
-  readyMs: number;
+  readyAt: number;
 }
 
 export type FromWorker =

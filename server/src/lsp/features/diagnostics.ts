@@ -37,6 +37,7 @@ export class DiagnosticsFeature {
   schedule(uri: string, immediately = false): void {
     clearTimeout(this.timers.get(uri));
     const delay = immediately ? 0 : this.debounce.delay(uri, performance.now(), this.ctx.settings.debounceMs);
+    if (!immediately) this.log.debug(`debounce ${uri}: ${delay.toFixed(0)} ms`);
     this.timers.set(
       uri,
       setTimeout(() => {
@@ -126,6 +127,7 @@ export class DiagnosticsFeature {
     switch (analysis.kind) {
       case 'analysed': {
         this.debounce.record(uri, analysis.ms);
+        this.log.debug(`analysed ${uri} in ${analysis.ms.toFixed(1)} ms`);
         const diagnostics = analysis.findings.map((f) => toDiagnostic(f, uri));
         for (const f of analysis.failures) {
           const where = f.program ? `on program '${f.program}'` : 'on this file';
