@@ -5,11 +5,11 @@ import { describe, it } from 'node:test';
 import { AdaptiveDebounce, debounceDelay, medianOf } from '../../server/src/lsp/debouncePolicy';
 
 describe('debounce delay from the analysis time', () => {
-  it('waits about as long as an analysis takes, at least 10 ms, at most the user setting', () => {
-    assert.equal(debounceDelay(2, 150), 10);
-    assert.equal(debounceDelay(24.2, 150), 25);
+  it('waits half as long as an analysis takes, at least 5 ms, at most the user setting', () => {
+    assert.equal(debounceDelay(2, 150), 5);
+    assert.equal(debounceDelay(24.2, 150), 13);
     assert.equal(debounceDelay(400, 150), 150);
-    assert.equal(debounceDelay(24.2, 20), 20);
+    assert.equal(debounceDelay(50, 20), 20);
   });
 
   it('is the user setting before any analysis was timed, and 0 when the user asks for none', () => {
@@ -33,8 +33,8 @@ describe('adaptive debounce per document', () => {
     d.record('file:///large.bpf.c', 24);
     d.record('file:///large.bpf.c', 26);
     d.record('file:///small.bpf.c', 1.5);
-    assert.equal(d.delay('file:///large.bpf.c', 1000, 150), 26);
-    assert.equal(d.delay('file:///small.bpf.c', 1000, 150), 10);
+    assert.equal(d.delay('file:///large.bpf.c', 1000, 150), 13);
+    assert.equal(d.delay('file:///small.bpf.c', 1000, 150), 5);
     assert.equal(d.delay('file:///new.bpf.c', 1000, 150), 150);
   });
 
@@ -60,7 +60,7 @@ describe('adaptive debounce per document', () => {
 
   it('never waits past the user setting since the first edit not yet analysed, however fast the typing', () => {
     const d = new AdaptiveDebounce();
-    d.record('u', 80);
+    d.record('u', 160);
     // Keystrokes every 50 ms, each resetting the timer: the delay shrinks to meet the bound.
     assert.equal(d.delay('u', 1000, 150), 80);
     assert.equal(d.delay('u', 1050, 150), 80);
@@ -75,7 +75,7 @@ describe('adaptive debounce per document', () => {
   it('starts afresh for a document closed and opened again', () => {
     const d = new AdaptiveDebounce();
     d.record('u', 4);
-    assert.equal(d.delay('u', 0, 150), 10);
+    assert.equal(d.delay('u', 0, 150), 5);
     d.forget('u');
     assert.equal(d.estimate('u'), undefined);
     assert.equal(d.delay('u', 500, 150), 150);

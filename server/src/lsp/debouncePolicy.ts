@@ -1,13 +1,17 @@
-// How long diagnostics wait after an edit, per document (as clangd's DebouncePolicy): about as long as
-// that document's analyses take, so a small program is checked almost at once and a large one is not
+// How long diagnostics wait after an edit, per document (as clangd's DebouncePolicy): in proportion to
+// how long that document's analyses take, so a small program is checked almost at once and a large one is not
 // re-analysed on every keystroke of a burst. The user's `bpfLsm.debounceMs` is the upper bound, and no
 // document waits longer than it since its first edit not yet analysed: typing faster than the delay
 // never starves the diagnostics. Pure: the caller passes the clock.
 
 /** The shortest delay: coalesces the changes an editor sends together (a paste and its formatting). */
-export const MIN_DEBOUNCE_MS = 10;
-/** Delay = this × the document's recent analysis time. */
-export const DEBOUNCE_FACTOR = 1;
+export const MIN_DEBOUNCE_MS = 5;
+/**
+ * Delay = this × the document's recent analysis time. Below clangd's 1: edits that arrive while an
+ * analysis runs are coalesced into one more run anyway (diagnostics.ts), so the delay need not cover a
+ * whole analysis to keep a burst of typing from costing one analysis per keystroke.
+ */
+export const DEBOUNCE_FACTOR = 0.5;
 /** Analyses remembered per document; their median is the estimate (one slow outlier, a GC, moves nothing). */
 export const HISTORY_LENGTH = 8;
 
