@@ -3,6 +3,7 @@
 import { REPO_ROOT } from '../common/repoRoot';
 import { benchAnalysis } from './analysis';
 import { benchBtf } from './btf';
+import { benchClangd } from './clangd';
 import { benchLinter } from './linter';
 import { benchPolicy } from './policy';
 import { benchProber } from './prober';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   console.log(`BPF LSM Studio benchmarks  (node ${process.version}, ${process.platform}/${process.arch})`);
   await benchAnalysis(REPO_ROOT);
   await benchServer();
+  await benchClangd();
   benchLinter();
   benchBtf();
   await benchTables();

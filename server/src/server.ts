@@ -1,16 +1,21 @@
 // Entry point of the language server (bundled to dist/server.js): connect, register, listen. The same
 // script is the analysis worker when it runs in a worker thread (see lsp/analysisHost.ts).
+//
+// Start-up is on the user's path (the first diagnostics wait for it), so each thread loads only its own
+// part, and the main thread starts the worker before loading anything else: the worker's start-up (its
+// thread, the C parser's WASM, the hook tables) then runs on another core while the main thread loads
+// the protocol side and answers `initialize`.
 import { isMainThread } from 'node:worker_threads';
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { runAnalysisWorker } from './lsp/analysisWorker';
-import { BpfLspServer } from './lsp/lspServer';
-import { createStdioConnection } from './lsp/stdioConnection';
+import { prestartWorker } from './lsp/workerStart';
 
 if (isMainThread) {
-  // VS Code talks over IPC; other editors and the tests over stdio, whose framing is checked.
-  const connection = process.argv.includes('--stdio') ? createStdioConnection() : createConnection(ProposedFeatures.all);
-  new BpfLspServer(connection, __filename).register();
-  connection.listen();
+  prestartWorker(__filename);
+  // Required here, not imported above: the bundle then evaluates these modules only in this thread.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startLanguageServer } = require('./lsp/serverMain') as typeof import('./lsp/serverMain');
+  startLanguageServer(__filename);
 } else {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runAnalysisWorker } = require('./lsp/analysisWorker') as typeof import('./lsp/analysisWorker');
   runAnalysisWorker();
 }

@@ -49,6 +49,7 @@ describe('diagnostics when the analysis did not run in full', () => {
       findings: [finding],
       programs: [],
       failures: [{ check: 'missing-ret-passthrough', program: 'restrict', message: 'Maximum call stack size exceeded' }],
+      ms: 1,
     }));
     const notice =
       "The BPF LSM check 'missing-ret-passthrough' failed on program 'restrict' (Maximum call stack size exceeded); its findings are missing, the other checks' are shown.";

@@ -4,19 +4,18 @@
 // a worker is dropped when documents close and it holds much memory (or no document), which gives
 // tree-sitter's WASM memory back to the system: web-tree-sitter keeps one module per thread and its
 // memory can only grow.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AnalysisOptions } from '../analysis/analyze';
 import type { ResolvedIncludes } from '../analysis/includes';
 import type { KernelTarget } from '../hooks/catalog';
 import type { OpenDocument } from './documentStore';
-import type { FromWorker, ToWorker, WorkerAnalysis } from './workerProtocol';
+import type { FromWorker, ToWorker, WorkerAnalysis, WorkerStartup } from './workerProtocol';
+import { startWorker, takePrestartedWorker } from './workerStart';
 
 /** Past this much worker memory (mostly the WASM heap), closing a document replaces the worker. */
 const RECYCLE_BYTES = 128 * 1024 * 1024;
 /** After this many workers in a row die before they are ready, analysis is reported unavailable. */
 const MAX_FAILED_STARTS = 3;
-/** The worker's JavaScript heap; past it the worker dies, not the server. */
-const WORKER_HEAP_MB = 512;
 
 export type HostAnalysis =
   | WorkerAnalysis
@@ -97,19 +96,43 @@ export class AnalysisHost {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    // stdout and stderr are read here: a worker's output would otherwise go to the server's stdout,
-    // which is the protocol stream.
-    const worker = new Worker(this.script, { stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    // The one the server's entry started at once (server.ts), the first time; a new one after that.
+    const prestarted = takePrestartedWorker(this.script);
+    const worker = prestarted?.worker ?? startWorker(this.script);
     this.worker = worker;
+    this.startedAt = prestarted?.startedAt ?? performance.now();
     this.ready = false;
     this.memoryBytes = 0;
     worker.stdout.on('data', (d: Buffer) => this.log(`analysis worker: ${d.toString().trimEnd()}`));
     worker.stderr.on('data', (d: Buffer) => this.log(`analysis worker: ${d.toString().trimEnd()}`));
-    worker.on('message', (m: FromWorker) => this.onMessage(worker, m));
-    worker.on('error', (err) => this.onStopped(worker, undefined, `${err.name}: ${err.message}`));
-    worker.on('exit', (code) => this.onStopped(worker, undefined, `the analysis worker exited with code ${code}`));
+    const onMessage = (m: FromWorker) => this.onMessage(worker, m);
+    const onError = (err: Error) => this.onStopped(worker, undefined, `${err.name}: ${err.message}`);
+    const onExit = (code: number) => this.onStopped(worker, undefined, `the analysis worker exited with code ${code}`);
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     if (this.configuration) worker.postMessage(this.configuration);
+    // What a prestarted worker said before it was taken over (its 'ready', or that it died).
+    for (const e of prestarted?.events ?? []) {
+      if (this.worker !== worker) break;
+      if (e.type === 'message') onMessage(e.value as FromWorker);
+      else if (e.type === 'error') onError(e.value);
+      else onExit(e.value);
+    }
     return worker;
+  }
+
+  /** performance.now() when the current worker was started. */
+  private startedAt = 0;
+
+  /** Where a worker's start-up went (logged: the cold start's breakdown, see bench/server.ts). */
+  private logStartup(s: WorkerStartup | undefined): void {
+    const total = performance.now() - this.startedAt;
+    if (!s) return;
+    // The worker's clock has an origin of its own.
+    const sinceStart = (t: number) => (s.origin + t - (performance.timeOrigin + this.startedAt)).toFixed(0);
+    this.log(
+      `analysis worker ready ${total.toFixed(0)} ms after it was started (its code loaded at ${sinceStart(s.loadedAt)} ms, ` +
+        `then hook tables ${s.tablesMs.toFixed(0)} ms, C parser ${s.parserMs.toFixed(0)} ms more)`,
+    );
   }
 
   private onMessage(worker: Worker, m: FromWorker): void {
@@ -118,6 +141,7 @@ export class AnalysisHost {
       case 'ready':
         this.ready = true;
         this.failedStarts = 0;
+        this.logStartup(m.startup);
         break;
       case 'failed-to-start':
         this.giveUp(`the C parser could not be loaded (${m.message})`);

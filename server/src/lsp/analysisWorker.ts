@@ -19,10 +19,10 @@ const WASM_PAGE = 65536;
 declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
 
 export function runAnalysisWorker(): void {
+  const loadedAt = performance.now();
   const port = parentPort;
   if (!port) throw new Error('runAnalysisWorker() runs in a worker thread');
   const post = (m: FromWorker) => port.postMessage(m);
-  const catalog = HookCatalog.bundled();
   let target: KernelTarget | undefined;
   let options: AnalysisOptions = {};
   let store: DocumentStore | undefined;
@@ -72,6 +72,7 @@ export function runAnalysisWorker(): void {
   const analyse = (s: DocumentStore, uri: string, includes: ResolvedIncludes | undefined): WorkerAnalysis => {
     const entry = s.get(uri);
     if (!entry || !target) return { kind: 'failed', message: 'the analysis worker was not given this document' };
+    const started = performance.now();
     const tree = s.tree(entry);
     if (!tree) return { kind: 'parse-gave-up' };
     let result: AnalysisResult;
@@ -82,7 +83,13 @@ export function runAnalysisWorker(): void {
       post({ type: 'log', message: `analysis of ${uri} failed: ${(err as Error)?.stack ?? err}` });
       return { kind: 'failed', message: describe(err) };
     }
-    return { kind: 'analysed', findings: result.findings, programs: programSpans(result), failures: result.failures };
+    return {
+      kind: 'analysed',
+      findings: result.findings,
+      programs: programSpans(result),
+      failures: result.failures,
+      ms: performance.now() - started,
+    };
   };
 
   port.on('message', (m: ToWorker) => {
@@ -91,17 +98,24 @@ export function runAnalysisWorker(): void {
   });
   // Parser.init() keeps the first module it makes in this thread: made here first, its memory has a maximum.
   const memory = new WebAssembly.Memory({ initial: (32 * 1048576) / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE });
-  Parser.init({ wasmMemory: memory })
-    .then(() => createCParser())
-    .then(
-      (parser) => {
-        // Malformed changes are logged by the server's own store, which drops them alike.
-        store = new DocumentStore(parser);
-        post({ type: 'ready' });
-        for (const m of waiting.splice(0)) handle(m);
-      },
-      (err) => post({ type: 'failed-to-start', message: describe(err) }),
-    );
+  const parserStart = performance.now();
+  const parsing = Parser.init({ wasmMemory: memory }).then(() => createCParser());
+  // Unpacked while V8 compiles the WASM in the background.
+  const catalog = HookCatalog.bundled();
+  const tablesMs = performance.now() - parserStart;
+  parsing.then(
+    (parser) => {
+      // Malformed changes are logged by the server's own store, which drops them alike.
+      store = new DocumentStore(parser);
+      const readyAt = performance.now();
+      post({
+        type: 'ready',
+        startup: { origin: performance.timeOrigin, loadedAt, tablesMs, parserMs: readyAt - parserStart - tablesMs, readyAt },
+      });
+      for (const m of waiting.splice(0)) handle(m);
+    },
+    (err) => post({ type: 'failed-to-start', message: describe(err) }),
+  );
 }
 
 function programSpans(result: AnalysisResult): ProgramSpan[] {

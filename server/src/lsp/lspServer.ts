@@ -101,6 +101,7 @@ export class BpfLspServer {
   }
 
   private async initialize(params: InitializeParams): Promise<InitializeResult> {
+    this.log.debug(`initialize ${performance.now().toFixed(0)} ms after the server process started`);
     this.clientCapabilities = params.capabilities;
     const catalog = HookCatalog.bundled();
     const settings = normaliseSettings(params.initializationOptions?.settings);

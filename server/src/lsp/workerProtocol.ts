@@ -23,8 +23,8 @@ export interface ProgramSpan {
 
 /** The worker's answer for one document. */
 export type WorkerAnalysis =
-  /** `failures`: checks that threw while the others ran. */
-  | { kind: 'analysed'; findings: Finding[]; programs: ProgramSpan[]; failures: CheckFailure[] }
+  /** `failures`: checks that threw while the others ran; `ms`: how long the parse and the checks took. */
+  | { kind: 'analysed'; findings: Finding[]; programs: ProgramSpan[]; failures: CheckFailure[]; ms: number }
   | { kind: 'parse-gave-up' }
   /** The analysis threw: nothing could be computed. */
   | { kind: 'failed'; message: string };
@@ -38,8 +38,20 @@ export type ToWorker =
   /** `includes`: the document's local headers as the server read them (from the editor or the disk). */
   | { type: 'analyse'; id: number; uri: string; includes?: ResolvedIncludes };
 
+/** Where the worker's start-up went: times of its thread's clock (performance.now()), and that clock's origin. */
+export interface WorkerStartup {
+  origin: number;
+  /** Its code loaded (the bundle compiled, the worker's modules evaluated). */
+  loadedAt: number;
+  /** The bundled hook tables unpacked. */
+  tablesMs: number;
+  /** tree-sitter's runtime and the C grammar (WASM) compiled and instantiated, after the tables. */
+  parserMs: number;
+  readyAt: number;
+}
+
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; startup?: WorkerStartup }
   | { type: 'failed-to-start'; message: string }
   /** `memoryBytes`: the worker's external memory, which holds tree-sitter's WASM memory. */
   | { type: 'result'; id: number; analysis: WorkerAnalysis; memoryBytes: number }

@@ -1,4 +1,5 @@
-// Diagnostics while typing: per-document debounce; a newer edit resets the timer, and only a document's
+// Diagnostics while typing: per-document debounce, as long as that document's analyses take (debouncePolicy.ts,
+// the user's debounceMs its upper bound); a newer edit resets the timer, and only a document's
 // latest run publishes (analyses run in the worker, so an older one can still be on its way). Results are
 // published with the version analysed; closing a document clears its diagnostics. When the analysis did
 // not run in full the user is told, never left with an empty list: a diagnostic on line 1 while the
@@ -8,6 +9,7 @@ import type { ServerContext } from '../context';
 import { MAX_ANALYSED_LENGTH, type OpenDocument } from '../documentStore';
 import { DIAGNOSTIC_SOURCE, toDiagnostic } from '../convert';
 import { createLogger, type Logger } from '../logger';
+import { AdaptiveDebounce } from '../debouncePolicy';
 
 const MB = 1024 * 1024;
 
@@ -23,6 +25,7 @@ export class DiagnosticsFeature {
   private readonly rerun = new Set<string>();
   /** `uri \n problem` already shown as a message. */
   private readonly told = new Set<string>();
+  private readonly debounce = new AdaptiveDebounce();
 
   private readonly log: Logger;
 
@@ -33,7 +36,8 @@ export class DiagnosticsFeature {
   /** Analyse after the debounce delay; `immediately` for opens and settings changes. */
   schedule(uri: string, immediately = false): void {
     clearTimeout(this.timers.get(uri));
-    const delay = immediately ? 0 : this.ctx.settings.debounceMs;
+    const delay = immediately ? 0 : this.debounce.delay(uri, performance.now(), this.ctx.settings.debounceMs);
+    if (!immediately) this.log.debug(`debounce ${uri}: ${delay.toFixed(0)} ms`);
     this.timers.set(
       uri,
       setTimeout(() => {
@@ -52,6 +56,7 @@ export class DiagnosticsFeature {
     this.timers.delete(uri);
     this.runs.delete(uri);
     this.rerun.delete(uri);
+    this.debounce.forget(uri);
     for (const key of this.told) if (key.startsWith(`${uri}\n`)) this.told.delete(key);
     if (this.published.delete(uri)) void this.ctx.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
@@ -84,6 +89,7 @@ export class DiagnosticsFeature {
     if (!entry) return;
     const run = ++this.lastRun;
     this.runs.set(uri, run);
+    this.debounce.started(uri);
     const version = entry.doc.version;
     this.log.debug(`analysing ${uri} v${version}`);
     let diagnostics: Diagnostic[] | null;
@@ -105,8 +111,14 @@ export class DiagnosticsFeature {
     } else {
       this.published.add(uri);
     }
+    if (!this.publishedAny) {
+      this.publishedAny = true;
+      this.log.debug(`first diagnostics ${performance.now().toFixed(0)} ms after the server process started`);
+    }
     void this.ctx.connection.sendDiagnostics({ uri, version, diagnostics });
   }
+
+  private publishedAny = false;
 
   /** Diagnostics of a BPF document (every version gets its list, empty or not); null for other C files. */
   private async diagnose(entry: OpenDocument): Promise<Diagnostic[] | null> {
@@ -114,6 +126,8 @@ export class DiagnosticsFeature {
     const analysis = await this.ctx.analysis(entry);
     switch (analysis.kind) {
       case 'analysed': {
+        this.debounce.record(uri, analysis.ms);
+        this.log.debug(`analysed ${uri} in ${analysis.ms.toFixed(1)} ms`);
         const diagnostics = analysis.findings.map((f) => toDiagnostic(f, uri));
         for (const f of analysis.failures) {
           const where = f.program ? `on program '${f.program}'` : 'on this file';

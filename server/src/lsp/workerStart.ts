@@ -1,0 +1,62 @@
+// Starting the analysis worker thread (analysisHost.ts drives it). The server's entry starts one before
+// it loads anything else (prestartWorker), so that its start-up overlaps the main thread's; the host
+// takes it over when the first document needs analysing, with what it said meanwhile.
+import { Worker } from 'node:worker_threads';
+
+/** The worker's JavaScript heap; past it the worker dies, not the server. */
+const WORKER_HEAP_MB = 512;
+/** A prestarted worker no document took over in this time (a workspace of plain C) is stopped. */
+const PRESTART_IDLE_MS = 60_000;
+
+export function startWorker(script: string): Worker {
+  // stdout and stderr are read by the host: a worker's output would otherwise go to the server's
+  // stdout, which is the protocol stream.
+  return new Worker(script, { stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+}
+
+/** What a prestarted worker emitted before the host took it over, in order. */
+export type WorkerEvent = { type: 'message'; value: unknown } | { type: 'error'; value: Error } | { type: 'exit'; value: number };
+
+interface Prestarted {
+  worker: Worker;
+  script: string;
+  /** performance.now() when it was started. */
+  startedAt: number;
+  events: WorkerEvent[];
+  stopRecording: () => void;
+  idle: NodeJS.Timeout;
+}
+
+let prestarted: Prestarted | undefined;
+
+export function prestartWorker(script: string): void {
+  const startedAt = performance.now();
+  const worker = startWorker(script);
+  const events: WorkerEvent[] = [];
+  const onMessage = (value: unknown) => events.push({ type: 'message', value });
+  const onError = (value: Error) => events.push({ type: 'error', value });
+  const onExit = (value: number) => events.push({ type: 'exit', value });
+  worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  const stopRecording = () => worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+  const idle = setTimeout(() => {
+    if (prestarted?.worker !== worker) return;
+    prestarted = undefined;
+    stopRecording();
+    void worker.terminate();
+  }, PRESTART_IDLE_MS);
+  idle.unref();
+  prestarted = { worker, script, startedAt, events, stopRecording, idle };
+}
+
+/**
+ * The prestarted worker of `script`, once: its events so far are handed over (to be replayed after the
+ * caller attached its listeners, in the same tick), and it records nothing more.
+ */
+export function takePrestartedWorker(script: string): { worker: Worker; startedAt: number; events: WorkerEvent[] } | undefined {
+  const p = prestarted;
+  if (!p || p.script !== script) return undefined;
+  prestarted = undefined;
+  clearTimeout(p.idle);
+  p.stopRecording();
+  return { worker: p.worker, startedAt: p.startedAt, events: p.events };
+}
