@@ -8,6 +8,7 @@ import { benchProber } from './prober';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
 import { benchTables } from './tables';
+import { benchTrace } from './trace';
 import { benchVerify } from './verify';
 import { benchVmReset } from './vmReset';
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     await benchPolicy();
     await benchProber();
   }
+  await benchTrace({ vm: !process.env.BENCH_SKIP_VM });
 }
 
 main().catch((err: Error) => {

@@ -1,0 +1,172 @@
+// The trace panel's model (engine/src/traceBuffer.ts), with a clock of the test's own: the ring never
+// keeps more than traceMaxLines lines, the filter, pause and clear, one write to the view per flush, and
+// lines skipped in the view (not in the ring) counted and said. Expected values are literal.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LineRing, TraceBuffer } from '../../engine/src/traceBuffer';
+
+interface Write {
+  kind: 'append' | 'replace';
+  text: string;
+}
+
+/** A buffer whose view writes and scheduled flushes the test sees and runs itself. */
+function harness(options: { maxLines: number; viewBudget?: number }) {
+  const writes: Write[] = [];
+  const timers: { run: () => void; ms: number }[] = [];
+  const buffer = new TraceBuffer({
+    ...options,
+    sink: { append: (text) => writes.push({ kind: 'append', text }), replace: (text) => writes.push({ kind: 'replace', text }) },
+    schedule: (run, ms) => timers.push({ run, ms }),
+  });
+  const tick = () => timers.splice(0).forEach((t) => t.run());
+  return { buffer, writes, timers, tick };
+}
+
+const range = (from: number, to: number, name = 'l') => Array.from({ length: to - from }, (_, i) => `${name}${from + i}`);
+
+describe('LineRing', () => {
+  it('keeps the newest lines up to its capacity, oldest first, and resizes keeping the newest', () => {
+    const ring = new LineRing(3);
+    for (const l of ['a', 'b', 'c', 'd', 'e']) ring.push(l);
+    assert.equal(ring.length, 3);
+    assert.deepEqual(ring.toArray(), ['c', 'd', 'e']);
+    ring.resize(2);
+    assert.deepEqual(ring.toArray(), ['d', 'e']);
+    ring.resize(4);
+    ring.push('f');
+    assert.deepEqual(ring.toArray(), ['d', 'e', 'f']);
+    ring.clear();
+    assert.deepEqual(ring.toArray(), []);
+  });
+});
+
+describe('TraceBuffer', () => {
+  it('never keeps more than maxLines lines, however many arrive', () => {
+    const { buffer } = harness({ maxLines: 100 });
+    for (let i = 0; i < 50; i++) buffer.push(range(i * 1000, i * 1000 + 1000));
+    assert.equal(buffer.received, 50_000);
+    assert.equal(buffer.kept, 100);
+    const visible = buffer.visibleLines();
+    assert.equal(visible.length, 100);
+    assert.equal(visible[0], 'l49900');
+    assert.equal(visible[99], 'l49999');
+    // What waits for the view is bounded too: the budget (here maxLines, 100) once over twice the budget.
+    assert.equal(buffer.waiting, 100);
+    assert.equal(buffer.skippedTotal, 49_900);
+  });
+
+  it('writes the lines of many batches to the view in one append per flush', () => {
+    const { buffer, writes, timers, tick } = harness({ maxLines: 100 });
+    buffer.push(['a1', 'a2']);
+    buffer.push(['a3']);
+    buffer.push(['a4', 'a5']);
+    assert.deepEqual(writes, [], 'nothing is written before the flush');
+    assert.deepEqual(
+      timers.map((t) => t.ms),
+      [100],
+      'one flush scheduled, 100 ms after the first line',
+    );
+    tick();
+    assert.deepEqual(writes, [{ kind: 'append', text: 'a1\na2\na3\na4\na5\n' }]);
+    buffer.push(['a6']);
+    tick();
+    assert.deepEqual(writes[1], { kind: 'append', text: 'a6\n' });
+    tick();
+    assert.equal(writes.length, 2, 'no write without new lines');
+  });
+
+  it('shows only lines containing the filter, and its own notes always', () => {
+    const { buffer, writes, tick } = harness({ maxLines: 100 });
+    buffer.push(['cat-1 [000] ...11 1.0: bpf_trace_printk: synth_a: open 1', 'cat-2 [000] ...11 2.0: bpf_trace_printk: synth_b: open 2']);
+    buffer.setFilter('synth_b');
+    assert.deepEqual(writes, [{ kind: 'replace', text: 'cat-2 [000] ...11 2.0: bpf_trace_printk: synth_b: open 2\n' }]);
+    buffer.push(['cat-3 [000] ...11 3.0: bpf_trace_printk: synth_a: open 3', 'cat-4 [001] ...11 4.0: bpf_trace_printk: synth_b: open 4']);
+    buffer.note('connection to vm lost; reconnecting in 500 ms');
+    tick();
+    assert.deepEqual(writes[1], {
+      kind: 'append',
+      text: 'cat-4 [001] ...11 4.0: bpf_trace_printk: synth_b: open 4\n[bpf-lsm] connection to vm lost; reconnecting in 500 ms\n',
+    });
+    assert.deepEqual(buffer.visibleLines(), [
+      'cat-2 [000] ...11 2.0: bpf_trace_printk: synth_b: open 2',
+      'cat-4 [001] ...11 4.0: bpf_trace_printk: synth_b: open 4',
+      '[bpf-lsm] connection to vm lost; reconnecting in 500 ms',
+    ]);
+    buffer.setFilter('');
+    assert.equal(writes[2].kind, 'replace');
+    assert.equal(writes[2].text.split('\n').length, 6, 'five lines and the final newline: the filter is gone');
+  });
+
+  it('skips the oldest lines beyond the view budget of a flush, says how many, and keeps them in the ring', () => {
+    const { buffer, writes, tick } = harness({ maxLines: 100, viewBudget: 10 });
+    buffer.push(range(0, 15));
+    tick();
+    assert.deepEqual(writes, [
+      {
+        kind: 'append',
+        text:
+          '[bpf-lsm] 5 lines skipped in the view (more than 10 in 100 ms); the last 100 are kept: pause to see them\n' +
+          range(5, 15).join('\n') +
+          '\n',
+      },
+    ]);
+    assert.equal(buffer.skippedTotal, 5);
+    assert.equal(buffer.kept, 15);
+    // Pausing shows what the view skipped, from the ring.
+    buffer.setPaused(true);
+    assert.deepEqual(writes[1], { kind: 'replace', text: range(0, 15).join('\n') + '\n' });
+  });
+
+  it('bounds the lines waiting between flushes to twice the view budget', () => {
+    const { buffer } = harness({ maxLines: 100, viewBudget: 10 });
+    for (let i = 0; i < 20; i++) buffer.push([`l${i}`]);
+    assert.equal(buffer.waiting, 20);
+    buffer.push(['l20']);
+    assert.equal(buffer.waiting, 10, 'over twice the budget: cut back to the budget');
+    assert.equal(buffer.skippedTotal, 11);
+  });
+
+  it('replaces the view from the ring once maxLines lines were appended, so it never holds more than twice maxLines', () => {
+    const { buffer, writes, tick } = harness({ maxLines: 100, viewBudget: 50 });
+    buffer.push(range(0, 50));
+    tick();
+    buffer.push(range(50, 100));
+    tick();
+    assert.deepEqual(
+      writes.map((w) => w.kind),
+      ['append', 'append'],
+    );
+    buffer.push(['l100']);
+    tick();
+    assert.deepEqual(writes[2], { kind: 'replace', text: range(1, 101).join('\n') + '\n' });
+    buffer.push(['l101']);
+    tick();
+    assert.deepEqual(writes[3], { kind: 'append', text: 'l101\n' });
+  });
+
+  it('keeps lines while paused without writing, and shows them on resume', () => {
+    const { buffer, writes, timers, tick } = harness({ maxLines: 3 });
+    buffer.push(['a']);
+    buffer.setPaused(true);
+    assert.deepEqual(writes, [{ kind: 'append', text: 'a\n' }], 'pausing flushes what waited');
+    buffer.push(['b', 'c', 'd']);
+    tick();
+    assert.equal(writes.length, 1);
+    assert.equal(buffer.isPaused, true);
+    buffer.setPaused(false);
+    assert.deepEqual(writes[1], { kind: 'replace', text: 'b\nc\nd\n' });
+    assert.equal(timers.length, 0);
+  });
+
+  it('clears the ring and the view, and shrinks to a smaller maxLines keeping the newest', () => {
+    const { buffer, writes } = harness({ maxLines: 5 });
+    buffer.push(['a', 'b', 'c', 'd']);
+    buffer.setMaxLines(2);
+    assert.deepEqual(buffer.visibleLines(), ['c', 'd']);
+    buffer.clear();
+    assert.deepEqual(writes, [{ kind: 'replace', text: '' }]);
+    assert.equal(buffer.kept, 0);
+    assert.equal(buffer.waiting, 0);
+  });
+});
