@@ -1,9 +1,16 @@
 // The trace panel's model (engine/src/traceBuffer.ts), with a clock of the test's own: the ring never
 // keeps more than traceMaxLines lines, the filter, pause and clear, one write to the view per flush, and
-// lines skipped in the view (not in the ring) counted and said. Expected values are literal.
+// lines skipped in the view (not in the ring) counted and said. And the engine's TraceStream on a local
+// process instead of ssh: lines come in batches. Expected values are literal.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../../common/repoRoot';
+import type { SshConnection } from '../../engine/src/sshConnection';
 import { LineRing, TraceBuffer } from '../../engine/src/traceBuffer';
+import { syntheticTraceCommand, TraceStream } from '../../engine/src/traceStream';
 
 interface Write {
   kind: 'append' | 'replace';
@@ -168,5 +175,59 @@ describe('TraceBuffer', () => {
     assert.deepEqual(writes, [{ kind: 'replace', text: '' }]);
     assert.equal(buffer.kept, 0);
     assert.equal(buffer.waiting, 0);
+  });
+});
+
+describe('TraceStream', () => {
+  /** A connection whose commands run here, as a child process: the stream reads its real output in chunks. */
+  function localConnection(): SshConnection {
+    const spawnLocal = async (argv: readonly string[]) => {
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      return {
+        subprocess: Object.assign(done, { stdout: child.stdout, stderr: child.stderr, kill: (s: NodeJS.Signals) => child.kill(s) }),
+      };
+    };
+    return { target: { label: 'local' }, run: async () => ({}), spawn: spawnLocal } as unknown as SshConnection;
+  }
+
+  async function collect(command: string[], expectLines: number): Promise<string[][]> {
+    const batches: string[][] = [];
+    let lines = 0;
+    let ended!: () => void;
+    const all = new Promise<void>((r) => (ended = r));
+    const stream = new TraceStream(
+      localConnection(),
+      '/sys/kernel/tracing',
+      {
+        lines: (b) => {
+          batches.push(b);
+          if ((lines += b.length) >= expectLines) ended();
+        },
+        status: () => undefined,
+      },
+      { command },
+    );
+    await stream.start();
+    await Promise.race([all, new Promise((r) => setTimeout(r, 10_000))]);
+    await stream.stop();
+    return batches;
+  }
+
+  it('hands the synthetic stream over in batches of whole lines, far fewer than one per line', async () => {
+    const busybox = path.join(REPO_ROOT, '.cache', 'vm', 'sysroot', 'bin', 'busybox');
+    const [, , script] = syntheticTraceCommand();
+    const local = fs.existsSync(busybox) ? script.replace(/^awk /, `${busybox} awk `) : script;
+    const batches = await collect(['sh', '-c', `${local} | head -n 20000`], 20_000);
+    const lines = batches.flat();
+    assert.equal(lines.length, 20_000);
+    assert.equal(lines[0], '             cat-200     [000] ...11    15.000000: bpf_trace_printk: synth_b: synthetic open 0');
+    assert.equal(lines[19_999], '             cat-249     [001] ...11    15.019999: bpf_trace_printk: synth_a: synthetic open 19999');
+    assert.ok(batches.length <= 200, `${batches.length} batches for 20,000 lines`);
+  });
+
+  it('keeps a character split between two chunks whole', async () => {
+    const batches = await collect(['sh', '-c', "printf 'caf\\303'; sleep 0.2; printf '\\251 open\\n'"], 1);
+    assert.deepEqual(batches, [['café open']]);
   });
 });
