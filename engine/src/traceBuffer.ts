@@ -26,8 +26,9 @@ export interface TraceBufferOptions {
 }
 
 export const TRACE_NOTE_PREFIX = '[bpf-lsm] ';
-const DEFAULT_FLUSH_MS = 100;
-const DEFAULT_VIEW_BUDGET = 1000;
+// 1,000 lines a second at most reach the view: more is unreadable, and drawing them slows the window.
+const DEFAULT_FLUSH_MS = 200;
+const DEFAULT_VIEW_BUDGET = 200;
 
 const defaultSchedule = (flush: () => void, ms: number) => setTimeout(flush, ms).unref();
 

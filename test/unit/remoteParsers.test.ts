@@ -334,8 +334,8 @@ describe('the probe and the trace', () => {
     const busybox = path.join(REPO_ROOT, '.cache', 'vm', 'sysroot', 'bin', 'busybox');
     const [sh, c, script] = syntheticTraceCommand();
     assert.deepEqual([sh, c], ['sh', '-c']);
-    const local = fs.existsSync(busybox) ? script.replace(/^awk /, `${busybox} awk `) : script;
-    const out = execFileSync('sh', ['-c', `${local} | head -n 5`], { encoding: 'utf8' });
+    const local = fs.existsSync(busybox) ? script.replace("awk '", `${busybox} awk '`) : script;
+    const out = execFileSync('sh', ['-c', `(${local}) | head -n 5`], { encoding: 'utf8' });
     assert.equal(
       out,
       '             cat-200     [000] ...11    15.000000: bpf_trace_printk: synth_b: synthetic open 0\n' +

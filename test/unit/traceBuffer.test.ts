@@ -71,8 +71,8 @@ describe('TraceBuffer', () => {
     assert.deepEqual(writes, [], 'nothing is written before the flush');
     assert.deepEqual(
       timers.map((t) => t.ms),
-      [100],
-      'one flush scheduled, 100 ms after the first line',
+      [200],
+      'one flush scheduled, 200 ms after the first line',
     );
     tick();
     assert.deepEqual(writes, [{ kind: 'append', text: 'a1\na2\na3\na4\na5\n' }]);
@@ -113,7 +113,7 @@ describe('TraceBuffer', () => {
       {
         kind: 'append',
         text:
-          '[bpf-lsm] 5 lines skipped in the view (more than 10 in 100 ms); the last 100 are kept: pause to see them\n' +
+          '[bpf-lsm] 5 lines skipped in the view (more than 10 in 200 ms); the last 100 are kept: pause to see them\n' +
           range(5, 15).join('\n') +
           '\n',
       },
@@ -214,15 +214,15 @@ describe('TraceStream', () => {
     return batches;
   }
 
-  it('hands the synthetic stream over in batches of whole lines, far fewer than one per line', async () => {
+  it('hands the synthetic stream (a block of 10,000 lines, repeated) over in batches of whole lines, far fewer than one per line', async () => {
     const busybox = path.join(REPO_ROOT, '.cache', 'vm', 'sysroot', 'bin', 'busybox');
     const [, , script] = syntheticTraceCommand();
-    const local = fs.existsSync(busybox) ? script.replace(/^awk /, `${busybox} awk `) : script;
-    const batches = await collect(['sh', '-c', `${local} | head -n 20000`], 20_000);
+    const local = fs.existsSync(busybox) ? script.replace("awk '", `${busybox} awk '`) : script;
+    const batches = await collect(['sh', '-c', `(${local}) | head -n 20000`], 20_000);
     const lines = batches.flat();
     assert.equal(lines.length, 20_000);
     assert.equal(lines[0], '             cat-200     [000] ...11    15.000000: bpf_trace_printk: synth_b: synthetic open 0');
-    assert.equal(lines[19_999], '             cat-249     [001] ...11    15.019999: bpf_trace_printk: synth_a: synthetic open 19999');
+    assert.equal(lines[19_999], '             cat-249     [001] ...11    15.009999: bpf_trace_printk: synth_a: synthetic open 9999');
     assert.ok(batches.length <= 200, `${batches.length} batches for 20,000 lines`);
   });
 
