@@ -1,9 +1,8 @@
 // The trace panel: an output channel in the bpf-trace language (coloured by syntaxes/bpf-trace) over the
 // engine's TraceBuffer, which keeps the last traceMaxLines lines, filters, pauses, and writes to the channel
-// in batches (one append per 200 ms, at most 200 lines): a fast stream holds up neither the extension
-// host, whose every append to a visible channel is a file flush and a message to the window, nor the
-// window, which reads, colours and draws each batch (in VS Code with 1,000 lines in 100 ms batches, a
-// command's round trip through the window went to p50 80 ms; with 200 in 200 ms, 8 ms).
+// in batches (at most one append per 500 ms, of at most 200 lines): a fast stream holds up neither the
+// extension host, whose every append to a visible channel is a file flush and a message to the window,
+// nor the window, which reads, colours and redraws the view for each append (see traceBuffer.ts).
 import * as vscode from 'vscode';
 import { TraceBuffer } from '../../engine/src/traceBuffer';
 

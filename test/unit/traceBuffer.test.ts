@@ -21,13 +21,15 @@ interface Write {
 function harness(options: { maxLines: number; viewBudget?: number }) {
   const writes: Write[] = [];
   const timers: { run: () => void; ms: number }[] = [];
+  const clock = { now: 0 };
   const buffer = new TraceBuffer({
     ...options,
     sink: { append: (text) => writes.push({ kind: 'append', text }), replace: (text) => writes.push({ kind: 'replace', text }) },
     schedule: (run, ms) => timers.push({ run, ms }),
+    now: () => clock.now,
   });
   const tick = () => timers.splice(0).forEach((t) => t.run());
-  return { buffer, writes, timers, tick };
+  return { buffer, writes, timers, tick, clock };
 }
 
 const range = (from: number, to: number, name = 'l') => Array.from({ length: to - from }, (_, i) => `${name}${from + i}`);
@@ -63,20 +65,28 @@ describe('TraceBuffer', () => {
     assert.equal(buffer.skippedTotal, 49_900);
   });
 
-  it('writes the lines of many batches to the view in one append per flush', () => {
-    const { buffer, writes, timers, tick } = harness({ maxLines: 100 });
+  it('writes the lines of many batches to the view in one append per flush, at most one flush per 500 ms', () => {
+    const { buffer, writes, timers, tick, clock } = harness({ maxLines: 100 });
+    clock.now = 10_000;
     buffer.push(['a1', 'a2']);
     buffer.push(['a3']);
     buffer.push(['a4', 'a5']);
     assert.deepEqual(writes, [], 'nothing is written before the flush');
     assert.deepEqual(
       timers.map((t) => t.ms),
-      [200],
-      'one flush scheduled, 200 ms after the first line',
+      [50],
+      'one flush scheduled, 50 ms after the first line after a quiet time',
     );
+    clock.now = 10_050;
     tick();
     assert.deepEqual(writes, [{ kind: 'append', text: 'a1\na2\na3\na4\na5\n' }]);
+    clock.now = 10_150;
     buffer.push(['a6']);
+    assert.deepEqual(
+      timers.map((t) => t.ms),
+      [400],
+      'the next flush 500 ms after the last one',
+    );
     tick();
     assert.deepEqual(writes[1], { kind: 'append', text: 'a6\n' });
     tick();
@@ -113,7 +123,7 @@ describe('TraceBuffer', () => {
       {
         kind: 'append',
         text:
-          '[bpf-lsm] 5 lines skipped in the view (more than 10 in 200 ms); the last 100 are kept: pause to see them\n' +
+          '[bpf-lsm] 5 lines skipped in the view (more than 10 in 500 ms); the last 100 are kept: pause to see them\n' +
           range(5, 15).join('\n') +
           '\n',
       },
