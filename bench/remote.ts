@@ -43,8 +43,9 @@ export async function benchRemote(): Promise<void> {
     const object = await target.deploy((await target.compile(source, { output: path.join(dir, 'ours.o') })).object, '/tmp/bench/ours.o');
     const arrivals: number[] = [];
     const trace = await target.startTrace({
-      line: (l) => {
-        if (l.includes('bench: denied')) arrivals.push(performance.now());
+      lines: (batch) => {
+        const now = performance.now();
+        for (const l of batch) if (l.includes('bench: denied')) arrivals.push(now);
       },
       status: () => undefined,
     });

@@ -10,6 +10,7 @@ import { benchProber } from './prober';
 import { benchRemote } from './remote';
 import { benchServer } from './server';
 import { benchTables } from './tables';
+import { benchTrace } from './trace';
 import { benchVerify } from './verify';
 import { benchVmReset } from './vmReset';
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     await benchPolicy();
     await benchProber();
   }
+  await benchTrace({ vm: !process.env.BENCH_SKIP_VM });
 }
 
 main().catch((err: Error) => {

@@ -13,6 +13,7 @@ import type { CompilerMessage } from '../../engine/src/buildBpf';
 import type { PreflightReport } from '../../engine/src/preflight';
 import type { ProbeResult } from '../../engine/src/probe';
 import { CompileError, type CompiledObject, TargetSession, type TargetStatus } from '../../engine/src/targetSession';
+import type { TraceStreamOptions } from '../../engine/src/traceStream';
 import { isToolVmSshConfig, lockoutRisks } from '../../policy/src/lockoutGuard';
 import { compilerDiagnostic, sshTargetSettings } from './engineAdapters';
 import { confirmLockout } from './lockoutPrompt';
@@ -171,16 +172,20 @@ export class TargetController implements vscode.Disposable {
     }
   }
 
-  async startTrace(): Promise<void> {
+  /** Streams the target's trace into the panel; `options.command` (tests and diagnostics only) reads a generator instead. */
+  async startTrace(options: TraceStreamOptions = {}): Promise<void> {
     const engine = await this.connect();
     if (engine.tracing) return;
-    const trace = await engine.startTrace({
-      line: (l) => this.panel.append(l),
-      status: (t) => {
-        this.panel.note(t);
-        this.log.info(`trace: ${t}`);
+    const trace = await engine.startTrace(
+      {
+        lines: (batch) => this.panel.appendLines(batch),
+        status: (t) => {
+          this.panel.note(t);
+          this.log.info(`trace: ${t}`);
+        },
       },
-    });
+      options,
+    );
     if (trace) this.panel.show();
   }
 

@@ -1,88 +1,75 @@
-// The trace panel: an output channel in the bpf-trace language (coloured by syntaxes/bpf-trace), holding a
-// bounded ring of lines that can be paused, cleared and filtered by program or text.
+// The trace panel: an output channel in the bpf-trace language (coloured by syntaxes/bpf-trace) over the
+// engine's TraceBuffer, which keeps the last traceMaxLines lines, filters, pauses, and writes to the channel
+// in batches (at most one append per 500 ms, of at most 200 lines): a fast stream holds up neither the
+// extension host, whose every append to a visible channel is a file flush and a message to the window,
+// nor the window, which reads, colours and redraws the view for each append (see traceBuffer.ts).
 import * as vscode from 'vscode';
+import { TraceBuffer } from '../../engine/src/traceBuffer';
 
 export class TracePanel implements vscode.Disposable {
   private readonly channel: vscode.OutputChannel;
-  private lines: string[] = [];
-  private filter: string | undefined;
-  private paused = false;
-  private pending = 0;
-  /** Lines received in all, for tests and the status bar. */
-  received = 0;
+  private readonly buffer: TraceBuffer;
 
-  constructor(private maxLines: number) {
+  constructor(maxLines: number) {
     this.channel = vscode.window.createOutputChannel('BPF LSM Trace', 'bpf-trace');
+    this.buffer = new TraceBuffer({
+      maxLines,
+      sink: { append: (text) => this.channel.append(text), replace: (text) => this.channel.replace(text) },
+    });
+  }
+
+  /** Lines received in all, for tests and the status bar. */
+  get received(): number {
+    return this.buffer.received;
+  }
+
+  /** Lines left out of the view because they came faster than it shows (the ring kept them). */
+  get skipped(): number {
+    return this.buffer.skippedTotal;
   }
 
   setMaxLines(n: number): void {
-    this.maxLines = n;
-    this.trim();
+    this.buffer.setMaxLines(n);
   }
 
   show(): void {
     this.channel.show(true);
   }
 
-  /** A line from trace_pipe. */
-  append(line: string): void {
-    this.received++;
-    this.lines.push(line);
-    this.trim();
-    if (this.paused) {
-      this.pending++;
-      return;
-    }
-    if (this.matches(line)) this.channel.appendLine(line);
+  /** A batch of lines from trace_pipe. */
+  appendLines(lines: string[]): void {
+    this.buffer.push(lines);
   }
 
   /** A line of the panel's own (connection state). */
   note(text: string): void {
-    this.append(`[bpf-lsm] ${text}`);
+    this.buffer.note(text);
   }
 
   clear(): void {
-    this.lines = [];
-    this.pending = 0;
-    this.channel.replace('');
+    this.buffer.clear();
   }
 
   setPaused(paused: boolean): void {
-    this.paused = paused;
-    if (!paused && this.pending > 0) {
-      this.pending = 0;
-      this.render();
-    }
+    this.buffer.setPaused(paused);
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return this.buffer.isPaused;
   }
 
   /** Shows only lines containing `text` (a program name, a word); undefined shows all. */
   setFilter(text: string | undefined): void {
-    this.filter = text || undefined;
-    this.render();
+    this.buffer.setFilter(text);
   }
 
   /** The lines the panel shows now (for tests). */
   visibleLines(): string[] {
-    return this.lines.filter((l) => this.matches(l));
+    return this.buffer.visibleLines();
   }
 
   dispose(): void {
+    this.buffer.dispose();
     this.channel.dispose();
-  }
-
-  private matches(line: string): boolean {
-    return !this.filter || line.startsWith('[bpf-lsm]') || line.includes(this.filter);
-  }
-
-  private trim(): void {
-    if (this.lines.length > this.maxLines) this.lines.splice(0, this.lines.length - this.maxLines);
-  }
-
-  private render(): void {
-    this.channel.replace(this.visibleLines().join('\n') + (this.lines.length ? '\n' : ''));
   }
 }

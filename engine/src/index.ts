@@ -58,7 +58,8 @@ export {
   type RunOptions as SshRunOptions,
 } from './sshConnection';
 export { parseTarget, type SshTarget, type SshTargetSettings } from './sshTarget';
-export { splitTraceChunk, TraceStream, type TraceEvents } from './traceStream';
+export { splitTraceChunk, syntheticTraceCommand, TraceStream, type TraceEvents, type TraceStreamOptions } from './traceStream';
+export { LineRing, TraceBuffer, type TraceSink } from './traceBuffer';
 export {
   CompileError,
   LoadError,

@@ -16,7 +16,7 @@ import { probeDenied, type ProbeResult } from './probe';
 import { BTF_CHECKSUM_SCRIPT, parseProbeOutput, ProbeOutputError, type ProbedFacts } from './prober';
 import { type RunOptions as SshRunOptions, type RunResult, SshConnection, SshError } from './sshConnection';
 import { parseTarget, type SshTarget, type SshTargetSettings } from './sshTarget';
-import { type TraceEvents, TraceStream } from './traceStream';
+import { type TraceEvents, TraceStream, type TraceStreamOptions } from './traceStream';
 
 /** Where objects (and a shipped loader, action helper or prober) are copied on the target. */
 export const REMOTE_DIR = '/tmp/bpf-lsm-studio';
@@ -486,13 +486,16 @@ export class TargetSession {
     return result;
   }
 
-  /** Streams trace_pipe (earlier lines cleared) into `events`; undefined when the target has no tracefs. */
-  async startTrace(events: TraceEvents): Promise<TraceStream | undefined> {
+  /**
+   * Streams trace_pipe (earlier lines cleared) into `events`; undefined when the target has no tracefs.
+   * `options.command` (diagnostics only) reads a generator such as `syntheticTraceCommand()` instead.
+   */
+  async startTrace(events: TraceEvents, options: TraceStreamOptions = {}): Promise<TraceStream | undefined> {
     if (this.trace?.running) return this.trace;
     const conn = await this.connect();
     const report = await this.preflight();
     if (!report.tracefs) return undefined;
-    this.trace = new TraceStream(conn, report.tracefs, events);
+    this.trace = new TraceStream(conn, report.tracefs, events, options);
     await this.trace.start();
     return this.trace;
   }

@@ -13,7 +13,9 @@ import { shellJoin, shellQuote } from '../../engine/src/shellQuote';
 import { classifySshFailure, isSshFailure } from '../../engine/src/sshConnection';
 import { parseTarget } from '../../engine/src/sshTarget';
 import { FIXTURES } from '../helpers/paths';
-import { splitTraceChunk } from '../../engine/src/traceStream';
+import { MAX_PARTIAL_LINE, splitTraceChunk, syntheticTraceCommand } from '../../engine/src/traceStream';
+import { execFileSync } from 'node:child_process';
+import { REPO_ROOT } from '../../common/repoRoot';
 
 describe('parseTarget', () => {
   it('takes an alias, user@host, user@host:port and [v6]:port', () => {
@@ -316,5 +318,31 @@ describe('the probe and the trace', () => {
     assert.deepEqual(a, { lines: ['  cat-1 [000] d..31 1.0: bpf_trace_printk: a'], partial: '  cat-2 [000] d..31 2.0: bpf_' });
     const b = splitTraceChunk(a.partial, 'trace_printk: b\r\n\r\n');
     assert.deepEqual(b, { lines: ['  cat-2 [000] d..31 2.0: bpf_trace_printk: b'], partial: '' });
+  });
+
+  it('lets a line without an end out once it is longer than MAX_PARTIAL_LINE, rather than growing', () => {
+    const long = 'x'.repeat(MAX_PARTIAL_LINE);
+    assert.deepEqual(splitTraceChunk('', long), { lines: [], partial: long });
+    const over = splitTraceChunk(long, 'yz');
+    assert.equal(over.partial, '');
+    assert.equal(over.lines.length, 1);
+    assert.equal(over.lines[0].length, MAX_PARTIAL_LINE + 2);
+  });
+
+  it('the synthetic trace command prints trace_pipe lines, a quarter of them from synth_b', () => {
+    // The guest's own busybox when the VM userland is here, else the host's awk.
+    const busybox = path.join(REPO_ROOT, '.cache', 'vm', 'sysroot', 'bin', 'busybox');
+    const [sh, c, script] = syntheticTraceCommand();
+    assert.deepEqual([sh, c], ['sh', '-c']);
+    const local = fs.existsSync(busybox) ? script.replace("awk '", `${busybox} awk '`) : script;
+    const out = execFileSync('sh', ['-c', `(${local}) | head -n 5`], { encoding: 'utf8' });
+    assert.equal(
+      out,
+      '             cat-200     [000] ...11    15.000000: bpf_trace_printk: synth_b: synthetic open 0\n' +
+        '             cat-201     [001] ...11    15.000001: bpf_trace_printk: synth_a: synthetic open 1\n' +
+        '             cat-202     [000] ...11    15.000002: bpf_trace_printk: synth_a: synthetic open 2\n' +
+        '             cat-203     [001] ...11    15.000003: bpf_trace_printk: synth_a: synthetic open 3\n' +
+        '             cat-204     [000] ...11    15.000004: bpf_trace_printk: synth_b: synthetic open 4\n',
+    );
   });
 });

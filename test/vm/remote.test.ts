@@ -185,7 +185,7 @@ describe('run on target, against the test VM (Linux 6.12, QEMU)', () => {
     const compiled = await target.compile(source, { output: path.join(local, 'deny.bpf.o') });
     assert.equal(await target.deploy(compiled.object, `${WORK}/deny.bpf.o`), `${WORK}/deny.bpf.o`);
     const lines: string[] = [];
-    const trace = await target.startTrace({ line: (l) => lines.push(l), status: () => undefined });
+    const trace = await target.startTrace({ lines: (batch) => lines.push(...batch), status: () => undefined });
     assert.ok(trace);
     const session = await target.attach(`${WORK}/deny.bpf.o`);
     try {
