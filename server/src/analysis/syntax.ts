@@ -18,7 +18,15 @@ export function returnValue(ret: Node): Node | null {
   return value ? unparen(value) : null;
 }
 
-const BODY_KINDS = ['return_statement', 'if_statement', 'while_statement', 'for_statement', 'labeled_statement', 'goto_statement'];
+const BODY_KINDS = [
+  'return_statement',
+  'if_statement',
+  'while_statement',
+  'for_statement',
+  'labeled_statement',
+  'goto_statement',
+  'call_expression',
+];
 const bodyIndexes = new WeakMap<Node, Map<string, Node[]>>();
 
 /**

@@ -13,15 +13,23 @@ import {
 } from '../../hooks/callables';
 import { describeTableSource } from '../../hooks/tableSource';
 import type { Finding } from '../findings';
+import { bodyNodes } from '../syntax';
 import type { ProgramContext } from './context';
 
-/** Calls `name(...)` in a body, by callee name. */
-export function callsIn(body: Node): { name: string; node: Node; callee: Node }[] {
-  const out: { name: string; node: Node; callee: Node }[] = [];
-  for (const call of body.descendantsOfType('call_expression')) {
+type Call = { name: string; node: Node; callee: Node };
+const callsOfBody = new WeakMap<Node, Call[]>();
+
+/** Calls `name(...)` in a body, by callee name: one traversal per body, shared by the helper and kfunc checks. */
+export function callsIn(body: Node): Call[] {
+  const known = callsOfBody.get(body);
+  if (known) return known;
+  const out: Call[] = [];
+  // The body index's traversal (syntax.ts) finds the calls with the statements the other checks need.
+  for (const call of bodyNodes(body, 'call_expression')) {
     const callee = call?.childForFieldName('function');
     if (call && callee?.type === 'identifier') out.push({ name: callee.text, node: call, callee });
   }
+  callsOfBody.set(body, out);
   return out;
 }
 
@@ -249,6 +257,8 @@ export function checkKfuncCalls(ctx: ProgramContext): Finding[] {
   const own = definedFunctions(ctx);
   const isKfunc = (name: string) => declared.has(name) || (lsmKfuncNames().has(name) && !own.has(name));
   const findings: Finding[] = [];
+  // Most programs call no kfunc: then there is nothing to check, and no identifier walk to pay for.
+  if (!callsIn(program.body).some((call) => isKfunc(call.name))) return findings;
   // Existence tests of the body, once: `bpf_ksym_exists(k)`, and with libbpf before 1.2 `if (k)` or
   // `&k != NULL`: any use of a declared kfunc's name other than calling it. The names tested, and where the
   // first test stands.
