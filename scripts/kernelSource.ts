@@ -178,29 +178,35 @@ async function runPipeline(stages: Stage[]): Promise<void> {
 }
 
 /**
- * Extracts tree files from a kernel package into a temporary folder and reads them. Files the package
- * lacks are null. `xz -T0` decompresses with every core (xz 5.4 and later; Debian's tarballs are multi-block).
+ * Unpacks members of a kernel package's tree into `dest`: `tarArgs` name them (with their options) as
+ * they stand in the package (prefix included). A linux-source package nests its tree in a .tar.xz,
+ * decompressed with every core (`xz -T0`, xz 5.4 and later; Debian's tarballs are multi-block).
  */
+async function untarFromDeb(deb: string, layout: DebLayout, dest: string, tarArgs: string[], what: string): Promise<void> {
+  const unpack: Stage = { command: 'dpkg-deb', args: ['--fsys-tarfile', deb] };
+  const untar: Stage = { command: 'tar', args: ['-x', '-f', '-', '-C', dest, ...tarArgs] };
+  const stages = layout.nested
+    ? [
+        unpack,
+        { command: 'tar', args: ['-x', '-f', '-', '-O', '--occurrence=1', layout.member] },
+        { command: 'xz', args: ['-d', '-c', '-T0'] },
+        untar,
+      ]
+    : [unpack, untar];
+  try {
+    await runPipeline(stages);
+  } catch (err) {
+    const where = layout.nested ? `${path.basename(deb)} (${layout.member})` : path.basename(deb);
+    throw new Error(`cannot extract ${what} from ${where}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Extracts tree files from a kernel package into a temporary folder and reads them. Files the package lacks are null. */
 async function extractFromDeb(deb: string, layout: DebLayout, files: string[]): Promise<Map<string, Buffer | null>> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-kernel-'));
   try {
     const members = files.map((f) => layout.prefix + f);
-    const untar: Stage = { command: 'tar', args: ['-x', '-f', '-', '-C', tmp, '--occurrence=1', ...members] };
-    const unpack: Stage = { command: 'dpkg-deb', args: ['--fsys-tarfile', deb] };
-    const stages = layout.nested
-      ? [
-          unpack,
-          { command: 'tar', args: ['-x', '-f', '-', '-O', '--occurrence=1', layout.member] },
-          { command: 'xz', args: ['-d', '-c', '-T0'] },
-          untar,
-        ]
-      : [unpack, untar];
-    try {
-      await runPipeline(stages);
-    } catch (err) {
-      const where = layout.nested ? `${path.basename(deb)} (${layout.member})` : path.basename(deb);
-      throw new Error(`cannot extract ${files.join(', ')} from ${where}: ${(err as Error).message}`, { cause: err });
-    }
+    await untarFromDeb(deb, layout, tmp, ['--occurrence=1', ...members], files.join(', '));
     const out = new Map<string, Buffer | null>();
     for (const f of files) {
       const file = path.join(tmp, ...(layout.prefix + f).split('/'));
@@ -253,13 +259,7 @@ export async function readKernelDebFiles(
   if (!release) throw new Error(`${fields.package} ${fields.version}: cannot tell its kernel release`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-kernel-'));
   try {
-    const untar: Stage = { command: 'tar', args: ['-x', '-f', '-', '-C', tmp, '--wildcards', ...globs.map((g) => layout.prefix + g)] };
-    await runPipeline([
-      { command: 'dpkg-deb', args: ['--fsys-tarfile', deb] },
-      { command: 'tar', args: ['-x', '-f', '-', '-O', '--occurrence=1', layout.member] },
-      { command: 'xz', args: ['-d', '-c', '-T0'] },
-      untar,
-    ]);
+    await untarFromDeb(deb, layout, tmp, ['--wildcards', ...globs.map((g) => layout.prefix + g)], globs.join(', '));
     const files = new Map<string, string>();
     const root = path.join(tmp, layout.prefix);
     const walk = (dir: string) => {
@@ -288,14 +288,7 @@ export async function extractDebFolder(deb: string, folder: string, dest: string
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-kernel-'));
   try {
     const member = `${layout.prefix}${folder.replace(/\/+$/, '')}/`;
-    await runPipeline([
-      { command: 'dpkg-deb', args: ['--fsys-tarfile', deb] },
-      { command: 'tar', args: ['-x', '-f', '-', '-O', '--occurrence=1', layout.member] },
-      { command: 'xz', args: ['-d', '-c', '-T0'] },
-      { command: 'tar', args: ['-x', '-f', '-', '-C', tmp, member] },
-    ]).catch((err: Error) => {
-      throw new Error(`cannot extract ${folder} from ${path.basename(deb)}: ${err.message}`, { cause: err });
-    });
+    await untarFromDeb(deb, layout, tmp, [member], folder);
     fs.rmSync(dest, { recursive: true, force: true });
     fs.cpSync(path.join(tmp, ...member.split('/').filter(Boolean)), dest, { recursive: true });
   } finally {

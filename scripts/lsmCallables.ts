@@ -13,6 +13,8 @@
 // bpf_token_capable()) are taken as met, since programs load as root. Code under `#if` is taken as built
 // (Debian's configs enable BPF, NET, CGROUPS, KEYS); `#else` branches are skipped.
 
+import type { HelperVerdict, VerifierMessages } from '../server/src/hooks/callables';
+
 /** The three section kinds of an LSM program. */
 export const SECTION_KINDS = ['lsm', 'lsm.s', 'lsm_cgroup'] as const;
 export type SectionKind = (typeof SECTION_KINDS)[number];
@@ -22,7 +24,7 @@ export type SectionKind = (typeof SECTION_KINDS)[number];
  * hook: only on hooks of the sleepable set (bpf_d_path_allowed); hook-sleeps: only there, and then it still
  * sleeps (refused in a non-sleepable program); unknown: no claim.
  */
-export type HelperVerdict = 'yes' | 'refused' | 'sleeps' | 'hook' | 'hook-sleeps' | 'unknown';
+export type { HelperVerdict };
 
 export interface HelperRule {
   name: string;
@@ -37,18 +39,7 @@ export interface KfuncRule {
   sleepable: boolean;
 }
 
-export interface VerifierMessages {
-  /** get_func_proto gave NULL (`%s#%d`: the helper's name and number). */
-  refused: string | null;
-  /** A might_sleep proto in a non-sleepable program. */
-  sleeps: string | null;
-  /** A proto's `.allowed` said no. */
-  notAllowed: string | null;
-  /** A KF_SLEEPABLE kfunc in a non-sleepable program (`%s`: the kfunc). */
-  sleepableKfunc: string | null;
-  /** A kfunc not registered for the program's type. */
-  kfuncNotAllowed: string | null;
-}
+export type { VerifierMessages };
 
 export interface DerivedCallables {
   helpers: HelperRule[];

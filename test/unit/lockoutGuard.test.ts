@@ -11,22 +11,10 @@ import { isToolVmSshConfig, lockoutRisks, type LockoutRisk } from '../../policy/
 import { runPolicyTests } from '../../policy/src/runner';
 import { loadPolicyTestFile } from '../../policy/src/testFile';
 import { cacheDir } from '../../vm/src/paths';
+import { runMain } from '../helpers/cliMain';
 import { REPO_ROOT } from '../helpers/paths';
 
-class Capture {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new Capture();
-  const err = new Capture();
-  const code = await main(args, out, err);
-  return { code, out: out.text, err: err.text };
-}
+const cli = (...args: string[]) => runMain(main, args);
 
 const DENY_EXEC = path.join(REPO_ROOT, 'test', 'vm', 'fixtures', 'policy', 'deny-exec.bpf.c');
 const DENY_OPEN = path.join(REPO_ROOT, 'examples', 'deny-open.bpf.c');

@@ -8,22 +8,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../policy/src/cli';
 import { parsePolicyTestFile } from '../../policy/src/testFile';
+import { runMain } from '../helpers/cliMain';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths';
 
-class Capture {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new Capture();
-  const err = new Capture();
-  const code = await main(args, out, err);
-  return { code, out: out.text, err: err.text };
-}
+const cli = (...args: string[]) => runMain(main, args);
 
 describe('bpf-lsm-test command line', () => {
   let dir: string;

@@ -10,22 +10,10 @@ import { describe, it } from 'node:test';
 import { parseLoadOnly } from '../../engine/src/loadOnly';
 import { programResult } from '../../engine/src/verify';
 import { formatCsv, formatJson, formatText, main, toRow } from '../../policy/src/verifyCli';
+import { runMain } from '../helpers/cliMain';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths';
 
-class Capture {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new Capture();
-  const err = new Capture();
-  const code = await main(args, out, err);
-  return { code, out: out.text, err: err.text };
-}
+const cli = (...args: string[]) => runMain(main, args);
 
 const SOURCE = path.join(REPO_ROOT, 'test', 'vm', 'fixtures', 'verifier-editor', 'branchless-deny.bpf.c');
 const noObject = () => ({ programs: [], lines: new Map() });

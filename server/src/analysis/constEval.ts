@@ -138,26 +138,48 @@ function evalNode(node: Node, defines: Map<string, string>, depth: number): numb
       const op = node.childForFieldName('operator')?.type;
       const a = l ? evalConstant(l, defines, depth + 1) : null;
       const b = r ? evalConstant(r, defines, depth + 1) : null;
-      if (a === null || b === null) return null;
-      switch (op) {
-        case '+':
-          return a + b;
-        case '-':
-          return a - b;
-        case '*':
-          return a * b;
-        case '|':
-          return a | b;
-        case '&':
-          return a & b;
-        case '<<':
-          return a << b;
-        case '>>':
-          return a >> b;
-        default:
-          return null;
-      }
+      return a === null || b === null || !op ? null : binaryOp(op, a, b);
     }
+    default:
+      return null;
+  }
+}
+
+/** C's binary operators on known integers (comparisons give 0 or 1); null where C would not say (x / 0). */
+export function binaryOp(op: string, a: number, b: number): number | null {
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return b === 0 ? null : Math.trunc(a / b);
+    case '%':
+      return b === 0 ? null : a % b;
+    case '|':
+      return a | b;
+    case '&':
+      return a & b;
+    case '^':
+      return a ^ b;
+    case '<<':
+      return a << b;
+    case '>>':
+      return a >> b;
+    case '==':
+      return a === b ? 1 : 0;
+    case '!=':
+      return a !== b ? 1 : 0;
+    case '<':
+      return a < b ? 1 : 0;
+    case '>':
+      return a > b ? 1 : 0;
+    case '<=':
+      return a <= b ? 1 : 0;
+    case '>=':
+      return a >= b ? 1 : 0;
     default:
       return null;
   }

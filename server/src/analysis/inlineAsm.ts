@@ -3,7 +3,7 @@
 // Only straight-line code is evaluated (register moves of constants, calls that clobber r0-r5, stores);
 // a jump, a label or an instruction not understood anywhere in the statement means "not known".
 import type { Node } from 'web-tree-sitter';
-import { children } from './syntax';
+import { children, unescapeC } from './syntax';
 
 export interface AsmReturn {
   /** r0 at the first `exit`, as the int the hook returns. */
@@ -111,19 +111,12 @@ export function asmReturnValue(pieces: string[]): AsmReturn | null {
   return null;
 }
 
-const ESCAPES = new Map([
-  ['n', '\n'],
-  ['t', '\t'],
-  ['\\', '\\'],
-  ['"', '"'],
-]);
-
 /** The text of a string_literal node; null for anything else (a macro in a concatenation). */
 function literalText(node: Node): string | null {
   if (node.type !== 'string_literal') return null;
   const raw = node.text;
   if (raw.length < 2 || !raw.startsWith('"') || !raw.endsWith('"')) return null;
-  return raw.slice(1, -1).replace(/\\(.)/g, (_m, c: string) => ESCAPES.get(c) ?? c);
+  return unescapeC(raw.slice(1, -1));
 }
 
 /** The inline assembly statement that is a function's whole body (a naked program), or null. */

@@ -6,6 +6,7 @@ import { parseParam, type CParam } from '../ctext/cDecl';
 import type { Range } from './findings';
 import { TextIndex } from '../ctext/textIndex';
 import type { IncludeFacts } from './includes';
+import { unescapeC } from './syntax';
 
 export type SectionKind = 'lsm' | 'lsm.s' | 'lsm_cgroup';
 
@@ -112,7 +113,7 @@ function stringValue(node: Node): { value: string; contentStart: number } | null
   if (node.type === 'string_literal') {
     const raw = node.text;
     if (!raw.startsWith('"') || !raw.endsWith('"') || raw.length < 2) return null;
-    return { value: unescape(raw.slice(1, -1)), contentStart: node.startIndex + 1 };
+    return { value: unescapeC(raw.slice(1, -1)), contentStart: node.startIndex + 1 };
   }
   if (node.type === 'concatenated_string') {
     let value = '';
@@ -126,17 +127,6 @@ function stringValue(node: Node): { value: string; contentStart: number } | null
     return { value, contentStart: -1 };
   }
   return null;
-}
-
-const ESCAPES = new Map([
-  ['n', '\n'],
-  ['t', '\t'],
-  ['\\', '\\'],
-  ['"', '"'],
-]);
-
-function unescape(s: string): string {
-  return s.replace(/\\(.)/g, (_m, c: string) => ESCAPES.get(c) ?? c);
 }
 
 /** Real section macros have a few pieces and make short sections; past these, a macro is not read. */
@@ -161,7 +151,7 @@ export function sectionMacroOf(params: string[], value: string): SectionMacro | 
   if (!m) return null;
   const pieces: (string | number)[] = [];
   for (const piece of m[1].matchAll(/"((?:[^"\\]|\\.)*)"|#\s*([A-Za-z_]\w*)/g)) {
-    if (piece[1] !== undefined) pieces.push(unescape(piece[1]));
+    if (piece[1] !== undefined) pieces.push(unescapeC(piece[1]));
     else {
       const i = params.indexOf(piece[2]);
       if (i < 0) return null;
@@ -216,7 +206,7 @@ function directMarker(call: Node, defines: Map<string, string>): Marker | null {
   let str = stringValue(arg);
   if (!str && arg.type === 'identifier') {
     const m = /^"((?:[^"\\]|\\.)*)"$/.exec(defines.get(arg.text) ?? '');
-    if (m) str = { value: unescape(m[1]), contentStart: -1 };
+    if (m) str = { value: unescapeC(m[1]), contentStart: -1 };
   }
   if (!str) return null;
   const m = SECTION_RE.exec(str.value);
@@ -468,7 +458,7 @@ export function licenseAfter(markerStart: number, markerEnd: number, text: strin
   const m = /^[\s\w)]*=\s*((?:"(?:[^"\\\r\n]|\\.)*"\s*)+)/.exec(after);
   if (!m) return { value: null, start: markerStart, end: markerEnd };
   const literalStart = markerEnd + m[0].length - m[1].length;
-  const value = [...m[1].matchAll(/"((?:[^"\\\r\n]|\\.)*)"/g)].map((p) => unescape(p[1])).join('');
+  const value = [...m[1].matchAll(/"((?:[^"\\\r\n]|\\.)*)"/g)].map((p) => unescapeC(p[1])).join('');
   return { value, start: literalStart, end: literalStart + m[1].trimEnd().length };
 }
 
@@ -544,7 +534,7 @@ function programMacro(def: Node): [string, ProgramMacro] | null {
   if (params.some((p) => !/^[A-Za-z_]\w*$/.test(p))) return null;
   const section: (string | number)[] = [];
   for (const piece of value[1].matchAll(/"((?:[^"\\]|\\.)*)"|#\s*([A-Za-z_]\w*)/g)) {
-    if (piece[1] !== undefined) section.push(unescape(piece[1]));
+    if (piece[1] !== undefined) section.push(unescapeC(piece[1]));
     else {
       const i = params.indexOf(piece[2]);
       if (i < 0) return null;

@@ -117,3 +117,15 @@ export function statementsWithNext(body: Node, kinds: string[]): { stmt: Node; n
     cursor.delete();
   }
 }
+
+const ESCAPES = new Map([
+  ['n', '\n'],
+  ['t', '\t'],
+  ['\\', '\\'],
+  ['"', '"'],
+]);
+
+/** The text a C string literal's contents stand for (the escapes section names and asm use). */
+export function unescapeC(s: string): string {
+  return s.replace(/\\(.)/g, (_m, c: string) => ESCAPES.get(c) ?? c);
+}

@@ -5,7 +5,7 @@
 // from the conditions it took. Work is bounded (statement depth, states, steps, call depth); past a
 // bound the result says it is incomplete and callers stay quiet (or fall back to what they did before).
 import type { Node, Tree } from 'web-tree-sitter';
-import { evalConstant } from './constEval';
+import { binaryOp, evalConstant } from './constEval';
 import { bodyNodes, children, unparen } from './syntax';
 
 /** What an expression evaluates to on one path. */
@@ -159,45 +159,6 @@ function retTest(op: string, retOnLeft: boolean): { t: RetFact; f: RetFact } | n
     case '==':
     case '>=':
       return { t: 'zero', f: 'nonzero' };
-    default:
-      return null;
-  }
-}
-
-function compute(op: string, a: number, b: number): number | null {
-  switch (op) {
-    case '+':
-      return a + b;
-    case '-':
-      return a - b;
-    case '*':
-      return a * b;
-    case '/':
-      return b === 0 ? null : Math.trunc(a / b);
-    case '%':
-      return b === 0 ? null : a % b;
-    case '|':
-      return a | b;
-    case '&':
-      return a & b;
-    case '^':
-      return a ^ b;
-    case '<<':
-      return a << b;
-    case '>>':
-      return a >> b;
-    case '==':
-      return a === b ? 1 : 0;
-    case '!=':
-      return a !== b ? 1 : 0;
-    case '<':
-      return a < b ? 1 : 0;
-    case '>':
-      return a > b ? 1 : 0;
-    case '<=':
-      return a <= b ? 1 : 0;
-    case '>=':
-      return a >= b ? 1 : 0;
     default:
       return null;
   }
@@ -576,7 +537,7 @@ class BodyRun {
           const exact = op === '==' || op === '!=';
           for (const a of this.expr(side, s)) {
             if (a.value.kind === 'const') {
-              const x = retOnLeft ? compute(op, a.value.value, 0) : compute(op, 0, a.value.value);
+              const x = retOnLeft ? binaryOp(op, a.value.value, 0) : binaryOp(op, 0, a.value.value);
               if (x !== 0) t.push(a.state);
               if (x !== 1) f.push(a.state);
             } else this.splitOnZero(side, a, retTest(op, retOnLeft), t, f, exact);
@@ -699,7 +660,7 @@ class BodyRun {
           let value = a.value;
           if (op !== '=') {
             const old = a.state.env.get(key) ?? UNKNOWN;
-            const r = old.kind === 'const' && value.kind === 'const' ? compute(op.slice(0, -1), old.value, value.value) : null;
+            const r = old.kind === 'const' && value.kind === 'const' ? binaryOp(op.slice(0, -1), old.value, value.value) : null;
             value = r === null || !Number.isSafeInteger(r) ? UNKNOWN : { kind: 'const', value: r, origin: n };
           }
           return { value, state: assign(a.state, key, value) };
@@ -744,7 +705,7 @@ class BodyRun {
         const out: Alt[] = [];
         for (const a of this.expr(l, s)) {
           for (const b of this.expr(r, a.state)) {
-            const x = a.value.kind === 'const' && b.value.kind === 'const' ? compute(op, a.value.value, b.value.value) : null;
+            const x = a.value.kind === 'const' && b.value.kind === 'const' ? binaryOp(op, a.value.value, b.value.value) : null;
             out.push({ value: x === null || !Number.isSafeInteger(x) ? UNKNOWN : { kind: 'const', value: x, origin: n }, state: b.state });
           }
         }

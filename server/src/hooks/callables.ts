@@ -19,11 +19,17 @@ export type HelperVerdict = 'yes' | 'refused' | 'sleeps' | 'hook' | 'hook-sleeps
 /** usable: an LSM program may call it (sleepable: only a sleepable one); other: the kernel has it, not for LSM; absent: the kernel lacks it. */
 export type KfuncStatus = 'usable' | 'sleepable' | 'other' | 'absent' | 'unknown';
 
+/** The verifier's words for each refusal, per release (scripts/lsmCallables.ts reads them from verifier.c). */
 export interface VerifierMessages {
+  /** get_func_proto gave NULL (`%s#%d`: the helper's name and number). */
   refused: string | null;
+  /** A might_sleep proto in a non-sleepable program. */
   sleeps: string | null;
+  /** A proto's `.allowed` said no. */
   notAllowed: string | null;
+  /** A KF_SLEEPABLE kfunc in a non-sleepable program (`%s`: the kfunc). */
   sleepableKfunc: string | null;
+  /** A kfunc not registered for the program's type. */
   kfuncNotAllowed: string | null;
 }
 

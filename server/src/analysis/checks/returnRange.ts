@@ -1,7 +1,5 @@
-// return-out-of-range: constant verdicts the kernel does not accept. Int hooks take 0 or a negative
-// errno ([-4095, 0]); bool hooks and lsm_cgroup programs take 0 or 1, and lsm_cgroup programs on void
-// hooks exactly 1. From 6.12 the verifier rejects the program at load (lsm_cgroup: always); before, it
-// loads and the kernel misreads the verdict at run time.
+// return-out-of-range: verdicts the kernel does not accept (the ranges: verdictRange.ts), as constants or
+// values that reach a return through the code.
 import { formatParam } from '../../ctext/cDecl';
 import { kernelRules } from '../../hooks/catalog';
 import type { Finding, Fix } from '../findings';
@@ -10,20 +8,15 @@ import { evalConstant } from '../constEval';
 import { bodyNodes, returnValue, unparen } from '../syntax';
 import { checkAsmReturnRange } from './asmReturnRange';
 import { programFlow } from '../valueFlow';
-import { isBoolHook, takesRetSlot, type ProgramContext } from './context';
-
-const MAX_ERRNO = 4095;
+import { takesRetSlot, type ProgramContext } from './context';
+import { MAX_ERRNO, verdictRange } from './verdictRange';
 
 export function checkReturnRange(ctx: ProgramContext): Finding[] {
   const { program, hook, target, model } = ctx;
   const cgroup = program.kind === 'lsm_cgroup';
-  const voidHook = hook?.ret === 'void';
-  // A hook the kernel lacks has no range to hold to (hook-not-in-kernel says so); lsm_cgroup's [0, 1] stands.
-  if (!program.body || (voidHook && !cgroup) || (!hook && !cgroup)) return [];
-  const zeroOne = cgroup || (!!hook && isBoolHook(ctx));
-  const [lo, hi] = cgroup && voidHook ? [1, 1] : zeroOne ? [0, 1] : [-MAX_ERRNO, 0];
-  // lsm_cgroup's [0, 1] is enforced since lsm_cgroup exists (6.0); the LSM range only from 6.12.
-  const rejectedAtLoad = cgroup || kernelRules.checksReturnRange(target.version);
+  const range = verdictRange(ctx);
+  if (!program.body || !range) return [];
+  const { lo, hi, zeroOne, rejectedAtLoad, what } = range;
   const findings: Finding[] = [];
   // A `ret` declared where the hook passes one of its own arguments (a prototype that grew, such as the
   // bpf hook's `bool kernel` of 6.19): returning it returns that argument, which the verifier cannot bound.
@@ -75,12 +68,6 @@ export function checkReturnRange(ctx: ProgramContext): Finding[] {
     }
     for (const { v, origin } of reaching) {
       if (v >= lo && v <= hi) continue;
-      const what =
-        cgroup && voidHook
-          ? `lsm_cgroup programs on '${program.hook}' (a void hook) must return 1`
-          : zeroOne
-            ? `${cgroup ? 'lsm_cgroup programs' : `'${program.hook}' (a bool hook)`} must return 0 or 1`
-            : `LSM programs on '${program.hook}' must return 0 (allow) or a negative errno (deny)`;
       const consequence = rejectedAtLoad
         ? `kernel ${target.release} rejects the program at load`
         : `kernel ${target.release} loads it, but the kernel misreads a positive verdict (on 6.1 the first matching ` +
