@@ -16,9 +16,16 @@ import type {
   TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol';
 import { REPO_ROOT } from '../helpers/paths';
+import { InProcessServer, LSP_IN_PROCESS } from './inProcessServer';
 
 /** The bundled server; BPF_LSM_SERVER points the tests at another build (e.g. to see a test fail without a fix). */
 export const SERVER = process.env.BPF_LSM_SERVER || path.join(REPO_ROOT, 'dist', 'server.js');
+
+function spawnServer(): ChildProcess {
+  return spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
 
 interface Waiter {
   uri: string;
@@ -37,7 +44,8 @@ export class LspTestClient {
   private versions = new Map<string, number>();
 
   private constructor(
-    readonly process: ChildProcess,
+    /** The server: a child process, or in this process under LSP_IN_PROCESS=1 (see inProcessServer.ts). */
+    readonly process: ChildProcess | InProcessServer,
     readonly connection: MessageConnection,
     settings: Record<string, unknown>,
     /** false: a client that cannot answer workspace/configuration, so settings are pushed. */
@@ -76,9 +84,7 @@ export class LspTestClient {
     settings: Record<string, unknown> = { debounceMs: 0 },
     options: { pullsSettings?: boolean; workspaceFolder?: string } = {},
   ): Promise<LspTestClient> {
-    const child = spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = LSP_IN_PROCESS ? new InProcessServer() : spawnServer();
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true, options.workspaceFolder);
     child.stderr!.on('data', (d: Buffer) => client.logs.push(d.toString()));
@@ -90,7 +96,8 @@ export class LspTestClient {
   private async initialize(): Promise<InitializeResult> {
     const folder = this.workspaceFolder !== undefined ? pathToFileURL(this.workspaceFolder).href : undefined;
     const result = await this.connection.sendRequest<InitializeResult>('initialize', {
-      processId: process.pid,
+      // A server in this process must not watch this process (its watchdog timer would keep it alive).
+      processId: this.process instanceof InProcessServer ? null : process.pid,
       rootUri: folder ?? null,
       ...(folder !== undefined ? { workspaceFolders: [{ uri: folder, name: path.basename(this.workspaceFolder!) }] } : {}),
       capabilities: {
@@ -219,14 +226,23 @@ export class LspTestClient {
   }
 
   get alive(): boolean {
+    if (this.process instanceof InProcessServer) return !this.process.stopped;
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
   async stop(): Promise<void> {
+    if (this.process instanceof InProcessServer) {
+      const server = this.process;
+      await Promise.race([this.connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]).catch(() => undefined);
+      this.connection.dispose();
+      server.stop();
+      return;
+    }
+    const child = this.process;
     try {
       if (this.alive) {
         await Promise.race([this.connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
-        const exited = new Promise((r) => this.process.once('exit', r));
+        const exited = new Promise((r) => child.once('exit', r));
         await this.connection.sendNotification('exit');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
       }
@@ -234,7 +250,7 @@ export class LspTestClient {
       // The server may already be gone; it is killed below either way.
     } finally {
       this.connection.dispose();
-      if (this.alive) this.process.kill('SIGKILL');
+      if (this.alive) child.kill('SIGKILL');
     }
   }
 }

@@ -4,13 +4,12 @@
 // a worker is dropped when documents close and it holds much memory (or no document), which gives
 // tree-sitter's WASM memory back to the system: web-tree-sitter keeps one module per thread and its
 // memory can only grow.
-import type { Worker } from 'node:worker_threads';
 import type { AnalysisOptions } from '../analysis/analyze';
 import type { ResolvedIncludes } from '../analysis/includes';
 import type { KernelTarget } from '../hooks/catalog';
 import type { OpenDocument } from './documentStore';
 import type { FromWorker, ToWorker, WorkerAnalysis, WorkerStartup } from './workerProtocol';
-import { startWorker, takePrestartedWorker } from './workerStart';
+import { startWorker, takePrestartedWorker, type AnalysisThread } from './workerStart';
 
 /** Past this much worker memory (mostly the WASM heap), closing a document replaces the worker. */
 const RECYCLE_BYTES = 128 * 1024 * 1024;
@@ -30,7 +29,7 @@ interface Pending {
 }
 
 export class AnalysisHost {
-  private worker: Worker | undefined;
+  private worker: AnalysisThread | undefined;
   private ready = false;
   /** Documents the current worker has (sent on their first analysis). */
   private readonly inWorker = new Set<string>();
@@ -50,6 +49,8 @@ export class AnalysisHost {
     private readonly script: string,
     private readonly log: (message: string) => void,
     private readonly isOpen: (entry: OpenDocument) => boolean,
+    /** Starts a worker; by default a thread running `script` (the prestarted one first). */
+    private readonly startThread?: () => AnalysisThread,
   ) {}
 
   configure(target: KernelTarget, options: AnalysisOptions): void {
@@ -94,11 +95,11 @@ export class AnalysisHost {
     this.worker?.postMessage(m);
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): AnalysisThread {
     if (this.worker) return this.worker;
     // The one the server's entry started at once (server.ts), the first time; a new one after that.
-    const prestarted = takePrestartedWorker(this.script);
-    const worker = prestarted?.worker ?? startWorker(this.script);
+    const prestarted = this.startThread ? undefined : takePrestartedWorker(this.script);
+    const worker = prestarted?.worker ?? this.startThread?.() ?? startWorker(this.script);
     this.worker = worker;
     this.startedAt = prestarted?.startedAt ?? performance.now();
     this.ready = false;
@@ -135,7 +136,7 @@ export class AnalysisHost {
     );
   }
 
-  private onMessage(worker: Worker, m: FromWorker): void {
+  private onMessage(worker: AnalysisThread, m: FromWorker): void {
     if (worker !== this.worker) return;
     switch (m.type) {
       case 'ready':
@@ -164,7 +165,7 @@ export class AnalysisHost {
   }
 
   /** The worker trapped or died: blame the document it was on, start afresh for the others. */
-  private onStopped(worker: Worker, uri: string | undefined, message: string): void {
+  private onStopped(worker: AnalysisThread, uri: string | undefined, message: string): void {
     if (worker !== this.worker) return;
     const started = this.ready;
     this.stop();

@@ -2,7 +2,7 @@
 // as the server, see server.ts). tree-sitter's WASM memory only ever grows, and a trap in the WASM parser
 // (a stack overflow on some deeply nested expressions) corrupts the module for good; in a worker both end
 // with the thread, not with the language server.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { Parser } from 'web-tree-sitter';
 import { analyzeTree, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
 import { createCParser } from '../analysis/cParser';
@@ -18,9 +18,13 @@ const WASM_PAGE = 65536;
 // Not in this project's TypeScript lib; only Memory is used.
 declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
 
-export function runAnalysisWorker(): void {
+/**
+ * `port`: the server's end (the worker thread's parent port by default). `ownParserMemory: false` when
+ * this runs in a thread that may have loaded the parser already (the in-thread analysis of the mutation
+ * run, inThreadAnalysis.ts), whose memory is then not this worker's to bound.
+ */
+export function runAnalysisWorker(port: MessagePort | null = parentPort, { ownParserMemory = true } = {}): void {
   const loadedAt = performance.now();
-  const port = parentPort;
   if (!port) throw new Error('runAnalysisWorker() runs in a worker thread');
   const post = (m: FromWorker) => port.postMessage(m);
   let target: KernelTarget | undefined;
@@ -54,7 +58,7 @@ export function runAnalysisWorker(): void {
       // The checks' own errors are answered in analyse(); what gets here came from the parser or the
       // trees, whose WASM state can no longer be trusted. The host terminates this worker.
       broken = true;
-      const outOfMemory = isWasmTrap(err) && /^Aborted/.test((err as Error).message) && memory.buffer.byteLength > MAX_PARSER_MEMORY / 2;
+      const outOfMemory = isWasmTrap(err) && /^Aborted/.test((err as Error).message) && !!memory && memory.buffer.byteLength > MAX_PARSER_MEMORY / 2;
       const message = outOfMemory ? `it needs more than the ${MAX_PARSER_MEMORY / 1048576} MB of memory the parser may use` : describe(err);
       post({ type: 'crashed', uri: 'uri' in m ? m.uri : undefined, message });
     }
@@ -96,10 +100,12 @@ export function runAnalysisWorker(): void {
     if (store) handle(m);
     else waiting.push(m);
   });
+  // A worker thread's trees go with the thread; one in the server's thread goes when its port closes.
+  port.on('close', () => store?.dispose());
   // Parser.init() keeps the first module it makes in this thread: made here first, its memory has a maximum.
-  const memory = new WebAssembly.Memory({ initial: (32 * 1048576) / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE });
+  const memory = ownParserMemory ? new WebAssembly.Memory({ initial: (32 * 1048576) / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE }) : undefined;
   const parserStart = performance.now();
-  const parsing = Parser.init({ wasmMemory: memory }).then(() => createCParser());
+  const parsing = (memory ? Parser.init({ wasmMemory: memory }) : Promise.resolve()).then(() => createCParser());
   // Unpacked while V8 compiles the WASM in the background.
   const catalog = HookCatalog.bundled();
   const tablesMs = performance.now() - parserStart;

@@ -18,6 +18,7 @@ import { CONFIG_FILE_NAME, type ProjectConfig } from '../config/projectConfig';
 import { HookCatalog } from '../hooks/catalog';
 import { describeTableSource } from '../hooks/tableSource';
 import { AnalysisHost } from './analysisHost';
+import type { AnalysisThread } from './workerStart';
 import { ServerContext } from './context';
 import { DocumentStore } from './documentStore';
 import { CodeActionsFeature } from './features/codeActions';
@@ -52,10 +53,14 @@ export class BpfLspServer {
 
   private readonly log: Logger;
 
-  /** `workerScript`: the file the analysis worker thread runs (the server's entry, see server.ts). */
+  /**
+   * `workerScript`: the file the analysis worker thread runs (the server's entry, see server.ts);
+   * `startAnalysis`: starts the analysis some other way (in the server's thread, for the mutation run).
+   */
   constructor(
     private readonly connection: Connection,
     private readonly workerScript: string,
+    private readonly startAnalysis?: () => AnalysisThread,
   ) {
     this.log = createLogger(connection.console);
   }
@@ -116,6 +121,7 @@ export class BpfLspServer {
       this.workerScript,
       (m) => this.log.info(m),
       (entry) => store.get(entry.doc.uri) === entry,
+      this.startAnalysis,
     );
     this.ctx = new ServerContext(this.connection, store, catalog, host, effective, target);
     this.ctx.includeDirs = this.includeDirs(effective);

@@ -8,6 +8,17 @@ const WORKER_HEAP_MB = 512;
 /** A prestarted worker no document took over in this time (a workspace of plain C) is stopped. */
 const PRESTART_IDLE_MS = 60_000;
 
+/** What the analysis host uses of a worker thread (inThreadAnalysis.ts gives the same in one thread). */
+export interface AnalysisThread {
+  readonly stdout: NodeJS.ReadableStream;
+  readonly stderr: NodeJS.ReadableStream;
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: unknown) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'exit', listener: (exitCode: number) => void): this;
+  terminate(): Promise<number>;
+}
+
 export function startWorker(script: string): Worker {
   // stdout and stderr are read by the host: a worker's output would otherwise go to the server's
   // stdout, which is the protocol stream.

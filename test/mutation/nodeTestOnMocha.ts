@@ -1,0 +1,68 @@
+// node:test's describe/it/before/after, run by mocha. The mutation run (npm run mutate) needs the tests
+// in Stryker's in-process mocha runner, which switches mutants on and records which test covers which
+// code without starting a process per mutant; our tests are written for node:test. Loaded with
+// mocha's --require (register.ts), this answers `require('node:test')` with the same four functions
+// (and `test`), mapped onto mocha's: options.skip becomes a skipped test, and a test's context `t` keeps
+// what our tests use of it (t.skip, t.diagnostic, t.name).
+/* eslint-disable @typescript-eslint/no-explicit-any -- mocha's globals, typed by @types/mocha loosely */
+type Options = { skip?: boolean | string; todo?: boolean | string; concurrency?: unknown; timeout?: number };
+type Body = (t: TestContext) => unknown;
+
+interface TestContext {
+  readonly name: string;
+  skip(message?: string): void;
+  todo(message?: string): void;
+  diagnostic(message: string): void;
+}
+
+const mocha = () => globalThis as any;
+
+function split(args: unknown[]): { name: string; options: Options; fn?: Body } {
+  const [name, second, third] = args;
+  if (typeof name === 'function') return { name: name.name || '<anonymous>', options: {}, fn: name as Body };
+  if (typeof second === 'function') return { name: String(name), options: {}, fn: second as Body };
+  return { name: String(name), options: (second as Options) ?? {}, fn: third as Body | undefined };
+}
+
+function context(self: any): TestContext {
+  return {
+    name: self.test?.title ?? '',
+    skip: () => self.skip(),
+    todo: () => self.skip(),
+    // node:test prints these under the test; mocha's reporter here is Stryker's, which has no place for them.
+    diagnostic: () => undefined,
+  };
+}
+
+const skipped = (o: Options) => Boolean(o.skip) || Boolean(o.todo);
+
+export function it(...args: unknown[]): void {
+  const { name, options, fn } = split(args);
+  if (!fn || skipped(options)) return void mocha().it.skip(name);
+  mocha().it(name, function (this: any) {
+    return fn(context(this));
+  });
+}
+
+export const test = it;
+
+export function describe(...args: unknown[]): void {
+  const { name, options, fn } = split(args);
+  const suite = skipped(options) ? mocha().describe.skip : mocha().describe;
+  suite(name, function () {
+    // node:test suites may be async; mocha collects tests synchronously, which all of ours are.
+    void (fn as unknown as () => unknown)?.();
+  });
+}
+
+function hook(kind: 'before' | 'after' | 'beforeEach' | 'afterEach') {
+  return (fn: Body) =>
+    mocha()[kind](function (this: any) {
+      return fn(context(this));
+    });
+}
+
+export const before = hook('before');
+export const after = hook('after');
+export const beforeEach = hook('beforeEach');
+export const afterEach = hook('afterEach');
