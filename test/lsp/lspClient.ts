@@ -20,6 +20,16 @@ import { REPO_ROOT } from '../helpers/paths';
 /** The bundled server; BPF_LSM_SERVER points the tests at another build (e.g. to see a test fail without a fix). */
 export const SERVER = process.env.BPF_LSM_SERVER || path.join(REPO_ROOT, 'dist', 'server.js');
 
+/**
+ * A server log line saying an analysis, a check, the parser or a request handler failed: what
+ * features/diagnostics.ts (`analysis of URI failed:`, and its notices `URI: BPF LSM analysis failed…`,
+ * `URI: The BPF LSM check 'c' failed…`, `URI: The C parser failed…`, `URI: BPF LSM analysis is
+ * unavailable…`), analysisWorker.ts, analysisHost.ts (`the analysis worker stopped…`, `analysis
+ * unavailable:`) and lspServer.ts (guard()'s `didOpen failed:`, `reading settings failed:`) log.
+ */
+export const FAILURE_LOG =
+  /^(?:\S+: )?(?:analysis of \S+ failed: |BPF LSM analysis failed |The BPF LSM check '.*' failed |The C parser failed |BPF LSM analysis is unavailable|the analysis worker stopped|analysis unavailable: |[\w/ ]+ failed: )/m;
+
 interface Waiter {
   uri: string;
   minVersion: number;
@@ -33,6 +43,8 @@ export class LspTestClient {
   /** What the server registered dynamically (client/registerCapability). */
   readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   settings: Record<string, unknown>;
+  /** Failures a test provokes on purpose (hostile input): stop() lets these FAILURE_LOG lines pass (all, with true). */
+  expectsFailures: boolean | RegExp = false;
   private waiters: Waiter[] = [];
   private versions = new Map<string, number>();
 
@@ -74,13 +86,14 @@ export class LspTestClient {
   /** `workspaceFolder`: a directory opened as the workspace (the client then also watches files for the server). */
   static async start(
     settings: Record<string, unknown> = { debounceMs: 0 },
-    options: { pullsSettings?: boolean; workspaceFolder?: string } = {},
+    options: { pullsSettings?: boolean; workspaceFolder?: string; expectFailures?: boolean | RegExp } = {},
   ): Promise<LspTestClient> {
     const child = spawn(process.execPath, [...(process.env.LSP_NODE_ARGS ? process.env.LSP_NODE_ARGS.split(' ') : []), SERVER, '--stdio'], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true, options.workspaceFolder);
+    client.expectsFailures = options.expectFailures ?? false;
     child.stderr!.on('data', (d: Buffer) => client.logs.push(d.toString()));
     connection.listen();
     await client.initialize();
@@ -222,6 +235,7 @@ export class LspTestClient {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
+  /** Stops the server, then fails if it logged a failure (FAILURE_LOG) the test did not expect (`expectsFailures`). */
   async stop(): Promise<void> {
     try {
       if (this.alive) {
@@ -236,5 +250,9 @@ export class LspTestClient {
       this.connection.dispose();
       if (this.alive) this.process.kill('SIGKILL');
     }
+    const expected = this.expectsFailures;
+    const failures = this.logs.filter((l) => FAILURE_LOG.test(l) && expected !== true && !(expected instanceof RegExp && expected.test(l)));
+    if (failures.length > 0)
+      throw new Error(`the server logged ${failures.length} failure(s):\n${failures.map((l) => l.slice(0, 2000)).join('\n')}`);
   }
 }
