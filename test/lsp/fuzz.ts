@@ -79,6 +79,9 @@ async function send(lsp: LspTestClient, step: Step): Promise<void> {
 
 // ---- edits ------------------------------------------------------------------------------------------
 
+/** The fuzzer reads the server's failure lines itself (loggedFailures) and reports each with its reproducer. */
+const FUZZ_CLIENT = { expectFailures: true };
+
 const TYPED = 'abcdefghijklmnopqrstuvwxyz_0123456789 (){};,*\n"/';
 
 /** Text a hostile edit inserts. */
@@ -319,7 +322,7 @@ export async function runProtocolFuzz(options: ProtocolFuzzOptions): Promise<Pro
   /** Frames that already broke the server are not sent again (each costs a reply timeout). */
   const brokenFrames = new Set<string>();
 
-  let lsp = await LspTestClient.start({ debounceMs: 0 });
+  let lsp = await LspTestClient.start({ debounceMs: 0 }, FUZZ_CLIENT);
   result.memory.startMiB = lsp.rssMiB();
   const models = new Map<string, TextDocument>();
   const resident: Doc[] = [];
@@ -363,7 +366,7 @@ export async function runProtocolFuzz(options: ProtocolFuzzOptions): Promise<Pro
 
   const restart = async () => {
     await lsp.stop();
-    lsp = await LspTestClient.start({ debounceMs: 0 });
+    lsp = await LspTestClient.start({ debounceMs: 0 }, FUZZ_CLIENT);
     result.restarts++;
     // The long-lived documents go on from their text, opened anew.
     const texts = resident.map(currentText);
@@ -861,7 +864,7 @@ function vmHwmMiB(lsp: LspTestClient): number {
 
 /** Replays a saved protocol reproducer against a new server: the problems it shows now. */
 export async function replayProtocol(saved: { steps?: Step[]; frame?: (typeof FRAMES)[number] }): Promise<string[]> {
-  const lsp = await LspTestClient.start({ debounceMs: 0 });
+  const lsp = await LspTestClient.start({ debounceMs: 0 }, FUZZ_CLIENT);
   const found: string[] = [];
   try {
     if (saved.frame) {

@@ -18,7 +18,8 @@ function deeplyNested(depth: number): string {
 describe('analysis that cannot finish reaches the user', () => {
   let lsp: LspTestClient;
   before(async () => {
-    lsp = await LspTestClient.start();
+    // What these tests provoke: deep.bpf.c may fail its checks, parser-crash.bpf.c its parser, and didOpen without a text.
+    lsp = await LspTestClient.start({ debounceMs: 0 }, { expectFailures: /(?:deep|parser-crash)\.bpf\.c|^didOpen failed: / });
   });
   after(async () => {
     await lsp.stop();

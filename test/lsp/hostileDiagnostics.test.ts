@@ -7,6 +7,7 @@ import type { PublishDiagnosticsParams } from 'vscode-languageserver';
 import type { ServerContext, DocumentAnalysis } from '../../server/src/lsp/context';
 import { DocumentStore } from '../../server/src/lsp/documentStore';
 import { DiagnosticsFeature } from '../../server/src/lsp/features/diagnostics';
+import { FAILURE_LOG } from './lspClient';
 
 const URI = 'file:///work/prog.bpf.c';
 
@@ -14,13 +15,14 @@ const URI = 'file:///work/prog.bpf.c';
 function harness(analyse: () => Promise<DocumentAnalysis>) {
   const published: PublishDiagnosticsParams[] = [];
   const shown: string[] = [];
+  const logged: string[] = [];
   let arrived: (() => void) | undefined;
   const connection = {
     sendDiagnostics: async (p: PublishDiagnosticsParams) => {
       published.push(p);
       arrived?.();
     },
-    console: { log() {}, info() {}, warn() {}, error() {} },
+    console: { log() {}, info: (m: string) => logged.push(m), warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) },
     window: { showWarningMessage: async (m: string) => void shown.push(m), showErrorMessage: async (m: string) => void shown.push(m) },
   };
   const store = new DocumentStore();
@@ -32,7 +34,7 @@ function harness(analyse: () => Promise<DocumentAnalysis>) {
       arrived = () => resolve(published[published.length - 1]);
       feature.schedule(URI, true);
     });
-  return { run, shown, feature };
+  return { run, shown, logged, feature };
 }
 
 const finding = {
@@ -91,5 +93,28 @@ describe('diagnostics when the analysis did not run in full', () => {
       ['The C parser failed on this file (RuntimeError: memory access out of bounds); BPF LSM diagnostics resume when it changes.'],
     );
     assert.equal(crashed.shown.length, 1);
+  });
+
+  it('logs each failure in words the LSP tests refuse (FAILURE_LOG), and a parse that gave up in others', async () => {
+    const failing: (() => Promise<DocumentAnalysis>)[] = [
+      async () => ({ kind: 'analysed', findings: [], programs: [], failures: [{ check: 'license', message: 'boom' }], ms: 1 }),
+      async () => {
+        throw new TypeError('x is undefined');
+      },
+      async () => ({ kind: 'failed', message: 'the document closed' }),
+      async () => ({ kind: 'parser-crashed', message: 'RuntimeError: unreachable' }),
+      async () => ({ kind: 'unavailable', message: 'the analysis worker could not start' }),
+    ];
+    for (const analyse of failing) {
+      const { run, logged } = harness(analyse);
+      await run();
+      assert.ok(logged.length > 0 && logged.some((l) => FAILURE_LOG.test(l)), logged.join('\n'));
+    }
+    const { run, logged } = harness(async () => ({ kind: 'parse-gave-up' }));
+    await run();
+    assert.deepEqual(
+      logged.filter((l) => FAILURE_LOG.test(l)),
+      [],
+    );
   });
 });

@@ -8,6 +8,7 @@ import { HookCatalog } from '../../server/src/hooks/catalog';
 import { AnalysisHost } from '../../server/src/lsp/analysisHost';
 import { DocumentStore } from '../../server/src/lsp/documentStore';
 import { fixture } from '../helpers/paths';
+import { FAILURE_LOG } from './lspClient';
 
 /** The compiled server entry next to this compiled test: in a worker thread it is the analysis worker. */
 const SERVER_ENTRY = path.join(__dirname, '..', '..', 'server', 'src', 'server.js');
@@ -42,6 +43,8 @@ describe('analysis worker', () => {
     assert.equal(analysed.kind, 'analysed');
     assert.deepEqual(analysed.kind === 'analysed' && analysed.findings.map((f) => f.code), ['unknown-hook', 'wrong-macro']);
     assert.ok(logs.some((l) => l.startsWith('the analysis worker stopped on file:///poison.bpf.c: RuntimeError: ')));
+    // The LSP tests' client fails a test on this line unless the test provoked it.
+    assert.ok(logs.some((l) => l.startsWith('the analysis worker stopped') && FAILURE_LOG.test(l)));
   });
 
   it('says analysis is unavailable when the worker cannot start, after three tries', async () => {
@@ -52,6 +55,7 @@ describe('analysis worker', () => {
     assert.equal(result.kind, 'unavailable');
     assert.match((result as { message: string }).message, /^the analysis worker could not start \(.*Cannot find module/);
     assert.equal(logs.filter((l) => l.startsWith('the analysis worker stopped')).length, 3);
+    assert.ok(logs.some((l) => l.startsWith('analysis unavailable: ') && FAILURE_LOG.test(l)));
     // Later requests get the same answer at once, without starting workers again.
     assert.equal((await host.analyse(entry)).kind, 'unavailable');
     assert.equal(logs.filter((l) => l.startsWith('the analysis worker stopped')).length, 3);

@@ -27,6 +27,16 @@ function spawnServer(): ChildProcess {
   });
 }
 
+/**
+ * A server log line saying an analysis, a check, the parser or a request handler failed: what
+ * features/diagnostics.ts (`analysis of URI failed:`, and its notices `URI: BPF LSM analysis failed…`,
+ * `URI: The BPF LSM check 'c' failed…`, `URI: The C parser failed…`, `URI: BPF LSM analysis is
+ * unavailable…`), analysisWorker.ts, analysisHost.ts (`the analysis worker stopped…`, `analysis
+ * unavailable:`) and lspServer.ts (guard()'s `didOpen failed:`, `reading settings failed:`) log.
+ */
+export const FAILURE_LOG =
+  /^(?:\S+: )?(?:analysis of \S+ failed: |BPF LSM analysis failed |The BPF LSM check '.*' failed |The C parser failed |BPF LSM analysis is unavailable|the analysis worker stopped|analysis unavailable: |[\w/ ]+ failed: )/m;
+
 interface Waiter {
   uri: string;
   minVersion: number;
@@ -40,6 +50,8 @@ export class LspTestClient {
   /** What the server registered dynamically (client/registerCapability). */
   readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   settings: Record<string, unknown>;
+  /** Failures a test provokes on purpose (hostile input): stop() lets these FAILURE_LOG lines pass (all, with true). */
+  expectsFailures: boolean | RegExp = false;
   private waiters: Waiter[] = [];
   private versions = new Map<string, number>();
 
@@ -82,11 +94,12 @@ export class LspTestClient {
   /** `workspaceFolder`: a directory opened as the workspace (the client then also watches files for the server). */
   static async start(
     settings: Record<string, unknown> = { debounceMs: 0 },
-    options: { pullsSettings?: boolean; workspaceFolder?: string } = {},
+    options: { pullsSettings?: boolean; workspaceFolder?: string; expectFailures?: boolean | RegExp } = {},
   ): Promise<LspTestClient> {
     const child = LSP_IN_PROCESS ? new InProcessServer() : spawnServer();
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true, options.workspaceFolder);
+    client.expectsFailures = options.expectFailures ?? false;
     child.stderr!.on('data', (d: Buffer) => client.logs.push(d.toString()));
     connection.listen();
     await client.initialize();
@@ -230,7 +243,16 @@ export class LspTestClient {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
+  /** Stops the server, then fails if it logged a failure (FAILURE_LOG) the test did not expect (`expectsFailures`). */
   async stop(): Promise<void> {
+    await this.stopServer();
+    const expected = this.expectsFailures;
+    const failures = this.logs.filter((l) => FAILURE_LOG.test(l) && expected !== true && !(expected instanceof RegExp && expected.test(l)));
+    if (failures.length > 0)
+      throw new Error(`the server logged ${failures.length} failure(s):\n${failures.map((l) => l.slice(0, 2000)).join('\n')}`);
+  }
+
+  private async stopServer(): Promise<void> {
     if (this.process instanceof InProcessServer) {
       const server = this.process;
       await Promise.race([this.connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]).catch(() => undefined);

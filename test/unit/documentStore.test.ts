@@ -1,7 +1,7 @@
-// Incremental parsing: trees kept across edits must equal a fresh parse of the same text.
+// Incremental parsing: the parser is handed the kept, edited tree, and what it makes equals a fresh parse.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Parser, Tree } from 'web-tree-sitter';
+import type { Parser, Range, Tree } from 'web-tree-sitter';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createCParser, parseC } from '../../server/src/analysis/cParser';
 import { DocumentStore, isBpfDocument } from '../../server/src/lsp/documentStore';
@@ -45,6 +45,47 @@ function shape(tree: Tree, points = false): string {
   return out.join(' ');
 }
 
+/**
+ * Nodes of an edited (not yet reparsed) tree that start at or after `from` but whose start point is not
+ * where their start index lies in `text` (LF line ends only): the edit's end point was wrong.
+ */
+function misplaced(tree: Tree, text: string, from: number): string[] {
+  const out: string[] = [];
+  const cursor = tree.walk();
+  let descend = true;
+  for (;;) {
+    if (descend && cursor.startIndex >= from) {
+      const before = text.slice(0, cursor.startIndex);
+      const row = before.split('\n').length - 1;
+      const column = before.length - (before.lastIndexOf('\n') + 1);
+      const at = cursor.startPosition;
+      if (at.row !== row || at.column !== column)
+        out.push(`${cursor.nodeType}@${cursor.startIndex} at ${at.row}:${at.column}, text ${row}:${column}`);
+    }
+    if (descend && cursor.gotoFirstChild()) continue;
+    if (cursor.gotoNextSibling()) {
+      descend = true;
+      continue;
+    }
+    if (!cursor.gotoParent()) break;
+    descend = false;
+  }
+  cursor.delete();
+  return out;
+}
+
+/** Wraps `parser.parse` to record the old tree each call is given and what the parse changed against it. */
+function spyOnParse(parser: Parser): { old: Tree | null; changed: Range[] | null }[] {
+  const calls: { old: Tree | null; changed: Range[] | null }[] = [];
+  const parse = parser.parse.bind(parser);
+  parser.parse = (input, oldTree, options) => {
+    const tree = parse(input, oldTree, options);
+    calls.push({ old: oldTree ?? null, changed: oldTree && tree ? oldTree.getChangedRanges(tree) : null });
+    return tree;
+  };
+  return calls;
+}
+
 function freshShape(text: string, points = false): string {
   const tree = parseC(fresh, text)!;
   const s = shape(tree, points);
@@ -71,7 +112,11 @@ describe('DocumentStore', () => {
       const expected = TextDocument.update(TextDocument.create(uri, 'c', doc.version, doc.getText()), [change], version).getText();
       const before = entry.tree;
       entry = store.change(uri, version, [change])!;
-      if (before && entry.tree === before) reused++;
+      if (before && entry.tree === before) {
+        reused++;
+        // The reparse mends wrong points on its own; the edited tree shows them.
+        assert.deepEqual(misplaced(before, expected, a + change.text.length), [], `version ${version}`);
+      }
       if (version % 3 === 0) {
         const tree = store.tree(entry)!;
         assert.equal(entry.doc.getText(), expected);
@@ -139,6 +184,56 @@ describe('DocumentStore', () => {
     assert.ok(text.includes('\r'), 'the text has carriage returns');
     assert.ok(reused > 150, 'edits were applied to the kept tree');
     store.dispose();
+  });
+
+  it('hands the parser the kept tree, edited, and the reparse changes only the edited lines', async () => {
+    const spied = await createCParser();
+    const calls = spyOnParse(spied);
+    const store = new DocumentStore(spied);
+    const uri = 'file:///incremental.bpf.c';
+    const entry = store.open(uri, 'c', 1, 'int a(void) { return 0; }\nint b(void) { return 1; }\n');
+    const first = store.tree(entry);
+    // A multi-line insert in b: `int x;` and a line break before its `return`.
+    store.change(uri, 2, [{ range: { start: { line: 1, character: 14 }, end: { line: 1, character: 20 } }, text: 'int x;\n  return' }]);
+    assert.equal(entry.doc.getText(), 'int a(void) { return 0; }\nint b(void) { int x;\n  return 1; }\n');
+    assert.equal(entry.tree, first, 'the tree is kept across the change');
+    // Edited, not yet reparsed: b's `1` moved to the next line, after `  return `.
+    assert.deepEqual(first!.rootNode.descendantForIndex(56)!.startPosition, { row: 2, column: 9 });
+    const second = store.tree(entry)!;
+    assert.equal(calls.length, 2);
+    assert.equal(calls[0].old, null);
+    assert.equal(calls[1].old, first, 'the parser was given the kept, edited tree');
+    // From b's new `int x;` to the end of its moved `return 1;`; a() is not among the changes.
+    assert.deepEqual(calls[1].changed, [
+      { startIndex: 40, endIndex: 58, startPosition: { row: 1, column: 14 }, endPosition: { row: 2, column: 11 } },
+    ]);
+    assert.equal(shape(second, true), freshShape(entry.doc.getText(), true));
+    store.dispose();
+    spied.delete();
+  });
+
+  it('parses a whole-document replacement afresh: the old tree is deleted at the change, the parser gets none', async () => {
+    const spied = await createCParser();
+    const calls = spyOnParse(spied);
+    const store = new DocumentStore(spied);
+    const uri = 'file:///replaced.bpf.c';
+    const entry = store.open(uri, 'c', 1, 'int a(void) { return 0; }\n');
+    const old = store.tree(entry)!;
+    let deleted = 0;
+    const remove = old.delete.bind(old);
+    old.delete = () => {
+      deleted++;
+      remove();
+    };
+    store.change(uri, 2, [{ text: 'int a(void) { return 0; }\nint b;\n' }]);
+    assert.equal(entry.tree, null);
+    assert.equal(deleted, 1, "the replaced text's tree is freed at once");
+    const tree = store.tree(entry)!;
+    assert.equal(calls.length, 2);
+    assert.equal(calls[1].old, null, 'nothing of the old tree is reused');
+    assert.equal(shape(tree, true), freshShape('int a(void) { return 0; }\nint b;\n', true));
+    store.dispose();
+    spied.delete();
   });
 
   it('takes a change without a range as the whole text, rangeLength or not, and drops changes without text', () => {

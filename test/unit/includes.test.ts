@@ -135,8 +135,8 @@ describe('reading local headers', () => {
   it('stops a chain deeper than the depth limit, with the reason', () => {
     for (let i = 0; i < INCLUDE_LIMITS.depth + 5; i++) write(`deep/h${i}.h`, `#include "h${i + 1}.h"\n`);
     const r = readIncludes(path.join(tmp, 'deep/main.c'), '#include "h0.h"\n', { dirs: [] });
-    assert.equal(r.headers.length, INCLUDE_LIMITS.depth);
-    assert.deepEqual(r.unread, [{ name: `h${INCLUDE_LIMITS.depth}.h`, reason: 'included more than 16 levels deep', via: 'h0.h' }]);
+    assert.equal(r.headers.length, 16);
+    assert.deepEqual(r.unread, [{ name: 'h16.h', reason: 'included more than 16 levels deep', via: 'h0.h' }]);
   });
 
   it('stops past the number of headers per file', () => {
