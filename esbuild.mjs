@@ -2,6 +2,14 @@
 // the WASM files they load next to them. `--watch` rebuilds on change; `--production` minifies.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+// Packages found the way Node finds them, not at ./node_modules: the mutation run builds in a sandbox
+// whose node_modules is found in a folder above it.
+const require = createRequire(import.meta.url);
+const webTreeSitterCjs = require.resolve('web-tree-sitter');
+const treeSitterCDir = path.dirname(require.resolve('tree-sitter-c/package.json'));
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -15,7 +23,7 @@ const common = {
   minify: production,
   logLevel: 'warning',
   // web-tree-sitter's ESM build reads import.meta.url, which a CommonJS bundle lacks: take its CJS build.
-  alias: { 'web-tree-sitter': './node_modules/web-tree-sitter/web-tree-sitter.cjs' },
+  alias: { 'web-tree-sitter': webTreeSitterCjs },
 };
 
 const entries = [
@@ -29,8 +37,8 @@ const entries = [
 ].filter((e) => fs.existsSync(e.entryPoints[0]));
 
 fs.mkdirSync('dist', { recursive: true });
-for (const wasm of ['node_modules/web-tree-sitter/web-tree-sitter.wasm', 'node_modules/tree-sitter-c/tree-sitter-c.wasm']) {
-  fs.copyFileSync(wasm, `dist/${wasm.split('/').pop()}`);
+for (const wasm of [path.join(path.dirname(webTreeSitterCjs), 'web-tree-sitter.wasm'), path.join(treeSitterCDir, 'tree-sitter-c.wasm')]) {
+  fs.copyFileSync(wasm, `dist/${path.basename(wasm)}`);
 }
 
 const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));

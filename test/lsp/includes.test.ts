@@ -48,7 +48,7 @@ describe('language server: local headers', () => {
   it('takes the licence from the header beside the document, and asks the editor to watch headers', async () => {
     assert.deepEqual(await licence(lsp.openAndWait(mainUri, MAIN)), []);
     assert.ok(
-      lsp.registrations.some(
+      await lsp.registration(
         (r) => r.method === 'workspace/didChangeWatchedFiles' && JSON.stringify(r.registerOptions).includes('"**/*.{h,hh,hpp,inc}"'),
       ),
     );

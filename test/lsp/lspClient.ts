@@ -94,9 +94,9 @@ export class LspTestClient {
   /** `workspaceFolder`: a directory opened as the workspace (the client then also watches files for the server). */
   static async start(
     settings: Record<string, unknown> = { debounceMs: 0 },
-    options: { pullsSettings?: boolean; workspaceFolder?: string; expectFailures?: boolean | RegExp } = {},
+    options: { pullsSettings?: boolean; workspaceFolder?: string; expectFailures?: boolean | RegExp; inProcess?: boolean } = {},
   ): Promise<LspTestClient> {
-    const child = LSP_IN_PROCESS ? new InProcessServer() : spawnServer();
+    const child = (options.inProcess ?? LSP_IN_PROCESS) ? new InProcessServer() : spawnServer();
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(child, connection, settings, options.pullsSettings ?? true, options.workspaceFolder);
     client.expectsFailures = options.expectFailures ?? false;
@@ -134,6 +134,19 @@ export class LspTestClient {
   }
 
   capabilities: InitializeResult | undefined;
+
+  /** Waits for a dynamic registration the server makes after `initialized` (in its own time). */
+  async registration(
+    matches: (r: { method: string; registerOptions?: unknown }) => boolean,
+    timeoutMs = 5000,
+  ): Promise<{ method: string; registerOptions?: unknown } | undefined> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.registrations.find(matches);
+      if (found || Date.now() > until) return found;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 
   /** Resolves with the next diagnostics for `uri` of at least `minVersion`. */
   nextDiagnostics(uri: string, minVersion = 0, timeoutMs = 10_000): Promise<PublishDiagnosticsParams> {
@@ -254,10 +267,14 @@ export class LspTestClient {
 
   private async stopServer(): Promise<void> {
     if (this.process instanceof InProcessServer) {
-      const server = this.process;
-      await Promise.race([this.connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]).catch(() => undefined);
+      // shutdown disposes the server's analysis; its timers must not outlive the test, nor ours.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.connection.sendRequest('shutdown'), new Promise((r) => (timer = setTimeout(r, 2000)))]).catch(
+        () => undefined,
+      );
+      clearTimeout(timer);
       this.connection.dispose();
-      server.stop();
+      this.process.stop();
       return;
     }
     const child = this.process;

@@ -79,7 +79,7 @@ describe('language server: bpf-lsm.config.json in the workspace root', () => {
     await lsp.open(uri, fixture('lint', 'kernel-history.bpf.c'));
     assert.deepEqual(await codes(first), ['hook-not-in-kernel:1', 'unknown-hook:1']);
     assert.ok(
-      lsp.registrations.some(
+      await lsp.registration(
         (r) =>
           r.method === 'workspace/didChangeWatchedFiles' &&
           JSON.stringify(r.registerOptions) === JSON.stringify({ watchers: [{ globPattern: '**/bpf-lsm.config.json' }] }),

@@ -4,6 +4,7 @@ import Module from 'node:module';
 import * as nodeTestOnMocha from './nodeTestOnMocha';
 
 process.env.LSP_IN_PROCESS = '1';
+process.env.BPF_LSM_TIME_LIMIT_SCALE = '10';
 
 const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
 const load = loader._load;

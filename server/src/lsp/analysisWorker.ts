@@ -58,7 +58,8 @@ export function runAnalysisWorker(port: MessagePort | null = parentPort, { ownPa
       // The checks' own errors are answered in analyse(); what gets here came from the parser or the
       // trees, whose WASM state can no longer be trusted. The host terminates this worker.
       broken = true;
-      const outOfMemory = isWasmTrap(err) && /^Aborted/.test((err as Error).message) && !!memory && memory.buffer.byteLength > MAX_PARSER_MEMORY / 2;
+      const outOfMemory =
+        isWasmTrap(err) && /^Aborted/.test((err as Error).message) && !!memory && memory.buffer.byteLength > MAX_PARSER_MEMORY / 2;
       const message = outOfMemory ? `it needs more than the ${MAX_PARSER_MEMORY / 1048576} MB of memory the parser may use` : describe(err);
       post({ type: 'crashed', uri: 'uri' in m ? m.uri : undefined, message });
     }
@@ -103,7 +104,9 @@ export function runAnalysisWorker(port: MessagePort | null = parentPort, { ownPa
   // A worker thread's trees go with the thread; one in the server's thread goes when its port closes.
   port.on('close', () => store?.dispose());
   // Parser.init() keeps the first module it makes in this thread: made here first, its memory has a maximum.
-  const memory = ownParserMemory ? new WebAssembly.Memory({ initial: (32 * 1048576) / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE }) : undefined;
+  const memory = ownParserMemory
+    ? new WebAssembly.Memory({ initial: (32 * 1048576) / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE })
+    : undefined;
   const parserStart = performance.now();
   const parsing = (memory ? Parser.init({ wasmMemory: memory }) : Promise.resolve()).then(() => createCParser());
   // Unpacked while V8 compiles the WASM in the background.

@@ -1,0 +1,44 @@
+// The mutation run (npm run mutate, see docs/mutation-testing.md): every small change Stryker makes to
+// the server's code must make a unit or language-server test fail. The tests run in Stryker's mocha
+// runner, in one process (test/mutation/register.ts: node:test on mocha, the language server in that
+// process), so a mutant costs only the tests that cover it.
+// @ts-check
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  mutate: [
+    'server/src/**/*.ts',
+    'common/**/*.ts',
+    // Only a spawned server or CLI runs these (process entry points, stdio, worker threads), where no
+    // mutant is switched on; the tests that spawn them show what they do.
+    '!server/src/server.ts',
+    '!server/src/lsp/serverMain.ts',
+    '!server/src/lsp/stdioConnection.ts',
+    '!server/src/lsp/workerStart.ts',
+    '!server/src/cli/bin.ts',
+    '!common/repoRoot.ts',
+  ],
+  testRunner: 'mocha',
+  mochaOptions: { config: 'test/mutation/mocharc.json' },
+  // Run in the sandbox, after the mutants are in: the tests run the compiled tree (out/).
+  buildCommand: 'npm run mutate:build',
+  checkers: ['typescript'],
+  // The checker type-checks each mutant within the code it mutates: the whole tree (tests included) made
+  // it the run's bottleneck, six times slower than the tests.
+  tsconfigFile: 'tsconfig.mutation.json',
+  // Instrumented code changes inferred types; the TypeScript checker has judged each mutant already.
+  disableTypeChecks: '{server,common,test,engine,policy,vm,client,scripts,bench}/**/*.ts',
+  coverageAnalysis: 'perTest',
+  // A mutant in code that runs when a module loads would need every test run in a fresh process (the
+  // mocha runner cannot reload modules): ~50 s each. They are counted as ignored, and listed.
+  ignoreStatic: true,
+  incremental: true,
+  incrementalFile: '.cache/stryker/incremental.json',
+  tempDirName: '.cache/stryker/tmp',
+  ignorePatterns: ['.cache', 'dist', 'out', 'reports', '*.vsix'],
+  concurrency: 2,
+  timeoutMS: 10000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 80, break: null },
+};

@@ -1,0 +1,53 @@
+// The mutation run's harness (npm run mutate): our node:test tests run on mocha, in Stryker's runner,
+// through test/mutation/register.ts. If the shim loses a test, a hook, a skip or a failure, the
+// mutation score means nothing; this runs a fixture using each of them and reads mocha's report.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../helpers/paths';
+
+interface MochaReport {
+  stats: { tests: number; passes: number; pending: number; failures: number };
+  failures: { fullTitle: string; err: { message: string } }[];
+  pending: { fullTitle: string }[];
+}
+
+function runFixture(env: Record<string, string> = {}): MochaReport {
+  const result = spawnSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+      '--require',
+      path.join(REPO_ROOT, 'out', 'test', 'mutation', 'register.js'),
+      '--reporter',
+      'json',
+      path.join(REPO_ROOT, 'out', 'test', 'mutation', 'fixtures', 'nodeTestApi.js'),
+    ],
+    { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env } },
+  );
+  assert.ok(result.stdout.trim().startsWith('{'), `mocha printed no report: ${result.stderr}`);
+  return JSON.parse(result.stdout) as MochaReport;
+}
+
+describe('node:test on mocha, for the mutation run', () => {
+  it('runs every test with its hooks and context, and skips what node:test skips', () => {
+    const report = runFixture();
+    assert.deepEqual(report.failures, []);
+    assert.deepEqual(report.stats.passes, 3);
+    assert.deepEqual(report.pending.map((p) => p.fullTitle).sort(), [
+      'a skipped suite is never run',
+      'a test skipped by its options',
+      'a test that skips itself',
+    ]);
+  });
+
+  it('reports a failing test as failed', () => {
+    const report = runFixture({ MUTATION_FIXTURE_FAIL: '1' });
+    assert.deepEqual(
+      report.failures.map((f) => [f.fullTitle, f.err.message.split('\n')[0]]),
+      [['a suite with hooks fails when told to', 'failed on purpose']],
+    );
+    assert.equal(report.stats.passes, 2);
+  });
+});
