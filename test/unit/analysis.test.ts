@@ -7,6 +7,7 @@ import type { Finding } from '../../server/src/analysis/findings';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { applyEdits } from '../helpers/edits';
 import { expectedFindings, fixtureKernel, formatExpectations } from '../helpers/expectations';
+import { assertGoldenFindings } from '../helpers/goldenFindings';
 import { FIXTURES, fixture } from '../helpers/paths';
 import { timeLimit } from '../helpers/timeLimit';
 
@@ -26,7 +27,7 @@ function at(text: string, f: Finding): string {
   return f.range.start.line === f.range.end.line ? line.slice(f.range.start.character, f.range.end.character) : '';
 }
 
-describe('lint fixtures: every finding is annotated, every annotation found', () => {
+describe('lint fixtures: every finding annotated and every annotation found, each in full as reviewed', () => {
   const dir = path.join(FIXTURES, 'lint');
   for (const file of fs
     .readdirSync(dir)
@@ -34,8 +35,10 @@ describe('lint fixtures: every finding is annotated, every annotation found', ()
     .sort()) {
     it(file, () => {
       const text = fixture('lint', file);
-      const found = lint(text, fixtureKernel(text)).map((f) => ({ line: f.range.start.line + 1, code: f.code }));
+      const findings = lint(text, fixtureKernel(text));
+      const found = findings.map((f) => ({ line: f.range.start.line + 1, code: f.code }));
       assert.deepEqual(formatExpectations(found), formatExpectations(expectedFindings(text)));
+      assertGoldenFindings(file, findings);
     });
   }
 });
