@@ -28,7 +28,10 @@ const common = {
 
 const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' },
+  // The language server: a small entry (dist/server.js) that runs each thread's bundle from a code cache.
+  { entryPoints: ['server/src/serverBin.ts'], outfile: 'dist/server.js' },
+  { entryPoints: ['server/src/lsp/serverMain.ts'], outfile: 'dist/serverMain.js' },
+  { entryPoints: ['server/src/lsp/analysisWorker.ts'], outfile: 'dist/analysisWorker.js' },
   // bpf-lsm-lint: a small entry (dist/cli.js) that runs the linter's bundle (dist/lint.js) from a code cache.
   { entryPoints: ['server/src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['server/src/cli/lint.ts'], outfile: 'dist/lint.js' },

@@ -1,5 +1,7 @@
-// Entry point of the language server (bundled to dist/server.js): connect, register, listen. The same
-// script is the analysis worker when it runs in a worker thread (see lsp/analysisHost.ts).
+// Entry point of the language server as the unbundled build runs it (the tests' out/ folder): connect,
+// register, listen. The same script is the analysis worker when it runs in a worker thread (see
+// lsp/analysisHost.ts). The shipped entry, dist/server.js, is serverBin.ts: the same two parts, each a
+// bundle of its own run from V8's code cache.
 //
 // Start-up is on the user's path (the first diagnostics wait for it), so each thread loads only its own
 // part, and the main thread starts the worker before loading anything else: the worker's start-up (its

@@ -1,7 +1,11 @@
 // Start-up and typing as a user has them (the default debounceMs): the analysis worker started with the
 // server is the one that analyses the first document (not a second one started on demand), and an edit
-// to a small program is diagnosed well before the 150 ms the fixed debounce used to wait.
+// to a small program is diagnosed well before the 150 ms the fixed debounce used to wait. The shipped
+// server's code cache: written by the first start, taken by the next, harmless when corrupt.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { smallProgram } from '../helpers/corpus';
 import { LspTestClient } from './lspClient';
@@ -27,7 +31,7 @@ describe('language server start-up and typing with the default settings', () => 
     assert.equal(ready.length, 1, ready.join('\n'));
     assert.match(
       ready[0],
-      /^analysis worker ready \d+ ms after it was started \(its code loaded at \d+ ms, then hook tables \d+ ms, C parser \d+ ms more\)$/,
+      /^analysis worker ready \d+ ms after it was started with the server \(its code loaded at \d+ ms, then hook tables \d+ ms, C parser \d+ ms more\)$/,
     );
   });
 
@@ -49,5 +53,54 @@ describe('language server start-up and typing with the default settings', () => 
     // few ms (the first, on code not yet warm, longer): by the sixth edit their median sets the delay.
     const last = delays[5];
     assert.ok(last >= 5 && last < 150, `delays ${delays.join(', ')} ms`);
+  });
+});
+
+describe('the shipped language server with its code cache (serverBin.ts)', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-server-cache-'));
+  const cache = path.join(home, 'bpf-lsm-studio', 'code-cache');
+  after(() => fs.rmSync(home, { recursive: true, force: true }));
+  const program = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'lint', 'seed-target-exec.bpf.c'), 'utf8');
+
+  /** One start of the bundled server with this cache home: the codes of the first document's diagnostics. */
+  const startOnce = async (): Promise<string[]> => {
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = home;
+    let lsp: LspTestClient;
+    try {
+      lsp = await LspTestClient.start({});
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
+    try {
+      const { diagnostics } = await lsp.openAndWait('file:///work/cached.bpf.c', program);
+      return diagnostics.map((d) => String(d.code));
+    } finally {
+      await lsp.stop();
+    }
+  };
+  const files = () => (fs.existsSync(cache) ? fs.readdirSync(cache).sort() : []);
+  const expected = ['unknown-hook', 'wrong-macro'];
+
+  it("writes each thread's cache on the first start and takes them on the next, with the same diagnostics", async () => {
+    assert.deepEqual(await startOnce(), expected);
+    const written = files();
+    assert.equal(written.length, 2, written.join(', '));
+    assert.match(written[0], /^analysisWorker-[0-9a-f]{24}\.v8cache$/);
+    assert.match(written[1], /^serverMain-[0-9a-f]{24}\.v8cache$/);
+    const inodes = written.map((f) => fs.statSync(path.join(cache, f)).ino);
+    assert.deepEqual(await startOnce(), expected);
+    // Taken, so not written again (a rejected cache is replaced by a new file).
+    assert.deepEqual(
+      files().map((f) => fs.statSync(path.join(cache, f)).ino),
+      inodes,
+    );
+  });
+
+  it('starts and analyses the same with corrupt cache files, and replaces them', async () => {
+    for (const f of files()) fs.writeFileSync(path.join(cache, f), Buffer.alloc(4096, 0xa5));
+    assert.deepEqual(await startOnce(), expected);
+    for (const f of files()) assert.notEqual(fs.readFileSync(path.join(cache, f))[0], 0xa5, `${f} replaced by a good one`);
   });
 });

@@ -1,4 +1,4 @@
-// The linter's code cache (server/src/cli/codeCache.ts): where it lives, that it is used from the second
+// The linter's code cache (server/src/codeCache.ts): where it lives, that it is used from the second
 // start on, and that a missing, stale, corrupt or unwritable cache never changes what the linter does.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { codeCacheDir } from '../../server/src/cli/codeCache';
+import { codeCacheDir } from '../../server/src/codeCache';
 import { CLI, REPO_ROOT } from '../helpers/paths';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-code-cache-'));
@@ -29,7 +29,7 @@ describe('runCachedScript', () => {
   /** In a process of its own: V8 keeps what it compiled for the process, whatever the cache says. */
   const load = (cacheDir: string | undefined) => {
     const code =
-      `const { runCachedScript } = require(${JSON.stringify(require.resolve('../../server/src/cli/codeCache'))});` +
+      `const { runCachedScript } = require(${JSON.stringify(require.resolve('../../server/src/codeCache'))});` +
       `const s = runCachedScript(${JSON.stringify(script)}, ${JSON.stringify(cacheDir)});` +
       'process.stdout.write(JSON.stringify([s.cacheUsed, s.exports.answer(), s.exports.file])); s.save();';
     const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
@@ -58,6 +58,23 @@ describe('runCachedScript', () => {
     fs.writeFileSync(path.join(dir, file), 'not a code cache');
     assert.deepEqual(load(dir), [false, 43, script]);
     assert.notEqual(fs.readFileSync(path.join(dir, file), 'utf8'), 'not a code cache');
+    assert.deepEqual(load(dir), [true, 43, script]);
+  });
+
+  it("removes a write a killed writer left behind, once it is a minute old, and not another's write in progress", () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir);
+    const abandoned = path.join(dir, 'tool-0123456789abcdef01234567.v8cache.4242-1.tmp');
+    const inProgress = path.join(dir, 'tool-0123456789abcdef01234567.v8cache.4243-0.tmp');
+    fs.writeFileSync(abandoned, 'half');
+    fs.writeFileSync(inProgress, 'half');
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    fs.utimesSync(abandoned, twoMinutesAgo, twoMinutesAgo);
+    assert.deepEqual(load(dir), [false, 43, script]);
+    assert.deepEqual(
+      cacheFiles().filter((f) => f.endsWith('.tmp')),
+      [path.basename(inProgress)],
+    );
     assert.deepEqual(load(dir), [true, 43, script]);
   });
 

@@ -76,6 +76,8 @@ describe('extension package', () => {
       'images/icon.png',
       'dist/extension.js',
       'dist/server.js',
+      'dist/serverMain.js',
+      'dist/analysisWorker.js',
       'dist/bpf-lsm-test.js',
       'dist/tree-sitter-c.wasm',
       'dist/web-tree-sitter.wasm',

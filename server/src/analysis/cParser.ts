@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type ParseOptions, type Tree } from 'web-tree-sitter';
 import { blankAttributeRuns } from './attributeMacros';
+import type { ParserWasm, WasmModule } from './parserWasm';
 
 /**
  * Texts longer than this (UTF-16 code units) are not parsed or analysed. The language server's
@@ -48,18 +49,44 @@ function findFile(name: string, packageDir: string): string {
 }
 
 let loading: Promise<Language> | undefined;
+let compiledAhead: ParserWasm | undefined;
 
-/** The C language, loaded once. */
-export function loadCLanguage(): Promise<Language> {
+/** The modules an entry compiled ahead (parserWasm.ts), for the first loadCLanguage() to instantiate. */
+export function useCompiledParserWasm(compiled: ParserWasm): void {
+  compiledAhead = compiled;
+}
+
+/**
+ * The C language, loaded once. `memory`: the WASM memory for the parser's runtime (the analysis worker
+ * bounds it); the first call's is kept, as Parser.init() keeps the first module it makes in a thread.
+ */
+export function loadCLanguage(memory?: object): Promise<Language> {
   loading ??= (async () => {
+    // A module that could not be compiled ahead is compiled from its file below, which says what is wrong.
+    const [runtimeModule, grammarModule] = compiledAhead
+      ? await Promise.all([compiledAhead.runtime.catch(() => undefined), compiledAhead.grammar.catch(() => undefined)])
+      : [];
     const runtime = findFile('web-tree-sitter.wasm', 'web-tree-sitter');
-    await Parser.init({ locateFile: () => runtime });
+    await Parser.init({
+      locateFile: () => runtime,
+      ...(memory ? { wasmMemory: memory } : {}),
+      // emscripten's hook, given the module compiled ahead; thrown errors reject Parser.init().
+      ...(runtimeModule
+        ? {
+            instantiateWasm: (imports: object, done: (instance: object, module: WasmModule) => void) =>
+              done(new WebAssembly.Instance(runtimeModule, imports), runtimeModule),
+          }
+        : {}),
+    });
+    if (grammarModule) return Language.loadSync(grammarModule);
     // Bytes, not a path: given a path it reads with a dynamic import(), which a script run from a code
-    // cache (cli/codeCache.ts) cannot make.
+    // cache (codeCache.ts) cannot make.
     return Language.load(fs.readFileSync(findFile('tree-sitter-c.wasm', 'tree-sitter-c')));
   })();
   return loading;
 }
+
+declare const WebAssembly: { Instance: new (module: WasmModule, imports: object) => object };
 
 /** A new parser for C. Each document (or caller) keeps its own; call `delete()` when done. */
 export async function createCParser(): Promise<Parser> {

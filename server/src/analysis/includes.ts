@@ -91,7 +91,13 @@ export function blankComments(text: string): string {
   let i = 0;
   let copied = 0;
   const n = text.length;
+  // Only quotes and slashes start something; the text between them is skipped by a native search.
+  const next = /["'/]/g;
   while (i < n) {
+    next.lastIndex = i;
+    const found = next.exec(text);
+    if (!found) break;
+    i = found.index;
     const c = text[i];
     if (c === '"' || c === "'") {
       i++;

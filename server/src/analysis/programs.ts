@@ -6,7 +6,7 @@ import { parseParam, type CParam } from '../ctext/cDecl';
 import type { Range } from './findings';
 import { TextIndex } from '../ctext/textIndex';
 import type { IncludeFacts } from './includes';
-import { unescapeC } from './syntax';
+import { CONDITIONAL_BLOCKS, unescapeC } from './syntax';
 
 export type SectionKind = 'lsm' | 'lsm.s' | 'lsm_cgroup';
 
@@ -314,7 +314,6 @@ function isRawContext(params: ProgramParam[]): boolean {
 }
 
 const COLLECTED = ['call_expression', 'macro_type_specifier', 'function_declarator', 'preproc_function_def', 'preproc_def'];
-const CONDITIONAL_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
 
 /**
  * The nodes the finder needs, in document order. Markers and prototypes sit outside function bodies, so

@@ -45,6 +45,47 @@ export function bodyNodes(body: Node, kind: string): Node[] {
   return nodes;
 }
 
+/** Top-level nodes that hold no function definition (C has none inside a function body either). */
+const NO_DEFINITIONS = new Set([
+  'comment',
+  'declaration',
+  'preproc_include',
+  'preproc_def',
+  'preproc_function_def',
+  'preproc_call',
+  'type_definition',
+]);
+/** Preprocessor conditionals, whose branches hold top-level code. */
+export const CONDITIONAL_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
+/**
+ * The file's function definitions, in document order: those at the top level and in #if blocks, read
+ * directly, and those in anything else (ERROR nodes, odd shapes) found by a native search. A function
+ * body (most of a file's nodes) is searched only when it holds a parse error: in a file being typed the
+ * parser may put the next function inside an unclosed body.
+ */
+export function functionDefinitions(root: Node): Node[] {
+  const found: Node[] = [];
+  // An explicit stack, not recursion: #if blocks can nest deeper than the JavaScript stack allows.
+  const stack: { children: (Node | null)[]; next: number }[] = [{ children: root.namedChildren, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next >= top.children.length) {
+      stack.pop();
+      continue;
+    }
+    const child = top.children[top.next++];
+    if (!child || NO_DEFINITIONS.has(child.type)) continue;
+    if (child.type === 'function_definition') {
+      found.push(child);
+      const body = child.childForFieldName('body');
+      if (body?.hasError) for (const d of body.descendantsOfType('function_definition')) if (d) found.push(d);
+    } else if (CONDITIONAL_BLOCKS.has(child.type)) stack.push({ children: child.namedChildren, next: 0 });
+    else for (const d of child.descendantsOfType('function_definition')) if (d) found.push(d);
+  }
+  return found;
+}
+
 /** Labels of a function body: `out: return ret;` -> out -> the labelled statement. */
 export function labels(body: Node): Map<string, Node> {
   const map = new Map<string, Node>();

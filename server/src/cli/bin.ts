@@ -2,11 +2,14 @@
 // V8's code cache (codeCache.ts), which takes the compiling of the bundle off every start after the first.
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { runCachedScript, userCodeCacheDir, type CachedScript } from './codeCache';
+import { compileParserWasm } from '../analysis/parserWasm';
+import { runCachedScript, userCodeCacheDir, type CachedScript } from '../codeCache';
 import type * as lint from './lint';
 
 // As runCli sets it, but before the bundle is compiled: V8 takes a code cache only under the same flags.
 setFlagsFromString('--liftoff-only');
+// The parser's WASM compiles in the background while this thread loads the bundle.
+const wasm = compileParserWasm(path.join(__dirname, 'web-tree-sitter.wasm'), path.join(__dirname, 'tree-sitter-c.wasm'));
 let script: CachedScript | undefined;
 try {
   script = runCachedScript(path.join(__dirname, 'lint.js'), userCodeCacheDir());
@@ -17,6 +20,7 @@ try {
 }
 if (script) {
   const loaded = script;
+  (loaded.exports as typeof lint).useCompiledParserWasm(wasm);
   void (loaded.exports as typeof lint).runCli().then((analysed) => {
     // Saved after a run that linted, so that it holds the analysis as compiled, not only --help's path.
     if (analysed) loaded.save();

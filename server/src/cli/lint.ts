@@ -398,4 +398,7 @@ export function runCli(): Promise<boolean> {
   );
 }
 
+// bin.ts hands over the parser's WASM, compiled while this bundle loaded.
+export { useCompiledParserWasm } from '../analysis/cParser';
+
 if (require.main === module) void runCli();

@@ -102,6 +102,7 @@ export class AnalysisHost {
     const worker = prestarted?.worker ?? this.startThread?.() ?? startWorker(this.script);
     this.worker = worker;
     this.startedAt = prestarted?.startedAt ?? performance.now();
+    this.prestarted = !!prestarted;
     this.ready = false;
     this.memoryBytes = 0;
     worker.stdout.on('data', (d: Buffer) => this.log(`analysis worker: ${d.toString().trimEnd()}`));
@@ -123,6 +124,8 @@ export class AnalysisHost {
 
   /** performance.now() when the current worker was started. */
   private startedAt = 0;
+  /** Whether the current worker is the one the server's entry started with the server. */
+  private prestarted = false;
 
   /** Where a worker's start-up went (logged: the cold start's breakdown, see bench/server.ts). */
   private logStartup(s: WorkerStartup | undefined): void {
@@ -131,7 +134,8 @@ export class AnalysisHost {
     // The worker's clock has an origin of its own.
     const sinceStart = (t: number) => (s.origin + t - (performance.timeOrigin + this.startedAt)).toFixed(0);
     this.log(
-      `analysis worker ready ${total.toFixed(0)} ms after it was started (its code loaded at ${sinceStart(s.loadedAt)} ms, ` +
+      `analysis worker ready ${total.toFixed(0)} ms after it was started${this.prestarted ? ' with the server' : ''} ` +
+        `(its code loaded at ${sinceStart(s.loadedAt)} ms, ` +
         `then hook tables ${s.tablesMs.toFixed(0)} ms, C parser ${s.parserMs.toFixed(0)} ms more)`,
     );
   }

@@ -3,9 +3,9 @@
 // (a stack overflow on some deeply nested expressions) corrupts the module for good; in a worker both end
 // with the thread, not with the language server.
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import { Parser } from 'web-tree-sitter';
 import { analyzeTree, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
-import { createCParser } from '../analysis/cParser';
+import { createCParser, loadCLanguage } from '../analysis/cParser';
+export { useCompiledParserWasm } from '../analysis/cParser';
 import type { ResolvedIncludes } from '../analysis/includes';
 import { HookCatalog, type KernelTarget } from '../hooks/catalog';
 import { DocumentStore } from './documentStore';
@@ -18,12 +18,24 @@ const WASM_PAGE = 65536;
 // Not in this project's TypeScript lib; only Memory is used.
 declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
 
-/**
- * `port`: the server's end (the worker thread's parent port by default). `ownParserMemory: false` when
- * this runs in a thread that may have loaded the parser already (the in-thread analysis of the mutation
- * run, inThreadAnalysis.ts), whose memory is then not this worker's to bound.
- */
-export function runAnalysisWorker(port: MessagePort | null = parentPort, { ownParserMemory = true } = {}): void {
+export interface WorkerOptions {
+  /**
+   * false when this runs in a thread that may have loaded the parser already (the in-thread analysis of
+   * the mutation run, inThreadAnalysis.ts), whose memory is then not this worker's to bound.
+   */
+  ownParserMemory?: boolean;
+  /**
+   * Called once, after the first analysis and before its answer is sent: the shipped entry saves its code
+   * cache then (once; later starts take it), so that a server stopped at its first diagnostics has one too.
+   */
+  afterFirstAnalysis?: () => void;
+}
+
+/** `port`: the server's end (the worker thread's parent port by default). */
+export function runAnalysisWorker(
+  port: MessagePort | null = parentPort,
+  { ownParserMemory = true, afterFirstAnalysis }: WorkerOptions = {},
+): void {
   const loadedAt = performance.now();
   if (!port) throw new Error('runAnalysisWorker() runs in a worker thread');
   const post = (m: FromWorker) => port.postMessage(m);
@@ -50,9 +62,13 @@ export function runAnalysisWorker(port: MessagePort | null = parentPort, { ownPa
         case 'close':
           store.close(m.uri);
           break;
-        case 'analyse':
-          reply(m.id, analyse(store, m.uri, m.includes));
+        case 'analyse': {
+          const analysis = analyse(store, m.uri, m.includes);
+          afterFirstAnalysis?.();
+          afterFirstAnalysis = undefined;
+          reply(m.id, analysis);
           break;
+        }
       }
     } catch (err) {
       // The checks' own errors are answered in analyse(); what gets here came from the parser or the
@@ -103,12 +119,12 @@ export function runAnalysisWorker(port: MessagePort | null = parentPort, { ownPa
   });
   // A worker thread's trees go with the thread; one in the server's thread goes when its port closes.
   port.on('close', () => store?.dispose());
-  // Parser.init() keeps the first module it makes in this thread: made here first, its memory has a maximum.
+  // The parser's runtime keeps the first memory it is given in this thread: given here first, it has a maximum.
   const memory = ownParserMemory
     ? new WebAssembly.Memory({ initial: (32 * 1048576) / WASM_PAGE, maximum: MAX_PARSER_MEMORY / WASM_PAGE })
     : undefined;
   const parserStart = performance.now();
-  const parsing = (memory ? Parser.init({ wasmMemory: memory }) : Promise.resolve()).then(() => createCParser());
+  const parsing = loadCLanguage(memory).then(() => createCParser());
   // Unpacked while V8 compiles the WASM in the background.
   const catalog = HookCatalog.bundled();
   const tablesMs = performance.now() - parserStart;

@@ -38,7 +38,10 @@ interface Prestarted {
   idle: NodeJS.Timeout;
 }
 
-let prestarted: Prestarted | undefined;
+// Kept on the process, not in this module: the shipped entry (serverBin.ts) and the main thread's bundle
+// it loads each hold a copy of this module, and the worker one starts must be the one the other takes.
+const PRESTARTED = Symbol.for('bpf-lsm-studio.prestarted-worker');
+const slot = globalThis as { [PRESTARTED]?: Prestarted };
 
 export function prestartWorker(script: string): void {
   const startedAt = performance.now();
@@ -50,13 +53,13 @@ export function prestartWorker(script: string): void {
   worker.on('message', onMessage).on('error', onError).on('exit', onExit);
   const stopRecording = () => worker.off('message', onMessage).off('error', onError).off('exit', onExit);
   const idle = setTimeout(() => {
-    if (prestarted?.worker !== worker) return;
-    prestarted = undefined;
+    if (slot[PRESTARTED]?.worker !== worker) return;
+    slot[PRESTARTED] = undefined;
     stopRecording();
     void worker.terminate();
   }, PRESTART_IDLE_MS);
   idle.unref();
-  prestarted = { worker, script, startedAt, events, stopRecording, idle };
+  slot[PRESTARTED] = { worker, script, startedAt, events, stopRecording, idle };
 }
 
 /**
@@ -64,9 +67,9 @@ export function prestartWorker(script: string): void {
  * caller attached its listeners, in the same tick), and it records nothing more.
  */
 export function takePrestartedWorker(script: string): { worker: Worker; startedAt: number; events: WorkerEvent[] } | undefined {
-  const p = prestarted;
+  const p = slot[PRESTARTED];
   if (!p || p.script !== script) return undefined;
-  prestarted = undefined;
+  slot[PRESTARTED] = undefined;
   clearTimeout(p.idle);
   p.stopRecording();
   return { worker: p.worker, startedAt: p.startedAt, events: p.events };

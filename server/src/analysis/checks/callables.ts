@@ -13,7 +13,7 @@ import {
 } from '../../hooks/callables';
 import { describeTableSource } from '../../hooks/tableSource';
 import type { Finding } from '../findings';
-import { bodyNodes } from '../syntax';
+import { bodyNodes, functionDefinitions } from '../syntax';
 import type { ProgramContext } from './context';
 
 type Call = { name: string; node: Node; callee: Node };
@@ -70,7 +70,7 @@ function definedFunctions(ctx: ProgramContext): Set<string> {
   const names = new Set<string>();
   if (!root) return names;
   definedOfModel.set(ctx.model, names);
-  for (const def of root.descendantsOfType('function_definition')) {
+  for (const def of functionDefinitions(root)) {
     let d = def?.childForFieldName('declarator') ?? null;
     while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
     const id = d?.childForFieldName('declarator');

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import * as zlib from 'node:zlib';
+import { threadId } from 'node:worker_threads';
 
 /**
  * `$XDG_CACHE_HOME/bpf-lsm-studio/code-cache`, or `~/.cache/...`; undefined (no cache) when the user's
@@ -80,7 +81,7 @@ function contentKey(bytes: Buffer): string {
 /** Writes the cache file whole (a reader never sees half of it) and drops older ones of the same script. */
 function writeCache(dir: string, cacheFile: string, name: string, data: Buffer): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  const tmp = `${cacheFile}.${process.pid}-${threadId}.tmp`;
   try {
     fs.writeFileSync(tmp, data, { mode: 0o600 });
     fs.renameSync(tmp, cacheFile);
@@ -88,8 +89,22 @@ function writeCache(dir: string, cacheFile: string, name: string, data: Buffer):
     fs.rmSync(tmp, { force: true });
   }
   for (const other of fs.readdirSync(dir)) {
-    const stale = /^(.*)-[0-9a-f]{24}\.v8cache$/.exec(other)?.[1] === name && path.join(dir, other) !== cacheFile;
-    if (stale) fs.rmSync(path.join(dir, other), { force: true });
+    const file = path.join(dir, other);
+    const stale = /^(.*)-[0-9a-f]{24}\.v8cache$/.exec(other)?.[1] === name && file !== cacheFile;
+    if (stale || isAbandonedWrite(other, file)) fs.rmSync(file, { force: true });
+  }
+}
+
+/**
+ * A temporary file a writer left when it was killed mid-write (a worker thread is ended at once when its
+ * server exits). A minute old: no writer takes that long, so it is not one still being written.
+ */
+function isAbandonedWrite(name: string, file: string): boolean {
+  if (!/\.v8cache\.[\d-]+\.tmp$/.test(name)) return false;
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs > 60_000;
+  } catch {
+    return false;
   }
 }
 
