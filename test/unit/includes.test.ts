@@ -66,6 +66,18 @@ describe('include directives', () => {
     );
   });
 
+  it('finds an include far down the file at its offset, and not one inside a comment still open there', () => {
+    const filler = Array.from({ length: 1000 }, (_, i) => `int x${i}; /* filler */ // "${i}"`).join('\n');
+    const text = `#include "top.h"\n${filler}\n#include "late.h"\n/* open\n#include "in-comment.h"\n*/\nint y;\n`;
+    assert.deepEqual(
+      localIncludes(text).map((d) => [d.name, d.start, text.slice(d.start, d.end)]),
+      [
+        ['top.h', 0, '#include "top.h"'],
+        ['late.h', text.indexOf('#include "late.h"'), '#include "late.h"'],
+      ],
+    );
+  });
+
   it('blanks comments but keeps offsets and line ends', () => {
     const text = 'a /* x\ny */ b // c\nd "/* s */"';
     assert.equal(blankComments(text), 'a     \n     b     \nd "/* s */"');

@@ -142,9 +142,15 @@ const INCLUDE_RE = /^\s*#\s*include\s*"([^"]*)"/;
 
 /** The `#include "..."` lines of a text (at most INCLUDE_LIMITS.directives), angle includes left out. */
 export function localIncludes(text: string): IncludeDirective[] {
-  // Most files have none: they are not scanned (this runs on every change in the editor).
-  if (!/#\s*include\s*"/.test(text)) return [];
-  const blanked = blankComments(text);
+  // This runs on every change in the editor. Most files have no such line and are not scanned; the rest
+  // have them near the top, and only the text up to the end of the last one is (offsets are the same).
+  const candidate = /#\s*include\s*"/g;
+  let last = -1;
+  for (let m = candidate.exec(text); m; m = candidate.exec(text)) last = m.index;
+  if (last < 0) return [];
+  const lineEnd = /[\r\n]/g;
+  lineEnd.lastIndex = last;
+  const blanked = blankComments(text.slice(0, lineEnd.exec(text)?.index ?? text.length));
   const found: IncludeDirective[] = [];
   for (const line of directiveLines(blanked)) {
     const m = INCLUDE_RE.exec(line.text);
