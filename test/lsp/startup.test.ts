@@ -56,6 +56,31 @@ describe('language server start-up and typing with the default settings', () => 
   });
 });
 
+describe('the analysis worker while it waits for the first document', () => {
+  it('warms up (parser and checks run once) and then analyses the first document as usual', async () => {
+    const level = process.env.BPF_LSM_LOG;
+    process.env.BPF_LSM_LOG = 'debug';
+    let lsp: LspTestClient;
+    try {
+      lsp = await LspTestClient.start({});
+    } finally {
+      if (level === undefined) delete process.env.BPF_LSM_LOG;
+      else process.env.BPF_LSM_LOG = level;
+    }
+    try {
+      // The worker is taken over (and its log read) when the first document needs it: open one late.
+      await new Promise((r) => setTimeout(r, 1500));
+      const { diagnostics } = await lsp.openAndWait('file:///work/late.bpf.c', smallProgram());
+      assert.deepEqual(diagnostics, []);
+      const warm = lsp.logs.findIndex((l) => /^analysis worker warmed up in \d+ ms$/.test(l));
+      const analysed = lsp.logs.findIndex((l) => l.startsWith('analysed file:///work/late.bpf.c in '));
+      assert.ok(warm >= 0 && analysed > warm, lsp.logs.join('\n'));
+    } finally {
+      await lsp.stop();
+    }
+  });
+});
+
 describe('the shipped language server with its code cache (serverBin.ts)', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-server-cache-'));
   const cache = path.join(home, 'bpf-lsm-studio', 'code-cache');
