@@ -37,7 +37,7 @@ describe('bpf-lsm-lint', () => {
       const kind = /^[^:]+:\d+:\d+: (\w+): /.exec(line)?.[1] ?? line;
       kinds[kind] = (kinds[kind] ?? 0) + 1;
     }
-    assert.deepEqual(kinds, { hint: 12, warning: 2, note: 3 });
+    assert.deepEqual(kinds, { hint: 16, warning: 2, note: 3 });
   });
 
   it('writes JSON with 1-based positions', () => {

@@ -118,7 +118,8 @@ function startsIn(sorted: number[], start: number, end: number): boolean {
 
 /**
  * The body's statements of `kinds` (indexed kinds of bodyNodes), each with the named node that follows
- * it among its parent's children (`nextNamedSibling`, comments included), or null. `nextNamedSibling`
+ * it among its parent's children (`nextNamedSibling`, comments passed over: they are not statements),
+ * or null. `nextNamedSibling`
  * looks for the parent from the root on every call, which is quadratic in code nested thousands deep;
  * here one cursor walk serves all, entering only nodes that hold such a statement.
  */
@@ -134,7 +135,7 @@ export function statementsWithNext(body: Node, kinds: string[]): { stmt: Node; n
     const waiting: (Node | null)[] = [null, null];
     let depth = 1;
     for (;;) {
-      if (cursor.nodeIsNamed) {
+      if (cursor.nodeIsNamed && cursor.nodeType !== 'comment') {
         const before = waiting[depth];
         const isWanted = wanted.has(cursor.nodeType);
         if (before || isWanted) {

@@ -4,7 +4,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Finding } from '../findings';
 import type { FileModel } from '../programs';
 import { evalConstant } from '../constEval';
-import { returnValue, statementsWithNext } from '../syntax';
+import { bodyNodes, returnValue, statementsWithNext } from '../syntax';
 import type { ProgramContext } from './context';
 
 const BODY_FIELDS = new Map([
@@ -21,7 +21,7 @@ export function checkMisleadingIndentation(ctx: ProgramContext): Finding[] {
     const body = stmt.childForFieldName(BODY_FIELDS.get(stmt.type)!);
     if (!body || body.type === 'compound_statement') continue;
     if (stmt.type === 'if_statement' && stmt.childForFieldName('alternative')) continue;
-    if (!next || next.type === 'comment') continue;
+    if (!next) continue;
     const bodyPos = model.index.position(body.startIndex);
     const nextPos = model.index.position(next.startIndex);
     const headPos = model.index.position(stmt.startIndex);
@@ -30,7 +30,11 @@ export function checkMisleadingIndentation(ctx: ProgramContext): Finding[] {
     if (model.index.indentAt(next.startIndex) !== model.index.indentAt(body.startIndex)) continue;
     const keyword = stmt.type.replace('_statement', '');
     const denies = next.type === 'return_statement' && isDeny(returnValue(next), ctx);
-    const effect = denies ? ` It returns ${returnValue(next)!.text} every time, so the program denies every ${program.hook} call.` : '';
+    const effect = !denies
+      ? ''
+      : canLeaveBefore(ctx, next)
+        ? ` It returns ${returnValue(next)!.text} whenever it is reached.`
+        : ` It returns ${returnValue(next)!.text} every time, so the program denies every ${program.hook} call.`;
     const indent = model.index.indentAt(stmt.startIndex);
     findings.push({
       code: 'misleading-indentation',
@@ -54,6 +58,18 @@ export function checkMisleadingIndentation(ctx: ProgramContext): Finding[] {
     });
   }
   return findings;
+}
+
+/**
+ * Can the program return before `stmt`? A return of `ret` does not count: `ret` is 0 whenever a program
+ * runs (the kernel stops at the first that denies), so the usual `if (ret != 0) return ret;` never does.
+ */
+function canLeaveBefore(ctx: ProgramContext, stmt: Node): boolean {
+  const body = ctx.program.body!;
+  const ret = ctx.program.params[ctx.hook?.args.length ?? -1]?.decl.name;
+  const before = (n: Node) => n.startIndex < stmt.startIndex;
+  if (bodyNodes(body, 'goto_statement').some(before)) return true;
+  return bodyNodes(body, 'return_statement').some((r) => before(r) && !(ret && returnValue(r)?.text === ret));
 }
 
 function isDeny(value: Node | null, ctx: ProgramContext): boolean {
