@@ -11,6 +11,8 @@ export default {
     // Only a spawned server or CLI runs these (process entry points, stdio, worker threads), where no
     // mutant is switched on; the tests that spawn them show what they do.
     '!server/src/server.ts',
+    '!server/src/serverBin.ts',
+    '!server/src/analysis/parserWasm.ts',
     '!server/src/lsp/serverMain.ts',
     '!server/src/lsp/stdioConnection.ts',
     '!server/src/lsp/workerStart.ts',

@@ -78,6 +78,15 @@ async function coldStart(): Promise<void> {
     node.push(performance.now() - t0);
   }
   console.log(`  ${'for scale: node -e 0'.padEnd(56)} median ${summarise(node).median.toFixed(0)} ms`);
+  // The server's floor: a process whose worker thread starts, runs nothing and ends.
+  const withWorker: number[] = [];
+  const emptyWorker = "new (require('node:worker_threads').Worker)('', { eval: true })";
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ['-e', emptyWorker]);
+    withWorker.push(performance.now() - t0);
+  }
+  console.log(`  ${'for scale: node -e 0 with an empty worker thread'.padEnd(56)} median ${summarise(withWorker).median.toFixed(0)} ms`);
   for (const [name, samples] of steps) console.log(`  ${name.padEnd(56)} median ${summarise(samples).median.toFixed(0)} ms`);
 }
 
