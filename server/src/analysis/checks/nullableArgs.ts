@@ -31,22 +31,39 @@ function atCompileTime(node: Node): boolean {
   return false;
 }
 
-/** How an occurrence of the argument uses it: a load through it, an address from it, or neither. */
-function useOf(id: Node): 'load' | 'address' | null {
+/** `(((x)))` around an occurrence -> the outermost parentheses (the occurrence itself when there are none). */
+function outermostParens(id: Node): Node {
+  let x = id;
+  while (x.parent?.type === 'parenthesized_expression') x = x.parent;
+  return x;
+}
+
+/**
+ * How an occurrence of the argument uses it (a load through it, an address from it), and the expression
+ * that does (`x->field`, or the read macro's call); null when neither.
+ */
+function useOf(id: Node): { use: 'load' | 'address'; node: Node } | null {
   if (atCompileTime(id)) return null;
-  const parent = id.parent;
-  if (parent?.type === 'field_expression' && parent.childForFieldName('argument')?.id === id.id) {
+  const x = outermostParens(id);
+  const parent = x.parent;
+  if (parent?.type === 'field_expression' && parent.childForFieldName('argument')?.id === x.id) {
     if (parent.childForFieldName('operator')?.text !== '->') return null;
-    return isLoad(parent) ? 'load' : 'address';
+    return { use: isLoad(parent) ? 'load' : 'address', node: parent };
   }
   const call = parent?.type === 'argument_list' ? parent.parent : null;
   const callee = call?.childForFieldName('function');
-  return callee?.type === 'identifier' && READ_MACROS.test(callee.text) ? 'address' : null;
+  return call && callee?.type === 'identifier' && READ_MACROS.test(callee.text) ? { use: 'address', node: call } : null;
 }
 
 /** Is this occurrence of the argument a test of it (a condition, `!x`, `x == ...`, `x && ...`)? */
 function isTest(id: Node): boolean {
-  const parent = id.parent;
+  let x = id;
+  while (x.parent?.type === 'parenthesized_expression') {
+    // The parentheses of `if (...)`, `while (...)`, `do ... while (...)`.
+    if (['if_statement', 'while_statement', 'do_statement'].includes(x.parent.parent?.type ?? '')) return true;
+    x = x.parent;
+  }
+  const parent = x.parent;
   if (!parent) return false;
   switch (parent.type) {
     case 'unary_expression':
@@ -54,9 +71,7 @@ function isTest(id: Node): boolean {
     case 'binary_expression':
       return ['==', '!=', '&&', '||'].includes(parent.childForFieldName('operator')?.text ?? '');
     case 'conditional_expression':
-      return parent.childForFieldName('condition')?.id === id.id;
-    case 'parenthesized_expression':
-      return ['if_statement', 'while_statement', 'do_statement'].includes(parent.parent?.type ?? '');
+      return parent.childForFieldName('condition')?.id === x.id;
     default:
       return false;
   }
@@ -89,9 +104,8 @@ export function checkNullableArgs(ctx: ProgramContext): Finding[] {
     const firstTest = uses.filter((u) => isTest(u) || passed(u)).reduce((min, u) => Math.min(min, u.startIndex), Infinity);
     const load = uses.find((u) => u.startIndex < firstTest && useOf(u) !== null);
     if (!load) continue;
-    const use = useOf(load)!;
     // The finding covers `file->x`, or the whole read macro call whose argument it is.
-    const node = use === 'load' || load.parent?.type === 'field_expression' ? load.parent! : load.parent!.parent!;
+    const { use, node } = useOf(load)!;
     const loads = callableReleases()
       .filter((r) => r.rules.nullable(program.hook)?.includes(argName) === false)
       .map((r) => r.release);
