@@ -143,7 +143,7 @@ export function rawHelperPointers(text: string): Map<string, number | string> {
   for (let end = text.indexOf(';'); end >= 0; start = end + 1, end = text.indexOf(';', start)) {
     if (end - start > MAX_RAW_DECLARATION) continue;
     const stmt = text.slice(start, end);
-    if (!stmt.includes('(void')) continue;
+    if (!stmt.includes('void')) continue;
     const m = /\(\s*\*\s*(?:const\s+)?(\w+)\s*\)\s*\([^()]*\)\s*=\s*\(\s*void\s*\*\s*\)\s*(\d+|BPF_FUNC_\w+)\s*$/.exec(stmt);
     if (m) out.set(m[1], /^\d+$/.test(m[2]) ? Number(m[2]) : m[2].slice('BPF_FUNC_'.length));
   }

@@ -19,8 +19,13 @@ const ARITHMETIC_MESSAGE = 'pointer arithmetic on trusted_ptr_or_null_ prohibite
 const READ_MACROS =
   /^(BPF_CORE_READ|BPF_CORE_READ_INTO|BPF_CORE_READ_STR_INTO|BPF_CORE_READ_BITFIELD_PROBED|BPF_PROBE_READ|BPF_PROBE_READ_INTO|BPF_PROBE_READ_STR_INTO)$/;
 
-/** Compile-time forms that never run the access: sizeof, typeof, CO-RE field and type queries. */
-const COMPILE_TIME = /^(__builtin_\w+|bpf_core_field_\w+|bpf_core_type_\w+|bpf_core_enum_\w+|typeof|__typeof__)$/;
+/**
+ * Compile-time forms that never run the access: typeof, CO-RE field and type queries and the builtins
+ * they expand to, offsetof, constant tests. Not every `__builtin_`: `__builtin_expect(file->f_mode, 0)`,
+ * `__builtin_memcpy(..., &file->x, ...)` and `__builtin_preserve_access_index` run it.
+ */
+const COMPILE_TIME =
+  /^(__builtin_(preserve_field_info|preserve_type_info|preserve_enum_value|btf_type_id|offsetof|constant_p|types_compatible_p|object_size)|bpf_core_field_\w+|bpf_core_type_\w+|bpf_core_enum_\w+|typeof|__typeof__)$/;
 
 function atCompileTime(node: Node): boolean {
   for (let up = node.parent, depth = 0; up && depth < 64; up = up.parent, depth++) {
