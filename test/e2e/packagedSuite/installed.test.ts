@@ -25,9 +25,14 @@ suite(`BPF LSM Studio installed from its .vsix (${TRUSTED ? 'trusted workspace' 
   test("the installed copy holds the language server and the parser's WASM", () => {
     // What the extension loads only once a C file is open: a .vsix without them installs fine.
     const dist = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist');
-    const missing = ['extension.js', 'server.js', 'serverMain.js', 'analysisWorker.js', 'web-tree-sitter.wasm', 'tree-sitter-c.wasm'].filter(
-      (f) => !fs.existsSync(path.join(dist, f)),
-    );
+    const missing = [
+      'extension.js',
+      'server.js',
+      'serverMain.js',
+      'analysisWorker.js',
+      'web-tree-sitter.wasm',
+      'tree-sitter-c.wasm',
+    ].filter((f) => !fs.existsSync(path.join(dist, f)));
     assert.deepEqual(missing, [], `missing from ${dist}`);
   });
 
