@@ -10,17 +10,22 @@ import { after, before, describe, it } from 'node:test';
 import { smallProgram } from '../helpers/corpus';
 import { LspTestClient } from './lspClient';
 
+/** The bundled server with the default settings, started with one variable set in its environment. */
+async function startWith(name: string, value: string): Promise<LspTestClient> {
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    return await LspTestClient.start({});
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
+
 describe('language server start-up and typing with the default settings', () => {
   let lsp: LspTestClient;
   before(async () => {
-    const level = process.env.BPF_LSM_LOG;
-    process.env.BPF_LSM_LOG = 'debug';
-    try {
-      lsp = await LspTestClient.start({});
-    } finally {
-      if (level === undefined) delete process.env.BPF_LSM_LOG;
-      else process.env.BPF_LSM_LOG = level;
-    }
+    lsp = await startWith('BPF_LSM_LOG', 'debug');
   });
   after(() => lsp.stop());
 
@@ -58,15 +63,7 @@ describe('language server start-up and typing with the default settings', () => 
 
 describe('the analysis worker while it waits for the first document', () => {
   it('warms up (parser and checks run once) and then analyses the first document as usual', async () => {
-    const level = process.env.BPF_LSM_LOG;
-    process.env.BPF_LSM_LOG = 'debug';
-    let lsp: LspTestClient;
-    try {
-      lsp = await LspTestClient.start({});
-    } finally {
-      if (level === undefined) delete process.env.BPF_LSM_LOG;
-      else process.env.BPF_LSM_LOG = level;
-    }
+    const lsp = await startWith('BPF_LSM_LOG', 'debug');
     try {
       // The worker is taken over (and its log read) when the first document needs it: open one late.
       await new Promise((r) => setTimeout(r, 1500));
@@ -89,15 +86,7 @@ describe('the shipped language server with its code cache (serverBin.ts)', () =>
 
   /** One start of the bundled server with this cache home: the codes of the first document's diagnostics. */
   const startOnce = async (): Promise<string[]> => {
-    const saved = process.env.XDG_CACHE_HOME;
-    process.env.XDG_CACHE_HOME = home;
-    let lsp: LspTestClient;
-    try {
-      lsp = await LspTestClient.start({});
-    } finally {
-      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-      else process.env.XDG_CACHE_HOME = saved;
-    }
+    const lsp = await startWith('XDG_CACHE_HOME', home);
     try {
       const { diagnostics } = await lsp.openAndWait('file:///work/cached.bpf.c', program);
       return diagnostics.map((d) => String(d.code));

@@ -6,7 +6,7 @@ import { parseParam, type CParam } from '../ctext/cDecl';
 import type { Range } from './findings';
 import { TextIndex } from '../ctext/textIndex';
 import type { IncludeFacts } from './includes';
-import { CONDITIONAL_BLOCKS, unescapeC } from './syntax';
+import { CONDITIONAL_BLOCKS, topLevel, unescapeC } from './syntax';
 
 export type SectionKind = 'lsm' | 'lsm.s' | 'lsm_cgroup';
 
@@ -328,19 +328,8 @@ function collect(root: Node) {
   const search = (n: Node, end?: Node) => {
     for (const d of n.descendantsOfType(COLLECTED, n.startPosition, end?.startPosition)) push(d);
   };
-  // An explicit stack, not recursion: #if blocks can nest deeper than the JavaScript stack allows.
-  const stack: { children: (Node | null)[]; next: number }[] = [{ children: root.namedChildren, next: 0 }];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    if (top.next >= top.children.length) {
-      stack.pop();
-      continue;
-    }
-    const child = top.children[top.next++];
-    if (!child) continue;
-    if (CONDITIONAL_BLOCKS.has(child.type)) {
-      stack.push({ children: child.namedChildren, next: 0 });
-    } else if (child.type === 'function_definition') {
+  for (const child of topLevel(root)) {
+    if (child.type === 'function_definition') {
       const body = child.childForFieldName('body');
       const declarator = child.childForFieldName('declarator');
       const type = child.childForFieldName('type');

@@ -66,6 +66,19 @@ export const CONDITIONAL_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'prepr
  */
 export function functionDefinitions(root: Node): Node[] {
   const found: Node[] = [];
+  for (const child of topLevel(root)) {
+    if (NO_DEFINITIONS.has(child.type)) continue;
+    if (child.type === 'function_definition') {
+      found.push(child);
+      const body = child.childForFieldName('body');
+      if (body?.hasError) for (const d of body.descendantsOfType('function_definition')) if (d) found.push(d);
+    } else for (const d of child.descendantsOfType('function_definition')) if (d) found.push(d);
+  }
+  return found;
+}
+
+/** The file's top-level nodes in document order, those in #if blocks (however deep) in their place. */
+export function* topLevel(root: Node): Generator<Node> {
   // An explicit stack, not recursion: #if blocks can nest deeper than the JavaScript stack allows.
   const stack: { children: (Node | null)[]; next: number }[] = [{ children: root.namedChildren, next: 0 }];
   while (stack.length > 0) {
@@ -75,15 +88,10 @@ export function functionDefinitions(root: Node): Node[] {
       continue;
     }
     const child = top.children[top.next++];
-    if (!child || NO_DEFINITIONS.has(child.type)) continue;
-    if (child.type === 'function_definition') {
-      found.push(child);
-      const body = child.childForFieldName('body');
-      if (body?.hasError) for (const d of body.descendantsOfType('function_definition')) if (d) found.push(d);
-    } else if (CONDITIONAL_BLOCKS.has(child.type)) stack.push({ children: child.namedChildren, next: 0 });
-    else for (const d of child.descendantsOfType('function_definition')) if (d) found.push(d);
+    if (!child) continue;
+    if (CONDITIONAL_BLOCKS.has(child.type)) stack.push({ children: child.namedChildren, next: 0 });
+    else yield child;
   }
-  return found;
 }
 
 /** Labels of a function body: `out: return ret;` -> out -> the labelled statement. */
