@@ -20,18 +20,19 @@ const READ_MACROS =
   /^(BPF_CORE_READ|BPF_CORE_READ_INTO|BPF_CORE_READ_STR_INTO|BPF_CORE_READ_BITFIELD_PROBED|BPF_PROBE_READ|BPF_PROBE_READ_INTO|BPF_PROBE_READ_STR_INTO)$/;
 
 /**
- * Compile-time forms that never run the access: typeof, CO-RE field and type queries and the builtins
- * they expand to, offsetof, constant tests. Not every `__builtin_`: `__builtin_expect(file->f_mode, 0)`,
- * `__builtin_memcpy(..., &file->x, ...)` and `__builtin_preserve_access_index` run it.
+ * Compile-time forms that never run the access: sizeof, typeof, CO-RE field and type queries and the
+ * builtins they expand to, offsetof, constant tests. Not every `__builtin_`: `__builtin_expect(file->f_mode, 0)`,
+ * `__builtin_memcpy(..., &file->x, ...)` and `__builtin_preserve_access_index` run it. (`__alignof__(file->x)`
+ * needs no case: tree-sitter-c reads its operand as a type name, never the argument.)
  */
 const COMPILE_TIME =
   /^(__builtin_(preserve_field_info|preserve_type_info|preserve_enum_value|btf_type_id|offsetof|constant_p|types_compatible_p|object_size)|bpf_core_field_\w+|bpf_core_type_\w+|bpf_core_enum_\w+|typeof|__typeof__)$/;
 
+/** Inside a compile-time form, at any depth: `sizeof(({ file->f_mode; }))` runs nothing either. */
 function atCompileTime(node: Node): boolean {
-  for (let up = node.parent, depth = 0; up && depth < 64; up = up.parent, depth++) {
-    if (up.type === 'sizeof_expression' || up.type === 'alignof_expression') return true;
+  for (let up = node.parent; up; up = up.parent) {
+    if (up.type === 'sizeof_expression') return true;
     if (up.type === 'call_expression' && COMPILE_TIME.test(up.childForFieldName('function')?.text ?? '')) return true;
-    if (up.type.endsWith('_statement') || up.type === 'declaration') return false;
   }
   return false;
 }
@@ -51,7 +52,8 @@ function useOf(id: Node): { use: 'load' | 'address'; node: Node } | null {
   if (atCompileTime(id)) return null;
   const x = outermostParens(id);
   const parent = x.parent;
-  if (parent?.type === 'field_expression' && parent.childForFieldName('argument')?.id === x.id) {
+  // The field of `a->b` is a field_identifier: an identifier under a field_expression is its argument.
+  if (parent?.type === 'field_expression') {
     if (parent.childForFieldName('operator')?.text !== '->') return null;
     return { use: isLoad(parent) ? 'load' : 'address', node: parent };
   }
