@@ -13,16 +13,19 @@ interface MochaReport {
   pending: { fullTitle: string }[];
 }
 
-function runFixture(env: Record<string, string> = {}): MochaReport {
+const compiled = (...parts: string[]) => path.join(REPO_ROOT, 'out', 'test', 'mutation', ...parts);
+
+function runFixture(env: Record<string, string> = {}, fixture = 'nodeTestApi.js', requires: string[] = []): MochaReport {
   const result = spawnSync(
     process.execPath,
     [
       path.join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+      ...requires.flatMap((r) => ['--require', r]),
       '--require',
-      path.join(REPO_ROOT, 'out', 'test', 'mutation', 'register.js'),
+      compiled('register.js'),
       '--reporter',
       'json',
-      path.join(REPO_ROOT, 'out', 'test', 'mutation', 'fixtures', 'nodeTestApi.js'),
+      compiled('fixtures', fixture),
     ],
     { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env } },
   );
@@ -49,5 +52,12 @@ describe('node:test on mocha, for the mutation run', () => {
       [['a suite with hooks fails when told to', 'failed on purpose']],
     );
     assert.equal(report.stats.passes, 2);
+  });
+
+  it("counts what runs while a test file loads as the test file's, not as a module's static set-up", () => {
+    // Without it each mutant reached both there and in a test cost the run a fresh test process.
+    const report = runFixture({}, 'loadAttribution.js', [compiled('fixtures', 'strykerNamespace.js')]);
+    assert.deepEqual(report.failures, []);
+    assert.equal(report.stats.passes, 1);
   });
 });
