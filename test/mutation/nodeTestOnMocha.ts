@@ -55,9 +55,33 @@ export function describe(...args: unknown[]): void {
   });
 }
 
+/** The first test mocha will run in a suite (depth first), or undefined when it runs none. */
+function firstTest(suite: any): any {
+  const own = suite.tests.find((t: any) => !t.isPending());
+  if (own) return own;
+  for (const child of suite.suites) {
+    const test = firstTest(child);
+    if (test) return test;
+  }
+  return undefined;
+}
+
+/**
+ * Stryker's runner names the test that covers code in a root beforeEach, so what a suite's `before`
+ * runs would be credited to the test before it (another suite's, which never runs this hook) or, for the
+ * first suite, to no test. It is the suite's first test's: a mutant there runs with that test, and the
+ * hook with it.
+ */
+function creditToSuite(self: any): void {
+  const ns = (globalThis as { __stryker__?: { currentTestId?: string } }).__stryker__;
+  const test = ns && self.test?.parent ? firstTest(self.test.parent) : undefined;
+  if (test) ns!.currentTestId = test.fullTitle();
+}
+
 function hook(kind: 'before' | 'after' | 'beforeEach' | 'afterEach') {
   return (fn: Body) =>
     mocha()[kind](function (this: any) {
+      if (kind === 'before') creditToSuite(this);
       return fn(context(this));
     });
 }

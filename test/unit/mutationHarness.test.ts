@@ -3,6 +3,8 @@
 // mutation score means nothing; this runs a fixture using each of them and reads mocha's report.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../helpers/paths';
@@ -55,9 +57,26 @@ describe('node:test on mocha, for the mutation run', () => {
   });
 
   it("counts what runs while a test file loads as the test file's, not as a module's static set-up", () => {
-    // Without it each mutant reached both there and in a test cost the run a fresh test process.
-    const report = runFixture({}, 'loadAttribution.js', [compiled('fixtures', 'strykerNamespace.js')]);
+    // Without it each mutant reached both there and in a test cost the run a fresh test process. A
+    // product module's own set-up must stay static (no test id): it runs once per process.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mutation-load-'));
+    try {
+      const productModule = path.join(dir, 'productModule.js');
+      fs.writeFileSync(productModule, 'globalThis.productModuleSetUpSaw = { id: globalThis.__stryker__.currentTestId };\n');
+      const report = runFixture({ MUTATION_FIXTURE_PRODUCT_MODULE: productModule }, 'loadAttribution.js', [
+        compiled('fixtures', 'strykerNamespace.js'),
+      ]);
+      assert.deepEqual(report.failures, []);
+      assert.equal(report.stats.passes, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("credits what a suite's before hook runs to the suite's first test", () => {
+    // Else a mutant there is run with another suite's test, which never runs the hook: a false survivor.
+    const report = runFixture({}, 'beforeHookAttribution.js', [compiled('fixtures', 'strykerNamespace.js')]);
     assert.deepEqual(report.failures, []);
-    assert.equal(report.stats.passes, 1);
+    assert.equal(report.stats.passes, 4);
   });
 });

@@ -20,13 +20,14 @@ const READ_MACROS =
   /^(BPF_CORE_READ|BPF_CORE_READ_INTO|BPF_CORE_READ_STR_INTO|BPF_CORE_READ_BITFIELD_PROBED|BPF_PROBE_READ|BPF_PROBE_READ_INTO|BPF_PROBE_READ_STR_INTO)$/;
 
 /**
- * Compile-time forms that never run the access: sizeof, typeof, CO-RE field and type queries and the
- * builtins they expand to, offsetof, constant tests. Not every `__builtin_`: `__builtin_expect(file->f_mode, 0)`,
+ * Compile-time forms that never run the access: sizeof, typeof, CO-RE field queries and the builtins
+ * they expand to, offsetof, constant tests. (CO-RE type and enum queries take a type, so an argument in
+ * them sits in a typeof, which counts already.) Not every `__builtin_`: `__builtin_expect(file->f_mode, 0)`,
  * `__builtin_memcpy(..., &file->x, ...)` and `__builtin_preserve_access_index` run it. (`__alignof__(file->x)`
  * needs no case: tree-sitter-c reads its operand as a type name, never the argument.)
  */
 const COMPILE_TIME =
-  /^(__builtin_(preserve_field_info|preserve_type_info|preserve_enum_value|btf_type_id|offsetof|constant_p|types_compatible_p|object_size)|bpf_core_field_\w+|bpf_core_type_\w+|bpf_core_enum_\w+|typeof|__typeof__)$/;
+  /^(__builtin_(preserve_field_info|preserve_type_info|preserve_enum_value|btf_type_id|offsetof|constant_p|types_compatible_p|object_size)|bpf_core_field_\w+|typeof|__typeof__)$/;
 
 /** Inside a compile-time form, at any depth: `sizeof(({ file->f_mode; }))` runs nothing either. */
 function atCompileTime(node: Node): boolean {
