@@ -14,6 +14,9 @@ import { checkTools } from '../../scripts/vscode/paths';
 import { startServer, type ServerOptions, type VsCodeServer } from '../../scripts/vscode/vscodeServer';
 import { launchBrowser, waitForWorkbench, workbenchUrl, type Browser } from '../../scripts/vscode/workbench';
 
+/** The extension's output channel (client/src/extension.ts). */
+const EXTENSION_LOG = 'BPF LSM Studio';
+
 export interface RunOptions {
   /** Folder with the extension's package.json. */
   extensionPath: string;
@@ -173,10 +176,12 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
     await screenshot('end');
     // Without a mocha result the suite never ran (a module that did not load, say): show why.
     if (result.exitCode !== 0 && result.passes === undefined) reportWorkbenchErrors();
+    if (result.exitCode !== 0) reportExtensionLog(tmp, log);
     return result;
   } catch (e) {
     await screenshot('error');
     reportWorkbenchErrors();
+    reportExtensionLog(tmp, log);
     if (server && !opts.verbose) log(`[e2e] last server output:\n${server.lines.slice(-20).join('\n')}`);
     throw e;
   } finally {
@@ -187,6 +192,25 @@ export async function runExtensionTestsDetailed(opts: RunOptions): Promise<RunRe
     removeTmp();
     process.off('exit', removeTmp);
     result.timings.cleanup = Date.now() - cleanupStart;
+  }
+}
+
+/**
+ * The extension's output channel (its log file in the server's user data), printed when a test failed: a
+ * command that "returned nothing" said why there, and the folder is gone once the run ends.
+ */
+function reportExtensionLog(tmp: string, log: (line: string) => void): void {
+  let files: string[];
+  try {
+    files = fs.readdirSync(tmp, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === `${EXTENSION_LOG}.log`);
+  } catch {
+    return;
+  }
+  if (files.length === 0) log(`[e2e] no "${EXTENSION_LOG}" output channel log under ${tmp}`);
+  for (const file of files) {
+    const lines = fs.readFileSync(path.join(tmp, file), 'utf8').trimEnd().split('\n');
+    log(`[e2e] the "${EXTENSION_LOG}" output channel (the last ${Math.min(lines.length, 60)} of ${lines.length} lines):`);
+    for (const line of lines.slice(-60)) log(`  ${line}`);
   }
 }
 

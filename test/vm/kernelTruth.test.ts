@@ -494,6 +494,17 @@ const FIXTURES_MATRIX: Fixture[] = [
   },
   { id: 'helper-get-retval-lsm-cgroup', expect: { all: [] }, loadOnly: true },
   {
+    id: 'helper-override-return-lsm',
+    expect: { all: ['helper-not-allowed:error'] },
+    loadOnly: true,
+    rejectedBecause: {
+      '6.1': /unknown func bpf_override_return#58/,
+      '6.12': /program of this type cannot use helper bpf_override_return#58/,
+      '7.2': /program of this type cannot use helper bpf_override_return#58/,
+      '7.3': /program of this type cannot use helper bpf_override_return#58/,
+    },
+  },
+  {
     id: 'kfunc-sleepable-lsm',
     expect: { all: ['kfunc-not-allowed:error'] },
     loadOnly: true,

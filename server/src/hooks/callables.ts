@@ -9,6 +9,7 @@ import { compareVersions, parseVersion, type Version } from './versions';
 
 export type CallKind = 'lsm' | 'lsm.s' | 'lsm_cgroup';
 const KIND_INDEX: Record<CallKind, 1 | 2 | 3> = { lsm: 1, 'lsm.s': 2, lsm_cgroup: 3 };
+export const CALL_KINDS = Object.keys(KIND_INDEX) as CallKind[];
 
 /**
  * yes: loads; refused: the program type may not use it; sleeps: it may sleep and the program may not;

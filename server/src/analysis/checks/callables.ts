@@ -5,6 +5,7 @@ import type { Node } from 'web-tree-sitter';
 import {
   callableReleases,
   callableRulesFor,
+  CALL_KINDS,
   lsmKfuncNames,
   type CallableRules,
   type CallKind,
@@ -126,6 +127,9 @@ function advice(rules: CallableRules, name: string, ctx: ProgramContext, why: 'r
   if (program.kind !== 'lsm.s' && sleepable)
     return `Only sleepable programs may call it: SEC("lsm.s/${program.hook}") on a sleepable hook.`;
   if (program.kind !== 'lsm_cgroup' && cgroupVerdict === 'unknown') return 'lsm_cgroup/ programs may call it, on some hooks.';
+  // bpf_override_return, the skb helpers: what a kprobe or a network program calls, not an LSM program.
+  if (CALL_KINDS.every((kind) => rules.helper(name.slice(4), kind)?.verdict === 'refused'))
+    return 'No LSM program may call it (lsm/, lsm.s/ or lsm_cgroup/): it belongs to other program types.';
   return `${program.kind}/ programs cannot use it.`;
 }
 
