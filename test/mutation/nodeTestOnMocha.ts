@@ -70,11 +70,13 @@ function firstTest(suite: any): any {
  * Stryker's runner names the test that covers code in a root beforeEach, so what a suite's `before`
  * runs would be credited to the test before it (another suite's, which never runs this hook) or, for the
  * first suite, to no test. It is the suite's first test's: a mutant there runs with that test, and the
- * hook with it.
+ * hook with it. A test file's top-level `before` is the root suite's: it runs once, before every test,
+ * as a module's set-up does, and stays static (no test).
  */
 function creditToSuite(self: any): void {
   const ns = (globalThis as { __stryker__?: { currentTestId?: string } }).__stryker__;
-  const test = ns && self.test?.parent ? firstTest(self.test.parent) : undefined;
+  const suite = self.test?.parent;
+  const test = ns && suite && !suite.root ? firstTest(suite) : undefined;
   if (test) ns!.currentTestId = test.fullTitle();
 }
 
