@@ -16,6 +16,8 @@ describe('raw helper pointers', () => {
       'static long(*send_signal)(__u32 sig)=(void*)BPF_FUNC_send_signal;',
       'static long (*\tspaced\t)\t(int a)\t=\t(\tvoid\t*\t)\t109;',
       'static long (*cast_spaced)(int a) = ( void *) 110;',
+      'static long ( *space_before_star)(void) = (void *) 111;',
+      'static long (* const  two_spaces)(void) = (void *) 112;',
     ].join('\n');
     assert.deepEqual(
       [...rawHelperPointers(text)],
@@ -25,6 +27,8 @@ describe('raw helper pointers', () => {
         ['send_signal', 'send_signal'],
         ['spaced', 109],
         ['cast_spaced', 110],
+        ['space_before_star', 111],
+        ['two_spaces', 112],
       ],
     );
   });
@@ -52,6 +56,7 @@ describe('__ksym declarations', () => {
       'extern int with_other(int) __ksym deprecated;',
       'extern int bpf_copy_from_user_str(void *dst, __u32 sz, const void *src, __u64 flags)\t__weak\t__ksym;',
       'extern int global_var;',
+      'extern int spaced_name (void)  __ksym   __weak;',
     ].join('\n');
     assert.deepEqual(
       [...ksymDeclarations(text)],
@@ -59,6 +64,7 @@ describe('__ksym declarations', () => {
         ['bpf_lookup_user_key', false],
         ['bpf_get_file_xattr', true],
         ['bpf_copy_from_user_str', true],
+        ['spaced_name', true],
       ],
     );
   });
@@ -66,7 +72,7 @@ describe('__ksym declarations', () => {
   it('skips a declaration longer than any written, and one with no closing semicolon', () => {
     const long = `extern int too_long(${'int a, '.repeat(200)}int b) __ksym;`;
     assert.deepEqual(
-      [...ksymDeclarations(`${long}\nextern int fine(void) __ksym;\nextern int unterminated(void) __ksym`)],
+      [...ksymDeclarations(`${long}\nextern int fine(void) __ksym;\nextern int unterminated(void) __ksym\n`)],
       [['fine', false]],
     );
     // Many `extern`s before one `;`: each is looked at, the `;` found once.
