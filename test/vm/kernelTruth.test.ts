@@ -337,6 +337,13 @@ const mightSleep = (helper: string): Partial<Record<KernelSeries, RegExp>> => ({
   '7.2': new RegExp(`sleepable helper ${helper} in non-sleepable prog`),
   '7.3': new RegExp(`sleepable helper ${helper} in non-sleepable prog`),
 });
+/** A helper with no proto for the program type: 6.1 calls it unknown, 6.12 and later say the type cannot use it. */
+const helperRefused = (helper: string): Partial<Record<KernelSeries, RegExp>> => ({
+  '6.1': new RegExp(`unknown func ${helper}`),
+  '6.12': new RegExp(`program of this type cannot use helper ${helper}`),
+  '7.2': new RegExp(`program of this type cannot use helper ${helper}`),
+  '7.3': new RegExp(`program of this type cannot use helper ${helper}`),
+});
 const SLEEPABLE_KFUNC = /program must be sleepable to call sleepable kfunc bpf_get_file_xattr/;
 /** 6.1 has no bpf_get_file_xattr: libbpf leaves the __weak call unresolved and the verifier refuses it. */
 const KFUNC_MISSING = /invalid kernel function call not eliminated in verifier pass/;
@@ -485,24 +492,14 @@ const FIXTURES_MATRIX: Fixture[] = [
     id: 'helper-get-retval-lsm',
     expect: { all: ['helper-not-allowed:error'] },
     loadOnly: true,
-    rejectedBecause: {
-      '6.1': /unknown func bpf_get_retval#186/,
-      '6.12': /program of this type cannot use helper bpf_get_retval#186/,
-      '7.2': /program of this type cannot use helper bpf_get_retval#186/,
-      '7.3': /program of this type cannot use helper bpf_get_retval#186/,
-    },
+    rejectedBecause: helperRefused('bpf_get_retval#186'),
   },
   { id: 'helper-get-retval-lsm-cgroup', expect: { all: [] }, loadOnly: true },
   {
     id: 'helper-override-return-lsm',
     expect: { all: ['helper-not-allowed:error'] },
     loadOnly: true,
-    rejectedBecause: {
-      '6.1': /unknown func bpf_override_return#58/,
-      '6.12': /program of this type cannot use helper bpf_override_return#58/,
-      '7.2': /program of this type cannot use helper bpf_override_return#58/,
-      '7.3': /program of this type cannot use helper bpf_override_return#58/,
-    },
+    rejectedBecause: helperRefused('bpf_override_return#58'),
   },
   {
     id: 'kfunc-sleepable-lsm',
