@@ -297,7 +297,6 @@ class BodyRun {
         const inner = children(node).find((c) => c.type !== 'statement_identifier');
         return inner ? this.stmt(inner, states, depth + 1, gotos) : { ...none, normal: states };
       }
-      case 'comment':
       case 'preproc_call': // `#pragma unroll`
       case 'type_definition':
       case 'struct_specifier':
@@ -370,7 +369,7 @@ class BodyRun {
     if (!cond || !body) throw new Incomplete();
     const cases = children(body).filter((c) => c.type === 'case_statement');
     if (cases.length !== children(body).length) throw new Incomplete();
-    const subject = unparen(cond.type === 'parenthesized_expression' ? (cond.namedChildren[0] ?? cond) : cond);
+    const subject = unparen(cond);
     const caseValues = cases.map((c) => {
       const v = c.childForFieldName('value');
       return v ? evalConstant(v, this.flow.defines) : undefined;
@@ -388,7 +387,7 @@ class BodyRun {
           if (cv === undefined) {
             // default: none of the cases matched.
             if (v.kind === 'const' && caseValues.includes(v.value)) continue;
-            entering.push(v.kind === 'ret' && hasZeroCase ? this.withRet(a.state, 'nonzero') : a.state);
+            entering.push(...this.noCaseMatched(v, a.state, hasZeroCase));
           } else if (v.kind === 'const') {
             if (v.value === cv) entering.push(a.state);
           } else if (v.kind === 'ret') {
@@ -399,7 +398,6 @@ class BodyRun {
       }
       let current = widen(entering);
       for (const st of children(c).filter((x) => x.startIndex >= (c.childForFieldName('value')?.endIndex ?? c.startIndex))) {
-        if (st.type === 'comment') continue;
         const e = this.stmt(st, current, depth + 1, gotos);
         out.push(...e.breaks);
         if (e.continues.length > 0) throw new Incomplete();
@@ -415,11 +413,17 @@ class BodyRun {
         for (const a of this.expr(subject, s)) {
           const v = a.value;
           if (v.kind === 'const' && caseValues.includes(v.value)) continue;
-          out.push(v.kind === 'ret' && hasZeroCase ? this.withRet(a.state, 'nonzero') : a.state);
+          out.push(...this.noCaseMatched(v, a.state, hasZeroCase));
         }
       }
     }
     return widen(out);
+  }
+
+  /** The path on which no case matched `v`: ret is then non-zero when a case is 0 (none when ret is known 0). */
+  private noCaseMatched(v: Value, s: State, hasZeroCase: boolean): State[] {
+    if (v.kind !== 'ret' || !hasZeroCase) return [s];
+    return s.ret === 'zero' ? [] : [this.withRet(s, 'nonzero')];
   }
 
   private withRet(s: State, fact: RetFact): State {
@@ -767,21 +771,14 @@ class BodyRun {
         }
         if (callee.fallsOff) out.push({ value: UNKNOWN, state: st });
         for (const o of callee.outcomes) {
-          if (st.ret !== 'any' && o.ret !== st.ret) continue;
           out.push({ value: o.value, state: this.withRet(st, o.ret) });
         }
       }
     } finally {
       this.flow.calling.delete(fnName!.text);
     }
-    return this.bound(dedupeAlts(out));
+    return this.bound(out);
   }
-}
-
-function dedupeAlts(alts: Alt[]): Alt[] {
-  const out: Alt[] = [];
-  for (const a of alts) if (!out.some((b) => b.state === a.state && sameValue(a.value, b.value))) out.push(a);
-  return out;
 }
 
 /** Parameter names of a function definition, or null when one is unnamed or not plain. */
