@@ -26,6 +26,13 @@ describe('evalConstant', () => {
     }
   };
 
+  /** Each expression's value, as the table gives it. */
+  const assertValues = (cases: [string, number | null][]) =>
+    assert.deepEqual(
+      cases.map(([e]) => [e, value(e)]),
+      cases,
+    );
+
   it('reads integer literals in every base, with and without suffixes', () => {
     const cases: [string, number | null][] = [
       ['0', 0],
@@ -43,32 +50,23 @@ describe('evalConstant', () => {
       ["'a'", null],
       ['"s"', null],
     ];
-    assert.deepEqual(
-      cases.map(([e]) => [e, value(e)]),
-      cases,
-    );
+    assertValues(cases);
   });
 
   it('knows errno names, true and false, and no other name', () => {
-    assert.deepEqual(
-      ['EPERM', 'EACCES', 'ENOENT', 'EOPNOTSUPP', 'ENOTSUP', 'true', 'false', 'constructor', 'toString', 'EWHATEVER', 'err'].map((e) => [
-        e,
-        value(e),
-      ]),
-      [
-        ['EPERM', 1],
-        ['EACCES', 13],
-        ['ENOENT', 2],
-        ['EOPNOTSUPP', 95],
-        ['ENOTSUP', 95],
-        ['true', 1],
-        ['false', 0],
-        ['constructor', null],
-        ['toString', null],
-        ['EWHATEVER', null],
-        ['err', null],
-      ],
-    );
+    assertValues([
+      ['EPERM', 1],
+      ['EACCES', 13],
+      ['ENOENT', 2],
+      ['EOPNOTSUPP', 95],
+      ['ENOTSUP', 95],
+      ['true', 1],
+      ['false', 0],
+      ['constructor', null],
+      ['toString', null],
+      ['EWHATEVER', null],
+      ['err', null],
+    ]);
   });
 
   it('follows the file’s #defines, as written: parentheses, a minus, a name, a chain of them', () => {
@@ -121,90 +119,54 @@ describe('evalConstant', () => {
   });
 
   it('applies unary operators, and casts keep the value', () => {
-    assert.deepEqual(
-      ['-EPERM', '+EPERM', '- -3', '!0', '!5', '~0', '~5', '(int)-1', '(unsigned long)EACCES', '*p', '&x', '-x', 'sizeof(int)'].map((e) => [
-        e,
-        value(e),
-      ]),
-      [
-        ['-EPERM', -1],
-        ['+EPERM', 1],
-        ['- -3', 3],
-        ['!0', 1],
-        ['!5', 0],
-        ['~0', -1],
-        ['~5', -6],
-        ['(int)-1', -1],
-        ['(unsigned long)EACCES', 13],
-        ['*p', null],
-        ['&x', null],
-        ['-x', null],
-        ['sizeof(int)', null],
-      ],
-    );
+    assertValues([
+      ['-EPERM', -1],
+      ['+EPERM', 1],
+      ['- -3', 3],
+      ['!0', 1],
+      ['!5', 0],
+      ['~0', -1],
+      ['~5', -6],
+      ['(int)-1', -1],
+      ['(unsigned long)EACCES', 13],
+      ['*p', null],
+      ['&x', null],
+      ['-x', null],
+      ['sizeof(int)', null],
+    ]);
   });
 
   it('applies binary operators with C’s results, and gives no value where C does not', () => {
-    assert.deepEqual(
-      [
-        '1 + 2',
-        '1 - 3',
-        '6 * 7',
-        '7 / 2',
-        '-7 / 2',
-        '7 % 3',
-        '-7 % 3',
-        '1 / 0',
-        '1 % 0',
-        '6 | 1',
-        '6 & 3',
-        '6 ^ 3',
-        '1 << 4',
-        '-16 >> 2',
-        '2 == 2',
-        '2 != 2',
-        '1 < 2',
-        '2 > 2',
-        '2 <= 2',
-        '1 >= 2',
-        '1 && 1',
-        '-EPERM | 0',
-        'x + 1',
-        '1 + x',
-        '0x7fffffffffffffff',
-        '0x20000000000000 + 1',
-      ].map((e) => [e, value(e)]),
-      [
-        ['1 + 2', 3],
-        ['1 - 3', -2],
-        ['6 * 7', 42],
-        ['7 / 2', 3],
-        ['-7 / 2', -3],
-        ['7 % 3', 1],
-        ['-7 % 3', -1],
-        ['1 / 0', null],
-        ['1 % 0', null],
-        ['6 | 1', 7],
-        ['6 & 3', 2],
-        ['6 ^ 3', 5],
-        ['1 << 4', 16],
-        ['-16 >> 2', -4],
-        ['2 == 2', 1],
-        ['2 != 2', 0],
-        ['1 < 2', 1],
-        ['2 > 2', 0],
-        ['2 <= 2', 1],
-        ['1 >= 2', 0],
-        // Logical operators are the value flow's (it splits paths on them), not constant folding.
-        ['1 && 1', null],
-        ['-EPERM | 0', -1],
-        ['x + 1', null],
-        ['1 + x', null],
-        // Past 2^53 a number is not exact: no claim.
-        ['0x7fffffffffffffff', null],
-        ['0x20000000000000 + 1', null],
-      ],
-    );
+    assertValues([
+      ['1 + 2', 3],
+      ['1 - 3', -2],
+      ['6 * 7', 42],
+      ['7 / 2', 3],
+      ['-7 / 2', -3],
+      ['7 % 3', 1],
+      ['-7 % 3', -1],
+      ['1 / 0', null],
+      ['1 % 0', null],
+      ['6 | 1', 7],
+      ['6 & 3', 2],
+      ['6 ^ 3', 5],
+      ['1 << 4', 16],
+      ['-16 >> 2', -4],
+      ['2 == 2', 1],
+      ['2 != 2', 0],
+      ['1 < 2', 1],
+      ['2 > 2', 0],
+      ['2 <= 2', 1],
+      ['1 >= 2', 0],
+      // Logical operators are the value flow's (it splits paths on them), not constant folding.
+      ['1 && 1', null],
+      ['-EPERM | 0', -1],
+      ['x + 1', null],
+      ['1 + x', null],
+      // Past 2^53 a number is not exact: no claim.
+      ['0x7fffffffffffffff', null],
+      ['0x20000000000000 + 1', null],
+    ]);
   });
 
   it('a define is one term: not an expression, not two lines, not a name that refers to itself', () => {

@@ -427,25 +427,18 @@ describe('value flow: which functions and names it follows', () => {
   it('a helper’s parameters must all be plain and named', () => {
     const params = (list: string, call: string) =>
       flow([`return ${call};`], { before: [`static int h(${list})`, '{', '  return -8;', '}'] });
+    const cases: [string, string, string[]][] = [
+      ['void', 'h()', ['1: -8 [-8]']],
+      ['int a, int *p', 'h(1, 0)', ['1: -8 [-8]']],
+      ['int a /* the mode */', 'h(1)', ['1: -8 [-8]']],
+      ['int a[2]', 'h(0)', ['1: -8 [-8]']],
+      ['int', 'h(1)', ['1: ?']],
+      ['int a, ...', 'h(1, 2)', ['1: ?']],
+      ['int a', 'h()', ['1: ?']],
+    ];
     assert.deepEqual(
-      [
-        ['void', 'h()'],
-        ['int a, int *p', 'h(1, 0)'],
-        ['int a /* the mode */', 'h(1)'],
-        ['int a[2]', 'h(0)'],
-        ['int', 'h(1)'],
-        ['int a, ...', 'h(1, 2)'],
-        ['int a', 'h()'],
-      ].map(([l, c]) => [l, params(l, c)]),
-      [
-        ['void', ['1: -8 [-8]']],
-        ['int a, int *p', ['1: -8 [-8]']],
-        ['int a /* the mode */', ['1: -8 [-8]']],
-        ['int a[2]', ['1: -8 [-8]']],
-        ['int', ['1: ?']],
-        ['int a, ...', ['1: ?']],
-        ['int a', ['1: ?']],
-      ],
+      cases.map(([l, c]) => [l, c, params(l, c)]),
+      cases,
     );
   });
 
@@ -458,19 +451,18 @@ describe('value flow: which functions and names it follows', () => {
 
   it('an address is taken by a unary &, not by a bitwise and after a value', () => {
     const e = (use: string) => flow(['int e = -1, m;', use, 'return e;']);
+    const cases: [string, string[]][] = [
+      ['m = (file->f_flags) & e;', ['3: -1 [-1]']],
+      ['m = ((int *)file)[0] & e;', ['3: -1 [-1]']],
+      ['m = file->f_flags&e;', ['3: -1 [-1]']],
+      ['f(&e);', ['3: ?']],
+      ['f(1, & e);', ['3: ?']],
+      ['m = !&e;', ['3: ?']],
+      ['&e;', ['3: ?']],
+    ];
     assert.deepEqual(
-      ['m = (file->f_flags) & e;', 'm = ((int *)file)[0] & e;', 'm = file->f_flags&e;', 'f(&e);', 'f(1, & e);', 'm = !&e;', '&e;'].map(
-        (u) => [u, e(u)],
-      ),
-      [
-        ['m = (file->f_flags) & e;', ['3: -1 [-1]']],
-        ['m = ((int *)file)[0] & e;', ['3: -1 [-1]']],
-        ['m = file->f_flags&e;', ['3: -1 [-1]']],
-        ['f(&e);', ['3: ?']],
-        ['f(1, & e);', ['3: ?']],
-        ['m = !&e;', ['3: ?']],
-        ['&e;', ['3: ?']],
-      ],
+      cases.map(([u]) => [u, e(u)]),
+      cases,
     );
   });
 });
