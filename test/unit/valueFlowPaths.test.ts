@@ -407,6 +407,10 @@ describe('value flow: which functions and names it follows', () => {
       ],
     );
     assert.deepEqual(flow(['return not_static();'], { before: ['int not_static(void)', '{', '  return -5;', '}'] }), ['1: ?']);
+    // Only the helper's own head counts, wherever it sits in the file: a `static` local in the body of a
+    // global helper after another function does not make the helper the file's.
+    const globalAfterAnother = ['static int first(void) { return 0; }', 'int counted(void)', '{', '  static int n;', '  return -5;', '}'];
+    assert.deepEqual(flow(['return counted();'], { before: globalAfterAnother }), ['1: ?']);
     const nested = [
       '#ifdef A',
       '#if B',
