@@ -20,28 +20,37 @@ function render(o: ReturnOutcome): string {
   return `${o.stmt.startPosition.row + 1}: ${value}${o.ret === 'any' ? '' : ` (ret ${o.ret})`}`;
 }
 
+/** The outcomes of the flow of the last function in `text` (the program; earlier ones are its helpers). */
+function lastFunctionFlow(
+  text: string,
+  ret: string | null,
+  defines: Record<string, string> = {},
+): { lines: string[]; outcomes: [string, boolean][] } {
+  const tree = parseC(parser, text)!;
+  try {
+    const fns = tree.rootNode.namedChildren.filter((n) => n?.type === 'function_definition');
+    const prog = fns[fns.length - 1]!;
+    const result = programFlow(prog.childForFieldName('body')!, ret, new Map(Object.entries(defines)), text);
+    const lines = result.outcomes.map(render);
+    if (result.fallsOff) lines.push('falls off');
+    if (!result.complete) lines.push('incomplete');
+    return { lines, outcomes: result.outcomes.map((o) => [render(o), mayAllow(o)]) };
+  } finally {
+    tree.delete();
+  }
+}
+
 /**
- * The flow of the file's last function (the program; earlier ones are its helpers). `body` is the
- * program's body lines; `ret` its verdict argument's name, or null for none.
+ * The flow of the program whose body lines are `body`, after the helpers in `before`; `ret` is its verdict
+ * argument's name, or null for none. Lines are counted from the program's `{` line, so expectations read
+ * against `body`.
  */
 function flow(body: string[], opts: { before?: string[]; ret?: string | null; defines?: Record<string, string> } = {}): string[] {
   const ret = opts.ret === undefined ? 'ret' : opts.ret;
   const head = opts.before ?? [];
   const text = [...head, `int prog(struct file *file${ret ? `, int ${ret}` : ''})`, '{', ...body.map((l) => `  ${l}`), '}', ''].join('\n');
-  const tree = parseC(parser, text)!;
-  try {
-    const fns = tree.rootNode.namedChildren.filter((n) => n?.type === 'function_definition');
-    const prog = fns[fns.length - 1]!;
-    const result = programFlow(prog.childForFieldName('body')!, ret, new Map(Object.entries(opts.defines ?? {})), text);
-    // Lines counted from the program's `{` line, so expectations read against `body`.
-    const base = head.length + 2;
-    const lines = result.outcomes.map((o) => render(o).replace(/^(\d+)/, (n) => String(Number(n) - base)));
-    if (result.fallsOff) lines.push('falls off');
-    if (!result.complete) lines.push('incomplete');
-    return lines;
-  } finally {
-    tree.delete();
-  }
+  const base = head.length + 2;
+  return lastFunctionFlow(text, ret, opts.defines).lines.map((l) => l.replace(/^(\d+)/, (n) => String(Number(n) - base)));
 }
 
 describe('value flow: values', () => {
@@ -355,17 +364,10 @@ describe('value flow: calls', () => {
 });
 
 describe('mayAllow', () => {
+  const outcomes = (body: string[]) =>
+    lastFunctionFlow(['int prog(struct file *file, int ret)', '{', ...body, '}'].join('\n'), 'ret').outcomes;
+
   it('0, ret while it may be 0, and an unknown value may allow; a non-zero constant or a non-zero ret denies', () => {
-    const outcomes = (body: string[]) => {
-      const text = ['int prog(struct file *file, int ret)', '{', ...body, '}'].join('\n');
-      const tree = parseC(parser, text)!;
-      try {
-        const fn = tree.rootNode.namedChildren.find((n) => n?.type === 'function_definition')!;
-        return programFlow(fn.childForFieldName('body')!, 'ret', new Map(), text).outcomes.map((o) => [render(o), mayAllow(o)]);
-      } finally {
-        tree.delete();
-      }
-    };
     assert.deepEqual(outcomes(['if (ret) return ret;', 'if (file) return -1;', 'if (file->f_mode) return file->f_flags;', 'return 0;']), [
       ['3: ret (ret nonzero)', false],
       ['4: -1 [-1] (ret zero)', false],
@@ -377,6 +379,13 @@ describe('mayAllow', () => {
       ['4: ret (ret nonzero)', false],
     ]);
     assert.deepEqual(outcomes(['return ret;']), [['3: ret', true]]);
+  });
+
+  it('an unknown value may allow even where ret is non-zero', () => {
+    assert.deepEqual(outcomes(['if (ret) return file->f_flags;', 'return -1;']), [
+      ['3: ? (ret nonzero)', true],
+      ['4: -1 [-1] (ret zero)', false],
+    ]);
   });
 });
 
@@ -506,9 +515,11 @@ describe('value flow: what the mutation run found untested', () => {
     assert.deepEqual(body('x != 0'), ['4: -1 [-1]', '7: 0 [0]']);
   });
 
+  // Five independent branches: 32 paths, past the join bound, before what each test asks.
+  const decls = 'int v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0;';
+  const many = Array.from({ length: 5 }, (_, i) => `if (file->f_flags & ${1 << i}) v${i} = -1;`);
+
   it('joining many paths: a value set in two places, or to two values, is no longer known; ret-ness is kept', () => {
-    const many = Array.from({ length: 5 }, (_, i) => `if (file->f_flags & ${1 << i}) v${i} = -1;`);
-    const decls = 'int v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0;';
     // Same value, two places: the place is part of what is known.
     assert.deepEqual(flow(['int e = -1;', 'if (file->f_mode) e = -1;', decls, ...many, 'return e;']), ['9: ?', '9: ?']);
     // One place, two values.
@@ -523,8 +534,6 @@ describe('value flow: what the mutation run found untested', () => {
   });
 
   it('joining many paths keeps what they all knew of a variable, and only that', () => {
-    const many = Array.from({ length: 5 }, (_, i) => `if (file->f_flags & ${1 << i}) v${i} = -1;`);
-    const decls = 'int v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0;';
     assert.deepEqual(flow(['int x = file->f_mode;', 'if (!x) return 0;', decls, ...many, 'if (x) return -1;', 'return -2;']), [
       '2: 0 [0]',
       '9: -1 [-1]',
@@ -590,23 +599,5 @@ describe('value flow: what the mutation run found untested', () => {
     assert.deepEqual(parens(16), ['2: -1 [-1]']);
     assert.deepEqual(parens(17), ['2: ?']);
     assert.deepEqual(flow(['int e = -1;', '{', '  int *const e = 0;', '  return e;', '}']), ['4: ?']);
-  });
-
-  it('mayAllow: an unknown value may allow even where ret is non-zero', () => {
-    const text = ['int prog(struct file *file, int ret)', '{', 'if (ret) return file->f_flags;', 'return -1;', '}'].join('\n');
-    const tree = parseC(parser, text)!;
-    try {
-      const fn = tree.rootNode.namedChildren.find((n) => n?.type === 'function_definition')!;
-      const outcomes = programFlow(fn.childForFieldName('body')!, 'ret', new Map(), text).outcomes;
-      assert.deepEqual(
-        outcomes.map((o) => [render(o), mayAllow(o)]),
-        [
-          ['3: ? (ret nonzero)', true],
-          ['4: -1 [-1] (ret zero)', false],
-        ],
-      );
-    } finally {
-      tree.delete();
-    }
   });
 });
