@@ -48,7 +48,7 @@ export default tseslint.config(
   ),
   boundary(['client/src/**/*.ts', 'scripts/**/*.ts'], [], { vscode: true }),
   {
-    files: ['esbuild.mjs', 'eslint.config.mjs'],
+    files: ['esbuild.mjs', 'eslint.config.mjs', 'test/mutation/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -7,6 +7,7 @@ import { Analyzer } from '../../server/src/analysis/analyze';
 import { readIncludes } from '../../server/src/analysis/includeReader';
 import { readSourceFile } from '../../server/src/analysis/sourceFile';
 import { HookCatalog } from '../../server/src/hooks/catalog';
+import { relativeInside } from '../../server/src/ctext/relativeInside';
 import { cacheDir } from '../../vm/src/paths';
 
 export interface LockoutRisk {
@@ -52,8 +53,7 @@ export async function lockoutRisks(file: string): Promise<LockoutRisk[]> {
 /** Is this ssh_config one the tool wrote for its own test VM (which a snapshot or a reboot restores)? */
 export function isToolVmSshConfig(configFile: string | undefined): boolean {
   if (!configFile) return false;
-  const relative = path.relative(cacheDir(), path.resolve(configFile));
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return relativeInside(cacheDir(), path.resolve(configFile)) !== undefined;
 }
 
 /** One paragraph for a prompt or an error: what would be attached, and why it is held back. */

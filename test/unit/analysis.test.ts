@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
+import { createCParser, parseC } from '../../server/src/analysis/cParser';
 import type { Finding } from '../../server/src/analysis/findings';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { applyEdits } from '../helpers/edits';
@@ -223,19 +224,34 @@ describe('findings: ranges, messages and fixes', () => {
     );
   });
 
-  it('every fix of every fixture leaves a file that still parses and no longer has that finding', () => {
-    for (const file of fs.readdirSync(path.join(FIXTURES, 'lint'))) {
-      const text = fixture('lint', file);
-      const kernel = fixtureKernel(text);
-      for (const f of lint(text, kernel)) {
-        for (const fix of f.fixes ?? []) {
-          const fixed = applyEdits(text, fix.edits);
-          const after = lint(fixed, kernel);
-          const still = after.filter((g) => g.code === f.code && g.range.start.line === f.range.start.line && g.message === f.message);
-          assert.deepEqual(still, [], `${file}: '${fix.title}' did not fix: ${f.message}`);
+  it('every fix of every fixture leaves a file that still parses and no longer has that finding', async () => {
+    const parser = await createCParser();
+    const errorNodes = (text: string) => {
+      const tree = parseC(parser, text)!;
+      const count = tree.rootNode.descendantsOfType('ERROR').length + (tree.rootNode.hasError ? 1 : 0);
+      tree.delete();
+      return count;
+    };
+    let applied = 0;
+    try {
+      for (const file of fs.readdirSync(path.join(FIXTURES, 'lint'))) {
+        const text = fixture('lint', file);
+        const kernel = fixtureKernel(text);
+        for (const f of lint(text, kernel)) {
+          for (const fix of f.fixes ?? []) {
+            const fixed = applyEdits(text, fix.edits);
+            const after = lint(fixed, kernel);
+            const still = after.filter((g) => g.code === f.code && g.range.start.line === f.range.start.line && g.message === f.message);
+            assert.deepEqual(still, [], `${file}: '${fix.title}' did not fix: ${f.message}`);
+            assert.ok(errorNodes(fixed) <= errorNodes(text), `${file}: '${fix.title}' broke the syntax`);
+            applied++;
+          }
         }
       }
+    } finally {
+      parser.delete();
     }
+    assert.ok(applied >= 20, `only ${applied} fixes applied`);
   });
 
   it('reports nothing for files without LSM programs', () => {

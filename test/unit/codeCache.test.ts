@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { codeCacheDir } from '../../server/src/codeCache';
+import { codeCacheDir, runCachedScript } from '../../server/src/codeCache';
 import { CLI, REPO_ROOT } from '../helpers/paths';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-lsm-code-cache-'));
@@ -84,6 +84,67 @@ describe('runCachedScript', () => {
     assert.deepEqual(load(path.join(blocker, 'cache')), [false, 43, script]);
     assert.equal(fs.readFileSync(blocker, 'utf8'), '');
     assert.deepEqual(load(undefined), [false, 43, script]);
+  });
+});
+
+describe('runCachedScript in this process (what the mutation run sees)', () => {
+  // Each script text is loaded once: V8 keeps in memory what it compiled in this process, which the
+  // tests above avoid by starting a process per load.
+  const dir = path.join(tmp, 'in-process-cache');
+  let n = 0;
+  const script = (answer: number) => {
+    const file = path.join(tmp, 'inproc.js');
+    fs.writeFileSync(
+      file,
+      `#!/usr/bin/env node\n// load ${n++}\nmodule.exports = { answer: () => ${answer}, file: __filename, dir: __dirname };\n`,
+    );
+    return file;
+  };
+  const files = () => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
+
+  it('runs the script as a module, and save() writes one cache file for it, named by its content', () => {
+    const file = script(7);
+    const s = runCachedScript(file, dir);
+    assert.deepEqual([s.cacheUsed, s.exports], [false, { answer: (s.exports as { answer: () => number }).answer, file, dir: tmp }]);
+    assert.equal((s.exports as { answer: () => number }).answer(), 7);
+    assert.deepEqual(files(), []);
+    s.save();
+    assert.equal(files().length, 1);
+    assert.match(files()[0], /^inproc-[0-9a-f]{24}\.v8cache$/);
+    assert.ok(fs.statSync(path.join(dir, files()[0])).size > 0);
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(dir, files()[0])).mode & 0o777, 0o600);
+  });
+
+  it('a new version of the script replaces the old cache file; an abandoned write goes, one in progress stays', () => {
+    const [old] = files();
+    const abandoned = path.join(dir, 'inproc-0123456789abcdef01234567.v8cache.4242-1.tmp');
+    const inProgress = path.join(dir, 'inproc-0123456789abcdef01234567.v8cache.4243-0.tmp');
+    const other = path.join(dir, 'other-0123456789abcdef01234567.v8cache');
+    for (const f of [abandoned, inProgress, other]) fs.writeFileSync(f, 'x');
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    fs.utimesSync(abandoned, twoMinutesAgo, twoMinutesAgo);
+    const s = runCachedScript(script(8), dir);
+    s.save();
+    const now = files().filter((f) => f.startsWith('inproc-') && f.endsWith('.v8cache'));
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], old);
+    assert.deepEqual(
+      files().filter((f) => !now.includes(f)),
+      [path.basename(inProgress), path.basename(other)],
+    );
+  });
+
+  it('without a cache folder, or with one it cannot make, runs the script and save() does nothing', () => {
+    const none = runCachedScript(script(9), undefined);
+    none.save();
+    assert.equal((none.exports as { answer: () => number }).answer(), 9);
+    const blocker = path.join(tmp, 'in-process-blocker');
+    fs.writeFileSync(blocker, '');
+    const blocked = runCachedScript(script(10), path.join(blocker, 'cache'));
+    assert.equal(blocked.cacheUsed, false);
+    blocked.save();
+    assert.equal(fs.readFileSync(blocker, 'utf8'), '');
   });
 });
 

@@ -338,3 +338,85 @@ describe('the include fixtures, as the linter reads them', () => {
     });
   }
 });
+
+describe('readIncludes: names no file has, and the size limits', () => {
+  it('says why each header was not read, keeps what fits, and lists where a missing one was looked for', () => {
+    const MiB = 1024 * 1024;
+    const files = new Map<string, string>([
+      ['/p/big.h', 'x'.repeat(MiB + 1)],
+      ['/p/limit.h', 'x'.repeat(MiB)],
+      ['/p/a.h', 'y'.repeat(MiB)],
+      ['/p/b.h', 'y'.repeat(MiB)],
+      ['/p/c.h', 'y'.repeat((MiB * 3) / 4)],
+      ['/p/e.h', 'y'.repeat(MiB / 2)],
+      ['/p/ok.h', '#define X 1\n'],
+    ]);
+    const names = [
+      ' ',
+      'a\0b',
+      'n'.repeat(1025),
+      'big.h',
+      'limit.h',
+      'a.h',
+      'b.h',
+      'c.h',
+      'e.h',
+      'ok.h',
+      'missing.h',
+      'vmlinux.h',
+      '/abs/missing.h',
+    ];
+    const text = names.map((n) => `#include "${n}"`).join('\n') + '\n';
+    const r = readIncludes('/p/prog.bpf.c', text, { dirs: ['/inc'], openText: (f) => files.get(f) });
+    assert.deepEqual(
+      r.headers.map((h) => [h.path, h.text.length]),
+      [
+        ['limit.h', MiB],
+        ['a.h', MiB],
+        ['b.h', MiB],
+        ['c.h', (MiB * 3) / 4],
+        // e.h (half a MiB) would pass the 4 MiB total; ok.h still fits after it was refused.
+        ['ok.h', 12],
+      ],
+    );
+    const notFound = 'not found beside this file or in the include paths';
+    assert.deepEqual(
+      r.unread.map((u) => [u.name.length > 20 ? `${u.name.length} characters` : u.name, u.reason]),
+      [
+        [' ', 'an empty name'],
+        ['a\0b', 'a name with a control character'],
+        // The name is shown cut to 80 characters.
+        ['80 characters', `a name over ${INCLUDE_LIMITS.nameLength} characters`],
+        ['big.h', 'over the 1 MiB limit for a header'],
+        ['e.h', 'over the 4 MiB limit on the headers of one file'],
+        ['missing.h', notFound],
+        ['/abs/missing.h', notFound],
+      ],
+    );
+    assert.equal(INCLUDE_LIMITS.nameLength, 1024);
+    assert.deepEqual(
+      r.dependencies.filter((d) => d.includes('missing')),
+      ['/p/missing.h', '/inc/missing.h', '/abs/missing.h'],
+    );
+    // A library header (vmlinux.h) is never looked for, and is no finding.
+    assert.ok(!r.dependencies.some((d) => d.endsWith('vmlinux.h')));
+    assert.ok(!r.unread.some((u) => u.name === 'vmlinux.h'));
+  });
+
+  it('without include paths says so; a name with no file in a folder that is a file is not found', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'include-reader-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'plain'), '');
+      const r = readIncludes(path.join(dir, 'p.c'), '#include "plain/x.h"\n#include "gone.h"\n', { dirs: [] });
+      assert.deepEqual(
+        r.unread.map((u) => [u.name, u.reason]),
+        [
+          ['plain/x.h', 'not found beside this file, and no include paths are set'],
+          ['gone.h', 'not found beside this file, and no include paths are set'],
+        ],
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,7 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { LEFT_OUT } from '../mutation/leftOut';
 import { REPO_ROOT } from '../helpers/paths';
+
+const MOCHA_CONFIG = path.join(REPO_ROOT, 'test', 'mutation', 'mocharc.json');
 
 interface MochaReport {
   stats: { tests: number; passes: number; pending: number; failures: number };
@@ -44,7 +47,31 @@ describe('node:test on mocha, for the mutation run', () => {
       'a skipped suite is never run',
       'a test skipped by its options',
       'a test that skips itself',
+      `${LEFT_OUT[0].title} is left out of the mutation run`,
     ]);
+  });
+
+  it('leaves out the tests leftOut.ts names, each entry naming at least one test', () => {
+    // mocha --dry-run registers every test of the mutation run without running one.
+    const result = spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--config', MOCHA_CONFIG, '--dry-run', '--reporter', 'json'],
+      { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const report = JSON.parse(result.stdout) as MochaReport;
+    const pending = report.pending.map((p) => p.fullTitle);
+    for (const entry of LEFT_OUT) {
+      assert.ok(
+        pending.some((t) => t.startsWith(entry.title)),
+        `leftOut.ts: '${entry.title}' names no test of the mutation run`,
+      );
+    }
+    assert.ok(
+      pending.includes(
+        'language server over the protocol every quick fix of every fixture fixes its diagnostic and leaves the file parsing as before',
+      ),
+    );
+    assert.ok(report.stats.tests > 600, `${report.stats.tests} tests`);
   });
 
   it('reports a failing test as failed', () => {

@@ -88,6 +88,59 @@ describe('bpf-lsm.config.json', () => {
     });
   }
 
+  it('each field checked, trimmed and made absolute, with what is wrong said exactly', () => {
+    const KNOWN_CODES =
+      'unknown-hook, hook-not-in-kernel, disabled-hook, not-sleepable, unsupported-section, wrong-macro, signature-mismatch, missing-ret-passthrough, return-out-of-range, helper-not-allowed, kfunc-not-allowed, unchecked-nullable-arg, always-denies, misleading-indentation, license, unused-suppression, verifier-rejected';
+    const cases: [string, unknown][] = [
+      ['\uFEFF{"kernel": " 6.1 "}', { kernel: '6.1' }],
+      ['{ "kernel": ', 'not valid JSON (Unexpected end of JSON input)'],
+      ['[]', 'must be a JSON object'],
+      ['null', 'must be a JSON object'],
+      ['"x"', 'must be a JSON object'],
+      ['{}', {}],
+      [
+        '{"kernal": 1, "sevrity": {}}',
+        'unknown field(s) kernal, sevrity; known: kernel, disabledChecks, severity, hookDefsPath, btfPath, includePaths, test',
+      ],
+      ['{"kernel": "  "}', '"kernel" must be a non-empty string'],
+      ['{"kernel": 6}', '"kernel" must be a non-empty string'],
+      [
+        '{"hookDefsPath": "h/lsm_hook_defs.h", "btfPath": " /b/vmlinux ", "includePaths": [" inc ", "/usr/include"]}',
+        { hookDefsPath: '/p/q/h/lsm_hook_defs.h', btfPath: '/b/vmlinux', includePaths: ['/p/q/inc', '/usr/include'] },
+      ],
+      ['{"includePaths": ["a", " "]}', '"includePaths" must be an array of non-empty strings'],
+      ['{"includePaths": "a"}', '"includePaths" must be an array of non-empty strings'],
+      [
+        '{"disabledChecks": ["license", "no-such", "nor-this"]}',
+        `"disabledChecks": unknown check code(s) no-such, nor-this; known: ${KNOWN_CODES}`,
+      ],
+      ['{"disabledChecks": ["license"]}', { disabledChecks: ['license'] }],
+      ['{"severity": []}', '"severity" must be an object of check code to severity'],
+      ['{"severity": null}', '"severity" must be an object of check code to severity'],
+      ['{"severity": {"license": "fatal"}}', '"severity": "license" must be error, warning, information or hint'],
+      ['{"severity": {"licence": "error"}}', `"severity": unknown check code(s) licence; known: ${KNOWN_CODES}`],
+      ['{"severity": {"license": "hint"}}', { severity: { license: 'hint' } }],
+      ['{"test": []}', '"test" must be an object'],
+      ['{"test": {"kernel": ["6.1"]}}', '"test": unknown field(s) kernel; known: kernels'],
+      ['{"test": {}}', { test: {} }],
+      ['{"test": {"kernels": [" 6.1 "]}}', { test: { kernels: ['6.1'] } }],
+      ['{"test": {"kernels": [1]}}', '"test.kernels" must be an array of non-empty strings'],
+    ];
+    for (const [text, expected] of cases) {
+      let got: unknown;
+      try {
+        const { file, ...fields } = parseProjectConfig('/p/q/f.json', text);
+        assert.equal(file, '/p/q/f.json');
+        got = fields;
+      } catch (err) {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.ok(err.message.startsWith('/p/q/f.json: '), err.message);
+        got = err.message.slice('/p/q/f.json: '.length);
+      }
+      assert.deepEqual(got, expected, JSON.stringify(text));
+    }
+  });
+
   it('makes paths absolute from the config file', () => {
     const file = path.join(FIXTURES, 'config', 'valid', 'full.json');
     const config = readProjectConfig(file);

@@ -25,18 +25,24 @@ describe('project templates', () => {
     fs.rmSync(parent, { recursive: true, force: true });
   });
 
+  // Linting and building are separate tests: the mutation run then charges make to no analysis mutant.
   for (const template of listTemplates(TEMPLATES)) {
-    it(`${template.id}: builds with make and lints clean`, () => {
-      const name = `demo_${template.id.replace(/-/g, '_')}`;
-      const dir = writeProject(parent, name, renderProject(TEMPLATES, template.id, name));
-      assert.deepEqual(fs.readdirSync(dir).sort(), ['.clangd', 'Makefile', 'README.md', `${name}.bpf.c`, `${name}.lsmtest.yaml`].sort());
-      const source = fs.readFileSync(path.join(dir, `${name}.bpf.c`), 'utf8');
+    const name = `demo_${template.id.replace(/-/g, '_')}`;
+    const sourceOf = (files: ReturnType<typeof renderProject>) => files.find((f) => f.relativePath === `${name}.bpf.c`)!.content;
+    it(`${template.id}: lints clean`, () => {
+      const source = sourceOf(renderProject(TEMPLATES, template.id, name));
       assert.doesNotMatch(source, /\{\{/);
       const catalog = HookCatalog.bundled();
       assert.deepEqual(
         analyzer.analyze(source, catalog.target().target, catalog).findings.map((f) => f.message),
         [],
       );
+    });
+    it(`${template.id}: builds with make`, () => {
+      const files = renderProject(TEMPLATES, template.id, name);
+      const dir = writeProject(parent, name, files);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['.clangd', 'Makefile', 'README.md', `${name}.bpf.c`, `${name}.lsmtest.yaml`].sort());
+      assert.equal(fs.readFileSync(path.join(dir, `${name}.bpf.c`), 'utf8'), sourceOf(files));
       const make = spawnSync('make', ['-C', dir], { encoding: 'utf8' });
       assert.equal(make.status, 0, make.stdout + make.stderr);
       assert.ok(fs.statSync(path.join(dir, `${name}.bpf.o`)).size > 0);
@@ -48,6 +54,13 @@ describe('project templates', () => {
     assert.match(projectNameProblem('my prog')!, /letters, digits and _/);
     assert.match(projectNameProblem('1abc')!, /not starting with a digit/);
     assert.equal(projectNameProblem('guard_tmp'), null);
+    assert.equal(projectNameProblem(''), 'Give the program a name.');
+    assert.equal(projectNameProblem('a'.repeat(40)), null);
+    assert.equal(projectNameProblem('a'.repeat(41)), 'Keep the name under 40 characters (BPF program names are cut at 15).');
+    assert.throws(() => renderProject(TEMPLATES, 'no-such-template', 'p'), { message: "no template 'no-such-template'" });
+    // The parent folder is made too.
+    const nested = writeProject(path.join(parent, 'a', 'b'), 'p', [{ relativePath: 'x.txt', content: 'x' }]);
+    assert.equal(fs.readFileSync(path.join(nested, 'x.txt'), 'utf8'), 'x');
     assert.throws(() => renderProject(TEMPLATES, 'deny-file-open', 'bad-name'), /letters, digits/);
     writeProject(parent, 'taken', []);
     assert.throws(() => writeProject(parent, 'taken', []), /already exists/);

@@ -1,5 +1,6 @@
 // What the reporters share: how a file and a run are named, case counts, and text made safe for one line.
 import * as path from 'node:path';
+import { relativeInside } from '../../../server/src/ctext/relativeInside';
 import type { CaseStatus, FileProblem, FileRun } from '../model';
 
 export interface ReportOptions {
@@ -10,8 +11,7 @@ export interface ReportOptions {
 /** A file's name in a report: relative to `relativeTo` when inside it, else absolute. */
 export function displayPath(file: string, options: ReportOptions = {}): string {
   const base = path.resolve(options.relativeTo ?? process.cwd());
-  const rel = path.relative(base, path.resolve(file));
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  return relativeInside(base, path.resolve(file)) ?? file;
 }
 
 /** `deny-open.lsmtest.yaml [6.12]`: a file on a kernel. */

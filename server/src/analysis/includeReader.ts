@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readTextFile, type ReadLimit } from '../ctext/boundedRead';
+import { relativeInside } from '../ctext/relativeInside';
 import { INCLUDE_LIMITS, isLibraryHeader, localIncludes, type ReadHeader, type ResolvedIncludes, type UnreadHeader } from './includes';
 
 const HEADER_LIMIT: ReadLimit = { what: 'a C header', maxBytes: INCLUDE_LIMITS.headerBytes };
@@ -57,8 +58,7 @@ function locate(name: string, dirs: readonly string[], openText: IncludeSearch['
 
 /** A header's path for messages: relative to the analysed file's directory when inside it. */
 function shown(file: string, base: string): string {
-  const rel = path.relative(base, file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  return relativeInside(base, file) ?? file;
 }
 
 /** The local headers of `file` (whose text is `text`), read depth-first in include order. */
@@ -120,11 +120,12 @@ export function readIncludes(file: string, text: string, search: IncludeSearch):
       unread.push({ name, reason: `over the ${INCLUDE_LIMITS.headerBytes / 1024 / 1024} MiB limit for a header`, via });
       continue;
     }
-    bytes += headerText.length;
-    if (bytes > INCLUDE_LIMITS.totalBytes) {
+    // A header refused here does not count: a smaller one after it may still fit.
+    if (bytes + headerText.length > INCLUDE_LIMITS.totalBytes) {
       unread.push({ name, reason: `over the ${INCLUDE_LIMITS.totalBytes / 1024 / 1024} MiB limit on the headers of one file`, via });
       continue;
     }
+    bytes += headerText.length;
     const headerPath = shown(found, base);
     headers.push({ path: headerPath, text: headerText, via });
     stack.push({

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { Severity } from '../../../common/severity';
 import { CODES } from '../analysis/checks/registry';
 import type { Finding, Range } from '../analysis/findings';
+import { relativeInside } from '../ctext/relativeInside';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 const TOOL_VERSION = '0.1.0';
@@ -29,8 +30,8 @@ interface ArtifactLocation {
 /** A file's location: relative to %SRCROOT% (the working directory) when inside it, else an absolute file URI. */
 export function artifactLocation(file: string, cwd: string): ArtifactLocation {
   const absolute = path.resolve(cwd, file);
-  const rel = path.relative(cwd, absolute);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return { uri: pathToFileURL(absolute).href };
+  const rel = relativeInside(cwd, absolute);
+  if (rel === undefined) return { uri: pathToFileURL(absolute).href };
   return { uri: rel.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
 }
 
