@@ -51,7 +51,9 @@ describe('build include directories', () => {
 
   it(".clangd's Add, in the list form and the block form, relative to its folder", () => {
     const list = project('list', {
-      '.clangd': 'CompileFlags:\n  Add: [-I../include, "-iquote", inc, \'-Iq\', -DX]\n  Remove: [-Iignored]\n',
+      // A commented-out Add, a space before the colon, a list over two lines.
+      '.clangd':
+        'CompileFlags:\n  # Add: [-Icommented]\n  Add : [-I../include, "-iquote",\n         inc, \'-Iq\', -DX]\n  Remove: [-Iignored]\n',
       'src/p.bpf.c': '',
     });
     assert.deepEqual(clangdIncludeDirs(path.join(list, 'src', 'p.bpf.c')), [
@@ -59,6 +61,10 @@ describe('build include directories', () => {
       path.join(list, 'inc'),
       path.join(list, 'q'),
     ]);
+    const tight = project('tight', { '.clangd': 'CompileFlags:\n  Add:[-Inospace]\n', 'p.bpf.c': '' });
+    assert.deepEqual(clangdIncludeDirs(path.join(tight, 'p.bpf.c')), [path.join(tight, 'nospace')]);
+    const lf = project('block-lf', { '.clangd': 'CompileFlags:\n  Add:\n    - -Ione\n    - -Itwo\n', 'p.bpf.c': '' });
+    assert.deepEqual(clangdIncludeDirs(path.join(lf, 'p.bpf.c')), [path.join(lf, 'one'), path.join(lf, 'two')]);
     const block = project('block', {
       '.clangd': 'CompileFlags:\r\n  Add:\r\n    - -Iblock\r\n    - "-iquote"\r\n    - quoted dir\r\n  Remove:\r\n    - -Inot\r\n',
       'p.bpf.c': '',

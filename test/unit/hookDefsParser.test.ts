@@ -135,3 +135,151 @@ describe('lsm_hook_defs.h parser: real kernel headers', { skip: skipIfMissing(ke
     }
   });
 });
+
+describe('lsm_hook_defs.h parser: each construct, with what it gives', () => {
+  const header = [
+    '/* a comment with LSM_HOOK(int, 0, in_comment, void) */',
+    'LSM_HOOK(int, 0, plain, struct file *file, unsigned long flags[2]) // tail',
+    '#ifdef CONFIG_A',
+    'LSM_HOOK(int, 0, under_a, void)',
+    '#elif defined( CONFIG_B ) && defined  CONFIG_C',
+    'LSM_HOOK(void, LSM_RET_VOID, under_b_c, int x)',
+    '#else',
+    'LSM_HOOK(int, 0, neither, int x)',
+    '#endif',
+    '#ifndef CONFIG_D',
+    '#if   defined(CONFIG_E) || \\',
+    '    CONFIG_F',
+    'LSM_HOOK(int, 0, nested, int x)',
+    '#endif',
+    '#endif',
+    'LSM_HOOK(int, -EOPNOTSUPP, FLAG_X, named, int y)',
+    '#define X 1',
+    'LSM_HOOK(int, 0, plain, void)',
+    '#ifndef CONFIG_G',
+    '#else',
+    'LSM_HOOK (int, 0, not_not_g, void)',
+    '#endif',
+    'LSM_HOOK(int, 0, three_fields)',
+    'LSM_HOOK(unsigned  long, 0, fp, int (*fn)(int, char), struct  file  *f)',
+    '// LSM_HOOK(int, 0, in_line_comment, void)',
+    '/* LSM_HOOK(int, 0, in_open_comment, void)',
+  ].join('\n');
+
+  it('conditions of #ifdef, #elif, #else, #ifndef and nested #if (continued lines joined), comments blanked, extra fields kept', () => {
+    const r = parseHookDefs(`${header}\n`);
+    const x = [{ type: 'int', name: 'x' }];
+    assert.deepEqual(r.hooks, [
+      {
+        name: 'plain',
+        ret: 'int',
+        defaultValue: '0',
+        args: [
+          { type: 'struct file *', name: 'file' },
+          { type: 'unsigned long *', name: 'flags' },
+        ],
+        condition: null,
+        line: 2,
+      },
+      { name: 'under_a', ret: 'int', defaultValue: '0', args: [], condition: 'CONFIG_A', line: 4 },
+      { name: 'under_b_c', ret: 'void', defaultValue: 'LSM_RET_VOID', args: x, condition: '!(CONFIG_A) && CONFIG_B && CONFIG_C', line: 6 },
+      { name: 'neither', ret: 'int', defaultValue: '0', args: x, condition: '!(CONFIG_A || CONFIG_B && CONFIG_C)', line: 8 },
+      { name: 'nested', ret: 'int', defaultValue: '0', args: x, condition: '!CONFIG_D && (CONFIG_E || CONFIG_F)', line: 13 },
+      {
+        name: 'named',
+        ret: 'int',
+        defaultValue: '-EOPNOTSUPP',
+        args: [{ type: 'int', name: 'y' }],
+        condition: null,
+        line: 16,
+        extraFields: ['FLAG_X'],
+      },
+      { name: 'not_not_g', ret: 'int', defaultValue: '0', args: [], condition: '!(!CONFIG_G)', line: 21 },
+      { name: 'three_fields', ret: 'int', defaultValue: '0', args: [], condition: null, line: 23 },
+      {
+        name: 'fp',
+        ret: 'unsigned long',
+        defaultValue: '0',
+        args: [
+          { type: 'int (*fn)(int, char)', name: '' },
+          { type: 'struct file *', name: 'f' },
+        ],
+        condition: null,
+        line: 24,
+      },
+    ]);
+    assert.deepEqual(r.errors, [{ line: 18, message: "hook 'plain' is declared again (first at line 2); the first is kept" }]);
+    // The same lines with \r\n and with lone \r.
+    for (const eol of ['\r\n', '\r']) {
+      const again = parseHookDefs(header.split('\n').join(eol));
+      assert.deepEqual(
+        again.hooks.map((h) => [h.name, h.condition, h.line]),
+        r.hooks.map((h) => [h.name, h.condition, h.line]),
+        JSON.stringify(eol),
+      );
+    }
+  });
+
+  it('says what is wrong with each broken entry and directive, on its line', () => {
+    const broken = [
+      '#else',
+      '#elif X',
+      '#endif',
+      'LSM_HOOK(int, 0)',
+      'LSM_HOOK(in-t, 0, a, void)',
+      'LSM_HOOK(int, , b, void)',
+      'LSM_HOOK(int, 0, C, D)',
+      'LSM_HOOK(int, 0, c, int a,)',
+      'LSM_HOOK(int, 0, open',
+      'LSM_HOOK(int, 0, e, void)',
+      '#if A',
+      '',
+    ].join('\n');
+    const r = parseHookDefs(broken);
+    assert.deepEqual(
+      r.hooks.map((h) => [h.name, h.condition]),
+      [['e', null]],
+    );
+    assert.deepEqual(r.errors, [
+      { line: 1, message: '#else without #if' },
+      { line: 2, message: '#elif without #if' },
+      { line: 3, message: '#endif without #if' },
+      { line: 4, message: 'LSM_HOOK needs at least RET, DEFAULT and NAME, found 2 field(s)' },
+      { line: 5, message: "return type 'in-t' is not a C type" },
+      { line: 6, message: 'empty DEFAULT field' },
+      { line: 7, message: "no hook name among the fields 'C, D'" },
+      { line: 8, message: "empty argument in hook 'c'" },
+      { line: 9, message: 'LSM_HOOK entry is not closed with )' },
+      { line: 11, message: '1 #if block(s) not closed by #endif' },
+    ]);
+    assert.deepEqual(parseHookDefs(''), { hooks: [], errors: [{ line: 1, message: 'no LSM_HOOK entries found' }] });
+    assert.deepEqual(parseHookDefs('a\0b'), { hooks: [], errors: [{ line: 1, message: 'not a text file (contains NUL bytes)' }] });
+  });
+
+  it('reads at most 10,000 entries, and says so', () => {
+    const r = parseHookDefs(Array.from({ length: 10_001 }, (_, i) => `LSM_HOOK(int, 0, h${i}, void)`).join('\n'));
+    assert.equal(r.hooks.length, 10_000);
+    assert.equal(r.hooks[9_999].name, 'h9999');
+    assert.deepEqual(r.errors, [
+      {
+        line: 10_001,
+        message: "more than 10000 LSM_HOOK entries (a kernel's header has about 300); the rest of the file is not read",
+      },
+    ]);
+  });
+
+  it('lists 200 problems and counts the rest; cuts a condition at 500 characters', () => {
+    const r = parseHookDefs(Array.from({ length: 205 }, () => 'LSM_HOOK(int, 0)').join('\n'));
+    assert.equal(r.errors.length, 201);
+    assert.deepEqual(r.errors[199], { line: 200, message: 'LSM_HOOK needs at least RET, DEFAULT and NAME, found 2 field(s)' });
+    assert.deepEqual(r.errors[200], { line: 205, message: 'and 5 more problem(s), not listed' });
+    assert.equal(parseHookDefs(Array.from({ length: 200 }, () => 'LSM_HOOK(int, 0)').join('\n')).errors.length, 200);
+    const names = Array.from({ length: 100 }, (_, i) => `defined(CONFIG_LONG_NAME_${i})`).join(' && ');
+    const [hook] = parseHookDefs(`#if ${names}\nLSM_HOOK(int, 0, long_cond, void)\n#endif\n`).hooks;
+    assert.equal(hook.condition!.length, 501);
+    assert.ok(hook.condition!.startsWith('CONFIG_LONG_NAME_0 && CONFIG_LONG_NAME_1 && '), hook.condition!);
+    assert.ok(hook.condition!.endsWith('…') && !hook.condition!.includes('CONFIG_LONG_NAME_99'), hook.condition!);
+    const exact = 'A'.repeat(500);
+    assert.equal(parseHookDefs(`#if ${exact}\nLSM_HOOK(int, 0, at_limit, void)\n#endif\n`).hooks[0].condition, exact);
+  });
+});

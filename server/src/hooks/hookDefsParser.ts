@@ -217,7 +217,8 @@ export function parseHookDefs(source: string): ParsedHeader {
   const lineOf = lineCounter(text);
   const conditions = new ConditionStack(problems);
   const seen = new Map<string, number>();
-  const directive = /^[ \t]*#[^\n]*(?:\\\n[^\n]*)*/gm;
+  // A backslash at a line's end continues the directive (tried first at each character, so `[^\n]` does not eat it).
+  const directive = /^[ \t]*#(?:\\\n|[^\n])*/gm;
   const entry = /\bLSM_HOOK\s*\(/g;
 
   // Walk directives and entries in file order. The next match of each is kept until passed, so the text
