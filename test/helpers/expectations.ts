@@ -22,3 +22,9 @@ export function fixtureKernel(text: string): string | undefined {
 export function formatExpectations(list: Expected[]): string[] {
   return list.map((e) => `${e.line}: ${e.code}`).sort();
 }
+
+/** Every check code in the registry's order, as "known: ..." lists them after an unknown code. */
+export const KNOWN_CHECK_CODES =
+  'unknown-hook, hook-not-in-kernel, disabled-hook, not-sleepable, unsupported-section, wrong-macro, signature-mismatch, ' +
+  'missing-ret-passthrough, return-out-of-range, helper-not-allowed, kfunc-not-allowed, unchecked-nullable-arg, always-denies, ' +
+  'misleading-indentation, license, unused-suppression, verifier-rejected';

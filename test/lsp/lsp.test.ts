@@ -6,10 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
-import { createCParser, parseC } from '../../server/src/analysis/cParser';
+import { createCParser } from '../../server/src/analysis/cParser';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { applyEdits } from '../helpers/edits';
 import { FIXTURES, fixture, skipIfMissing } from '../helpers/paths';
+import { errorNodeCount } from '../helpers/syntaxErrors';
 import { LspTestClient } from './lspClient';
 
 /** The default kernel (the newest bundled release), as a regex. */
@@ -29,11 +30,11 @@ function messageOf(d: Diagnostic): string {
 
 async function errorNodes(text: string): Promise<number> {
   const parser = await createCParser();
-  const tree = parseC(parser, text)!;
-  const count = tree.rootNode.descendantsOfType(['ERROR']).length + (tree.rootNode.hasError ? 1 : 0);
-  tree.delete();
-  parser.delete();
-  return count;
+  try {
+    return errorNodeCount(parser, text);
+  } finally {
+    parser.delete();
+  }
 }
 
 describe('language server over the protocol', () => {

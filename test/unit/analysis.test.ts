@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
-import { createCParser, parseC } from '../../server/src/analysis/cParser';
+import { createCParser } from '../../server/src/analysis/cParser';
 import type { Finding } from '../../server/src/analysis/findings';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { applyEdits } from '../helpers/edits';
 import { expectedFindings, fixtureKernel, formatExpectations } from '../helpers/expectations';
 import { assertGoldenFindings } from '../helpers/goldenFindings';
+import { errorNodeCount } from '../helpers/syntaxErrors';
 import { FIXTURES, fixture } from '../helpers/paths';
 import { timeLimit } from '../helpers/timeLimit';
 
@@ -226,12 +227,7 @@ describe('findings: ranges, messages and fixes', () => {
 
   it('every fix of every fixture leaves a file that still parses and no longer has that finding', async () => {
     const parser = await createCParser();
-    const errorNodes = (text: string) => {
-      const tree = parseC(parser, text)!;
-      const count = tree.rootNode.descendantsOfType('ERROR').length + (tree.rootNode.hasError ? 1 : 0);
-      tree.delete();
-      return count;
-    };
+    const errorNodes = (text: string) => errorNodeCount(parser, text);
     let applied = 0;
     try {
       for (const file of fs.readdirSync(path.join(FIXTURES, 'lint'))) {

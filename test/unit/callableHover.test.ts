@@ -76,9 +76,9 @@ describe('hover on a helper or kfunc call', () => {
       '- Sleepable: yes (KF_SLEEPABLE): `lsm.s/` programs only',
       perRelease('no', 'yes', 'yes', 'yes'),
     ]);
-    assert.deepEqual(
+    assert.equal(
       hover('bpf_get_file_xattr', 'lsm.s', 'file_open', catalog.target({ kernel: '6.1' }).target)?.[1],
-      ['- In this `lsm.s/file_open` program on kernel 6.1.20: no: the kernel lacks it'][0],
+      '- In this `lsm.s/file_open` program on kernel 6.1.20: no: the kernel lacks it',
     );
     assert.deepEqual(hover('bpf_nope_kfunc', 'lsm', 'file_open'), [
       '**bpf_nope_kfunc**: kfunc (`__ksym`)',

@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../server/src/cli/lint';
+import { runMain } from '../helpers/cliMain';
+import { KNOWN_CHECK_CODES } from '../helpers/expectations';
 
 const FIXTURE = path.join('test', 'fixtures', 'lint', 'seed-target-exec.bpf.c');
 const UNKNOWN_HOOK = (release: string) =>
@@ -14,17 +16,7 @@ const UNKNOWN_HOOK = (release: string) =>
 const WRONG_MACRO =
   `${FIXTURE}:6:5: error: BPF_KPROBE is for kprobe/uprobe programs: it reads arguments from pt_regs offsets, past an LSM ` +
   "hook's arguments, so the verifier rejects the program at load (invalid bpf_context access). Use BPF_PROG. [wrong-macro]\n";
-const CODES =
-  'unknown-hook, hook-not-in-kernel, disabled-hook, not-sleepable, unsupported-section, wrong-macro, signature-mismatch, ' +
-  'missing-ret-passthrough, return-out-of-range, helper-not-allowed, kfunc-not-allowed, unchecked-nullable-arg, always-denies, ' +
-  'misleading-indentation, license, unused-suppression, verifier-rejected';
-
-async function lint(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { write: (t: string) => (out += t) }, { write: (t: string) => (err += t) });
-  return { code, out, err };
-}
+const lint = (...argv: string[]) => runMain(main, argv);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-in-process-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -105,7 +97,7 @@ describe('bpf-lsm-lint main(), in this process', () => {
       return r.err;
     };
     assert.equal(await errors('--format', 'xml', FIXTURE), "bpf-lsm-lint: --format must be text, json or sarif, not 'xml'\n");
-    assert.equal(await errors('--disable', 'nope', FIXTURE), `bpf-lsm-lint: unknown check code(s) nope; known: ${CODES}\n`);
+    assert.equal(await errors('--disable', 'nope', FIXTURE), `bpf-lsm-lint: unknown check code(s) nope; known: ${KNOWN_CHECK_CODES}\n`);
     assert.equal(
       await errors('--kernel', 'nope', FIXTURE),
       "bpf-lsm-lint: 'nope' is not a kernel version; use a release such as 6.12 or 6.1.20 (bundled: 5.7.14, 5.10.13, 5.15.85, " +

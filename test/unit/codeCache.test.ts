@@ -105,8 +105,8 @@ describe('runCachedScript in this process (what the mutation run sees)', () => {
   it('runs the script as a module, and save() writes one cache file for it, named by its content', () => {
     const file = script(7);
     const s = runCachedScript(file, dir);
-    assert.deepEqual([s.cacheUsed, s.exports], [false, { answer: (s.exports as { answer: () => number }).answer, file, dir: tmp }]);
-    assert.equal((s.exports as { answer: () => number }).answer(), 7);
+    const exports = s.exports as { answer: () => number; file: string; dir: string };
+    assert.deepEqual([s.cacheUsed, exports.answer(), exports.file, exports.dir], [false, 7, file, tmp]);
     assert.deepEqual(files(), []);
     s.save();
     assert.equal(files().length, 1);

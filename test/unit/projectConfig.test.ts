@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../common/settings';
 import { ConfigError, findProjectConfig, parseProjectConfig, readProjectConfig } from '../../server/src/config/projectConfig';
 import { withProjectConfig } from '../../server/src/lsp/projectSettings';
+import { KNOWN_CHECK_CODES } from '../helpers/expectations';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths';
 
 interface Schema {
@@ -89,8 +90,6 @@ describe('bpf-lsm.config.json', () => {
   }
 
   it('each field checked, trimmed and made absolute, with what is wrong said exactly', () => {
-    const KNOWN_CODES =
-      'unknown-hook, hook-not-in-kernel, disabled-hook, not-sleepable, unsupported-section, wrong-macro, signature-mismatch, missing-ret-passthrough, return-out-of-range, helper-not-allowed, kfunc-not-allowed, unchecked-nullable-arg, always-denies, misleading-indentation, license, unused-suppression, verifier-rejected';
     const cases: [string, unknown][] = [
       ['\uFEFF{"kernel": " 6.1 "}', { kernel: '6.1' }],
       ['{ "kernel": ', 'not valid JSON (Unexpected end of JSON input)'],
@@ -112,13 +111,13 @@ describe('bpf-lsm.config.json', () => {
       ['{"includePaths": "a"}', '"includePaths" must be an array of non-empty strings'],
       [
         '{"disabledChecks": ["license", "no-such", "nor-this"]}',
-        `"disabledChecks": unknown check code(s) no-such, nor-this; known: ${KNOWN_CODES}`,
+        `"disabledChecks": unknown check code(s) no-such, nor-this; known: ${KNOWN_CHECK_CODES}`,
       ],
       ['{"disabledChecks": ["license"]}', { disabledChecks: ['license'] }],
       ['{"severity": []}', '"severity" must be an object of check code to severity'],
       ['{"severity": null}', '"severity" must be an object of check code to severity'],
       ['{"severity": {"license": "fatal"}}', '"severity": "license" must be error, warning, information or hint'],
-      ['{"severity": {"licence": "error"}}', `"severity": unknown check code(s) licence; known: ${KNOWN_CODES}`],
+      ['{"severity": {"licence": "error"}}', `"severity": unknown check code(s) licence; known: ${KNOWN_CHECK_CODES}`],
       ['{"severity": {"license": "hint"}}', { severity: { license: 'hint' } }],
       ['{"test": []}', '"test" must be an object'],
       ['{"test": {"kernel": ["6.1"]}}', '"test": unknown field(s) kernel; known: kernels'],

@@ -96,20 +96,6 @@ describe('settings', () => {
       { ...DEFAULT_SETTINGS, verifyOnSave: true, 'test.kernels': ['7.3'], 'test.maxVms': 64, 'test.vmIdleMinutes': 1440 },
     );
     assert.deepEqual(normaliseSettings({ test: '6.1', severity: null, kernel: 5 }), DEFAULT_SETTINGS);
-    assert.deepEqual(DEFAULT_SETTINGS, {
-      kernel: '',
-      hookDefsPath: '',
-      btfPath: '',
-      includePaths: [],
-      severity: {},
-      disabledChecks: [],
-      debounceMs: 150,
-      verifyOnSave: false,
-      'test.kernels': [],
-      'test.maxVms': 0,
-      'test.vmIdleMinutes': 10,
-      'test.onTarget': false,
-    });
   });
 });
 
