@@ -34,7 +34,7 @@ const entries = [
   { entryPoints: ['server/src/lsp/analysisWorker.ts'], outfile: 'dist/analysisWorker.js' },
   // bpf-lsm-lint: a small entry (dist/cli.js) that runs the linter's bundle (dist/lint.js) from a code cache.
   { entryPoints: ['server/src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  { entryPoints: ['server/src/cli/lint.ts'], outfile: 'dist/lint.js' },
+  { entryPoints: ['server/src/cli/lintProcess.ts'], outfile: 'dist/lint.js' },
   { entryPoints: ['policy/src/cli.ts'], outfile: 'dist/bpf-lsm-test.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['policy/src/verifyCli.ts'], outfile: 'dist/bpf-lsm-verify.js', banner: { js: '#!/usr/bin/env node' } },
 ].filter((e) => fs.existsSync(e.entryPoints[0]));

@@ -17,6 +17,7 @@ export default {
     '!server/src/lsp/stdioConnection.ts',
     '!server/src/lsp/workerStart.ts',
     '!server/src/cli/bin.ts',
+    '!server/src/cli/lintProcess.ts',
     '!common/repoRoot.ts',
   ],
   testRunner: 'mocha',

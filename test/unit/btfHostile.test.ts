@@ -12,80 +12,11 @@ import { BtfError } from '../../server/src/btf/btfReader';
 import { resolveTarget } from '../../server/src/lsp/targetProvider';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { DEFAULT_SETTINGS } from '../../common/settings';
+import { BtfWriter, K } from '../helpers/btfWriter';
 import { CLI, FIXTURES, REPO_ROOT } from '../helpers/paths';
 
 const LIMIT_MS = 20_000;
 const BTF_HOOKS = path.resolve(__dirname, '..', '..', 'server', 'src', 'btf', 'btfHooks');
-
-const enum K {
-  Int = 1,
-  Ptr = 2,
-  Struct = 4,
-  Typedef = 8,
-  Const = 10,
-  Func = 12,
-  FuncProto = 13,
-}
-
-/** Writes little-endian BTF: types get ids 1, 2... in the order they are added. */
-class BtfWriter {
-  private readonly types: Buffer[] = [];
-  private strings = '\0';
-
-  /** Offset of `s` in the string section (0, the empty string, for ''). */
-  str(s: string): number {
-    if (!s) return 0;
-    const off = Buffer.byteLength(this.strings);
-    this.strings += `${s}\0`;
-    return off;
-  }
-
-  type(kind: number, nameOff: number, vlen: number, sizeOrType: number, extra: number[] = []): number {
-    const b = Buffer.alloc(12 + 4 * extra.length);
-    b.writeUInt32LE(nameOff, 0);
-    b.writeUInt32LE(((kind << 24) | vlen) >>> 0, 4);
-    b.writeUInt32LE(sizeOrType, 8);
-    extra.forEach((v, i) => b.writeUInt32LE(v >>> 0, 12 + 4 * i));
-    this.types.push(b);
-    return this.types.length;
-  }
-
-  int(name: string): number {
-    return this.type(K.Int, this.str(name), 0, 4, [32]);
-  }
-
-  ptr(to: number): number {
-    return this.type(K.Ptr, 0, 0, to);
-  }
-
-  proto(ret: number, params: [string, number][]): number {
-    return this.type(
-      K.FuncProto,
-      0,
-      params.length,
-      ret,
-      params.flatMap(([n, t]) => [this.str(n), t]),
-    );
-  }
-
-  func(name: string, proto: number): number {
-    return this.type(K.Func, this.str(name), 1, proto);
-  }
-
-  bytes(): Buffer {
-    const types = Buffer.concat(this.types);
-    const strings = Buffer.from(this.strings);
-    const hdr = Buffer.alloc(24);
-    hdr.writeUInt16LE(0xeb9f, 0);
-    hdr.writeUInt8(1, 2);
-    hdr.writeUInt32LE(24, 4);
-    hdr.writeUInt32LE(0, 8);
-    hdr.writeUInt32LE(types.length, 12);
-    hdr.writeUInt32LE(types.length, 16);
-    hdr.writeUInt32LE(strings.length, 20);
-    return Buffer.concat([hdr, types, strings]);
-  }
-}
 
 /** bpf_lsm_file_open(struct file *file) and bpf_lsm_sb_umount(struct vfsmount *mnt, int flags), as a kernel has them. */
 function saneBtf(): Buffer {

@@ -114,6 +114,49 @@ describe('bpf-lsm-lint main(), in this process', () => {
     );
   });
 
+  it("a hook table that cannot be used stops the run before any output (exit 2), naming the flag or the config's field", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'tables-'));
+    const write = (name: string, text: string) => {
+      const file = path.join(dir, name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+      return file;
+    };
+    const source = write('a.bpf.c', fs.readFileSync(FIXTURE, 'utf8'));
+    const badBtf = write('bad.btf', 'xx');
+    assert.deepEqual(await lint('--btf', badBtf, source), {
+      code: 2,
+      out: '',
+      err: `bpf-lsm-lint: --btf ${badBtf}: not BTF: 2 bytes is shorter than the BTF header\n`,
+    });
+    // A header with one entry that parses is used, its broken entries warned about; with none it stops the run.
+    const half = write('half.h', 'LSM_HOOK(int, 0, file_open, struct file *file)\nLSM_HOOK(int, 0, broken\n');
+    const r = await lint('--hook-defs', half, source);
+    assert.equal(r.code, 1);
+    assert.equal(r.err, `${half}:2: warning: LSM_HOOK entry is not closed with )\nnote: hooks from ${half} (1), rules of 7.3.4\n`);
+    const none = write('none.h', 'LSM_HOOK(int, 0, broken\n');
+    assert.deepEqual(await lint('--hook-defs', none, source), {
+      code: 2,
+      out: '',
+      err: `${none}:1: warning: LSM_HOOK entry is not closed with )\nbpf-lsm-lint: ${none} has no LSM_HOOK entries that parse\n`,
+    });
+    // From a bpf-lsm.config.json: the file and the field say where to look.
+    const kernelConfig = write('k/bpf-lsm.config.json', '{"kernel":"nope"}');
+    assert.deepEqual(await lint(write('k/a.bpf.c', '')), {
+      code: 2,
+      out: '',
+      err:
+        `bpf-lsm-lint: ${kernelConfig}: kernel: 'nope' is not a kernel version; use a release such as 6.12 or 6.1.20 (bundled: ` +
+        '5.7.14, 5.10.13, 5.15.85, 6.1.20, 6.6.46-rpi, 6.8, 6.12, 6.19, 7.0, 7.1.5, 7.2.13, 7.3.4)\n',
+    });
+    const btfConfig = write('b/bpf-lsm.config.json', '{"btfPath":"../bad.btf"}');
+    assert.deepEqual(await lint(write('b/a.bpf.c', '')), {
+      code: 2,
+      out: '',
+      err: `bpf-lsm-lint: ${btfConfig}: btfPath ${badBtf}: not BTF: 2 bytes is shorter than the BTF header\n`,
+    });
+  });
+
   it('--list-kernels: each bundled release with its hook count', async () => {
     assert.deepEqual(await lint('--list-kernels'), {
       code: 0,

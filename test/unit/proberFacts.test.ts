@@ -3,7 +3,6 @@
 // and 6.1), the target it gives (TableSource 'probed'), resolveTarget, the CLI's --facts and its usage
 // errors, and the language server's hover once Run on Target sent what the target's kernel said.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,7 +24,10 @@ import {
 import { resolveTarget } from '../../server/src/hooks/resolveTarget';
 import { describeTableSource } from '../../server/src/hooks/tableSource';
 import { LspTestClient } from '../lsp/lspClient';
-import { CLI, FIXTURES, REPO_ROOT, skipIfMissing } from '../helpers/paths';
+import { main } from '../../server/src/cli/lint';
+import { runMain } from '../helpers/cliMain';
+import { BtfWriter } from '../helpers/btfWriter';
+import { FIXTURES, skipIfMissing } from '../helpers/paths';
 
 const FACTS_612 = path.join(FIXTURES, 'prober', '6.12.facts.json');
 const FACTS_61 = path.join(FIXTURES, 'prober', '6.1.facts.json');
@@ -33,9 +35,10 @@ const catalog = HookCatalog.bundled();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-prober-facts-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function lint(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: REPO_ROOT });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** bpf-lsm-lint's main() in this process (cli.test.ts runs the built linter as a process). */
+async function lint(...args: string[]) {
+  const r = await runMain(main, args);
+  return { status: r.code, stdout: r.out, stderr: r.err };
 }
 
 describe('the facts file', () => {
@@ -164,127 +167,162 @@ describe('bpf-lsm-lint with a probed kernel', () => {
     ].join('\n'),
   );
 
-  it('--facts checks against the kernel as probed, and says so', () => {
-    const r = lint('--facts', FACTS_612, source);
+  it('--facts checks against the kernel as probed, and says so', async () => {
+    const r = await lint('--facts', FACTS_612, source);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /error: 'bpf_prog_free' is not a sleepable hook in kernel 6\.12 .*\[not-sleepable\]/);
     assert.match(r.stderr, /^note: hooks and their disabled, sleepable and bool sets probed on bpf-lsm-vm \(6\.12\.117\+deb12-amd64, /m);
     // 7.1.5's bpf_lsm.c still lets it sleep (the fix reached 7.2 and the stable series, which the bundled
     // 6.12 target folds in).
-    assert.equal(lint('--kernel', '7.1.5', source).status, 0);
-    assert.equal(lint('--kernel', '6.12', source).status, 1);
+    assert.equal((await lint('--kernel', '7.1.5', source)).status, 0);
+    assert.equal((await lint('--kernel', '6.12', source)).status, 1);
   });
 
-  it('refuses --facts and --probe-target with another hook table, and their options alone (exit 2)', () => {
-    const usage = (args: string[], message: string) => {
-      const r = lint(...args, source);
-      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim().split('\n')[0], `bpf-lsm-lint: ${message}`);
+  it('refuses --facts and --probe-target with another hook table, and their options alone (exit 2)', async () => {
+    const usage = async (args: string[], message: string) => {
+      const r = await lint(...args, source);
+      assert.deepEqual([r.status, r.stdout, r.stderr], [2, '', `bpf-lsm-lint: ${message}\n`], args.join(' '));
     };
-    usage(
+    await usage(
       ['--facts', FACTS_612, '--btf', '/sys/kernel/btf/vmlinux'],
       '--facts gives the hook table and the kernel (as probed); --btf cannot be combined with it',
     );
-    usage(
+    await usage(
       ['--facts', FACTS_612, '--hook-defs', 'x.h'],
       '--facts gives the hook table and the kernel (as probed); --hook-defs cannot be combined with it',
     );
-    usage(
+    await usage(
       ['--facts', FACTS_612, '--kernel', '6.12'],
       '--facts gives the hook table and the kernel (as probed); --kernel cannot be combined with it',
     );
-    usage(
+    await usage(
       ['--probe-target', 'vm', '--facts', FACTS_612],
       '--probe-target gives the hook table and the kernel (as probed); --facts cannot be combined with it',
     );
-    usage(
+    await usage(
       ['--probe-target', 'vm', '--btf', 'x'],
       '--probe-target gives the hook table and the kernel (as probed); --btf cannot be combined with it',
     );
-    usage(['--save-facts', 'out.json'], '--save-facts goes with --probe-target DEST');
-    usage(['--ssh-config', 'cfg'], '--ssh-config goes with --probe-target DEST');
-    usage(['--sudo'], '--sudo goes with --probe-target DEST');
-    usage(['--probe-target', ' '], '--probe-target needs an ssh destination (user@host, user@host:port or an alias)');
-    usage(['--facts', ''], '--facts needs a file name');
+    await usage(['--save-facts', 'out.json'], '--save-facts goes with --probe-target DEST');
+    await usage(['--ssh-config', 'cfg'], '--ssh-config goes with --probe-target DEST');
+    await usage(['--sudo'], '--sudo goes with --probe-target DEST');
+    await usage(['--probe-target', ' '], '--probe-target needs an ssh destination (user@host, user@host:port or an alias)');
+    await usage(['--facts', ''], '--facts needs a file name');
+    await usage(['--probe-target', 'vm', '--save-facts', ''], '--save-facts needs a file name');
+    await usage(['--config', ''], '--config needs a file name');
+    await usage(['--kernel', ' '], '--kernel needs a release such as 6.12 or 6.1.20 (it was given an empty one)');
+    await usage(['--kernel', '6.12', '--sudo'], '--sudo goes with --probe-target DEST');
   });
 
-  it('says why a facts file cannot be used (exit 2)', () => {
-    const r = lint('--facts', path.join(tmp, 'missing.json'), source);
+  it('says why a facts file cannot be used (exit 2)', async () => {
+    const r = await lint('--facts', path.join(tmp, 'missing.json'), source);
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim(), `bpf-lsm-lint: --facts ${path.join(tmp, 'missing.json')}: no such file`);
   });
 
-  it('--probe-target with neither files nor --save-facts has nothing to do', () => {
-    const r = spawnSync(process.execPath, [CLI, '--probe-target', 'vm'], { encoding: 'utf8' });
+  it('--probe-target with neither files nor --save-facts has nothing to do', async () => {
+    const r = await lint('--probe-target', 'vm');
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /^bpf-lsm-lint: no files given \(and no --save-facts FILE for what the probe finds\)$/m);
+    assert.match(r.stderr, /^bpf-lsm-lint: no files given \(and no --save-facts FILE for what the probe finds\)\nusage: bpf-lsm-lint /);
   });
 
-  it('--probe-target says why a target cannot be probed (exit 2), and writes no facts', () => {
+  it('--probe-target says why a target cannot be probed (exit 2), and writes no facts', async () => {
     const config = path.join(tmp, 'ssh_config');
     // A port nothing listens on, in batch mode: ssh fails at once.
     fs.writeFileSync(config, 'Host nowhere\n  HostName 127.0.0.1\n  Port 9\n  BatchMode yes\n  ConnectTimeout 5\n');
     const facts = path.join(tmp, 'never.facts.json');
-    const r = lint('--probe-target', 'nowhere', '--ssh-config', config, '--save-facts', facts);
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /^bpf-lsm-lint: --probe-target nowhere: /m);
+    const r = await lint('--probe-target', 'nowhere', '--ssh-config', config, '--save-facts', facts);
+    assert.deepEqual(r, {
+      status: 2,
+      stdout: '',
+      stderr:
+        'bpf-lsm-lint: --probe-target nowhere: ssh could not reach nowhere: ssh: connect to host 127.0.0.1 port 9: Connection refused\n',
+    });
     assert.ok(!fs.existsSync(facts));
   });
 });
 
-/** The host's BTF, with lsm-probe's 6.12 output remade for it: what Run on Target sends, without a target. */
-const HOST_BTF = '/sys/kernel/btf/vmlinux';
-describe('the language server with a probed target', { skip: skipIfMissing(fs.existsSync(HOST_BTF), HOST_BTF) }, () => {
-  let lsp: LspTestClient;
-  let probePath: string;
-  before(async () => {
-    const data = fs.readFileSync(HOST_BTF);
-    const hostHooks = new Set(btfHookTable(data).hooks.map((h) => h.name));
-    const probe = JSON.parse(fs.readFileSync(FACTS_612, 'utf8')).probe as { hooks: { name: string }[] };
-    probe.hooks = probe.hooks.filter((h) => hostHooks.has(h.name));
-    Object.assign(probe, { btf_sha256: createHash('sha256').update(data).digest('hex'), btf_bytes: data.length });
-    probePath = path.join(tmp, 'probe.json');
-    fs.writeFileSync(probePath, JSON.stringify(probe));
-    lsp = await LspTestClient.start();
-  });
-  after(() => lsp?.stop());
+/**
+ * lsm-probe's 6.12 output remade for `btf` (its hooks those the BTF has, its checksum the BTF's), written
+ * to the test's folder: what Run on Target sends the language server, without a target.
+ */
+function probeFor(btf: string): string {
+  const data = fs.readFileSync(btf);
+  const btfHooks = new Set(btfHookTable(data).hooks.map((h) => h.name));
+  const probe = JSON.parse(fs.readFileSync(FACTS_612, 'utf8')).probe as { hooks: { name: string }[] };
+  probe.hooks = probe.hooks.filter((h) => btfHooks.has(h.name));
+  Object.assign(probe, { btf_sha256: createHash('sha256').update(data).digest('hex'), btf_bytes: data.length });
+  const file = path.join(tmp, `${path.basename(btf)}.probe.json`);
+  fs.writeFileSync(file, JSON.stringify(probe));
+  return file;
+}
 
-  it('hovers with "probed on <target>" and what the kernel said, once Run on Target sent the probe', async () => {
-    const uri = 'file:///probed/hover.bpf.c';
-    const text = 'SEC("lsm/file_open")\nint BPF_PROG(on_open, struct file *file, int ret) { return 0; }\n';
-    await lsp.open(uri, text);
-    const hover = async () => ((await lsp.hover(uri, 0, 12))!.contents as { value: string }).value;
-    const params = { btfPath: HOST_BTF, release: '6.12.117+deb12-amd64', label: 'vm' };
-    await lsp.connection.sendNotification(TargetKernelNotification.method, params);
-    await waitFor(async () => (await hover()).includes('BTF of vm'));
-    await lsp.connection.sendNotification(TargetKernelNotification.method, { ...params, probePath });
-    await waitFor(async () => (await hover()).includes('probed on vm'));
-    const value = await hover();
-    assert.match(value, /\*\*file_open\*\*: LSM hook \(kernel 6\.12, probed on vm \(6\.12\.117\+deb12-amd64\)\)/);
-    assert.match(
-      value,
-      /- Probed on vm \(6\.12\.117\+deb12-amd64\): `lsm\/` loads returning 0, -1; `lsm\.s\/` loads; `lsm_cgroup\/` loads returning 0, 1/,
-    );
-  });
-
-  it('says when the probe is not of that BTF, and keeps the BTF', async () => {
-    const other = path.join(tmp, 'other-probe.json');
-    fs.writeFileSync(other, JSON.stringify(JSON.parse(fs.readFileSync(FACTS_61, 'utf8')).probe));
-    await lsp.connection.sendNotification(TargetKernelNotification.method, {
-      btfPath: HOST_BTF,
-      release: '6.1.0-57-amd64',
-      label: 'vm61',
-      probePath: other,
+/** The hover of a probed target, over the BTF `btfPath()` gives (a crafted one, or this machine's kernel's). */
+function probedTargetHover(title: string, btfPath: () => string, options: { skip?: string | false } = {}) {
+  describe(title, options, () => {
+    let lsp: LspTestClient;
+    let btf: string;
+    let probePath: string;
+    before(async () => {
+      btf = btfPath();
+      probePath = probeFor(btf);
+      lsp = await LspTestClient.start();
     });
-    await waitFor(async () => lsp.messages.some((m) => m.message.includes(other)));
-    assert.match(
-      lsp.messages.find((m) => m.message.includes(other))!.message,
-      /^What the target's kernel said about its hooks \(.*other-probe\.json\) cannot be used: the BTF \(SHA-256 .*\) is not the probed kernel's \(88df2a148142…\)\. Its BTF and the rules of its release are used\.$/,
-    );
-    await waitFor(async () =>
-      ((await lsp.hover('file:///probed/hover.bpf.c', 0, 12))!.contents as { value: string }).value.includes('BTF of vm61'),
-    );
+    after(() => lsp?.stop());
+
+    it('hovers with "probed on <target>" and what the kernel said, once Run on Target sent the probe', async () => {
+      const uri = 'file:///probed/hover.bpf.c';
+      const text = 'SEC("lsm/file_open")\nint BPF_PROG(on_open, struct file *file, int ret) { return 0; }\n';
+      await lsp.open(uri, text);
+      const hover = async () => ((await lsp.hover(uri, 0, 12))!.contents as { value: string }).value;
+      const params = { btfPath: btf, release: '6.12.117+deb12-amd64', label: 'vm' };
+      await lsp.connection.sendNotification(TargetKernelNotification.method, params);
+      await waitFor(async () => (await hover()).includes('BTF of vm'));
+      await lsp.connection.sendNotification(TargetKernelNotification.method, { ...params, probePath });
+      await waitFor(async () => (await hover()).includes('probed on vm'));
+      const value = await hover();
+      assert.match(value, /\*\*file_open\*\*: LSM hook \(kernel 6\.12, probed on vm \(6\.12\.117\+deb12-amd64\)\)/);
+      assert.match(
+        value,
+        /- Probed on vm \(6\.12\.117\+deb12-amd64\): `lsm\/` loads returning 0, -1; `lsm\.s\/` loads; `lsm_cgroup\/` loads returning 0, 1/,
+      );
+    });
+
+    it('says when the probe is not of that BTF, and keeps the BTF', async () => {
+      const other = path.join(tmp, `other-probe-${path.basename(btf)}.json`);
+      fs.writeFileSync(other, JSON.stringify(JSON.parse(fs.readFileSync(FACTS_61, 'utf8')).probe));
+      await lsp.connection.sendNotification(TargetKernelNotification.method, {
+        btfPath: btf,
+        release: '6.1.0-57-amd64',
+        label: 'vm61',
+        probePath: other,
+      });
+      await waitFor(async () => lsp.messages.some((m) => m.message.includes(other)));
+      assert.match(
+        lsp.messages.find((m) => m.message.includes(other))!.message,
+        /^What the target's kernel said about its hooks \(.*other-probe-.*\.json\) cannot be used: the BTF \(SHA-256 [0-9a-f]{12}…\) is not the probed kernel's \(88df2a148142…\)\. Its BTF and the rules of its release are used\.$/,
+      );
+      await waitFor(async () =>
+        ((await lsp.hover('file:///probed/hover.bpf.c', 0, 12))!.contents as { value: string }).value.includes('BTF of vm61'),
+      );
+    });
   });
+}
+
+/** A kernel's BTF with the one hook the hover asks about: bpf_lsm_file_open(struct file *file). */
+function craftedBtf(): string {
+  const w = new BtfWriter();
+  w.func('bpf_lsm_file_open', w.proto(w.int('int'), [['file', w.ptr(w.struct('file'))]]));
+  const file = path.join(tmp, 'crafted.btf');
+  fs.writeFileSync(file, w.bytes());
+  return file;
+}
+
+probedTargetHover('the language server with a probed target (a crafted BTF)', craftedBtf);
+// The same over this machine's kernel's BTF (5 MB): real input, left out of the mutation run for its time.
+const HOST_BTF = '/sys/kernel/btf/vmlinux';
+probedTargetHover("the language server with a probed target (this machine's kernel's BTF)", () => HOST_BTF, {
+  skip: skipIfMissing(fs.existsSync(HOST_BTF), HOST_BTF),
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

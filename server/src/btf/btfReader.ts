@@ -342,31 +342,19 @@ export class TypeRenderer {
   }
 }
 
+/** BTF's names of the kinds a type can refer back through (the others are leaves, named by name). */
+const RECURSIVE_KIND_NAMES = new Map<Kind, string>([
+  [Kind.Ptr, 'PTR'],
+  [Kind.Array, 'ARRAY'],
+  [Kind.Volatile, 'VOLATILE'],
+  [Kind.Const, 'CONST'],
+  [Kind.Restrict, 'RESTRICT'],
+  [Kind.FuncProto, 'FUNC_PROTO'],
+  [Kind.TypeTag, 'TYPE_TAG'],
+]);
+
 function kindName(kind: Kind): string {
-  return (
-    [
-      'UNKN',
-      'INT',
-      'PTR',
-      'ARRAY',
-      'STRUCT',
-      'UNION',
-      'ENUM',
-      'FWD',
-      'TYPEDEF',
-      'VOLATILE',
-      'CONST',
-      'RESTRICT',
-      'FUNC',
-      'FUNC_PROTO',
-      'VAR',
-      'DATASEC',
-      'FLOAT',
-      'DECL_TAG',
-      'TYPE_TAG',
-      'ENUM64',
-    ][kind] ?? `kind ${kind}`
-  );
+  return RECURSIVE_KIND_NAMES.get(kind) ?? `kind ${kind}`;
 }
 
 /** Renders one type (and an optional declarator name) as C, with a renderer of its own. */

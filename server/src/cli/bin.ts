@@ -1,10 +1,10 @@
-// bpf-lsm-lint's entry point (dist/cli.js): runs the linter's bundle (dist/lint.js, from lint.ts) through
+// bpf-lsm-lint's entry point (dist/cli.js): runs the linter's bundle (dist/lint.js, from lintProcess.ts and lint.ts) through
 // V8's code cache (codeCache.ts), which takes the compiling of the bundle off every start after the first.
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { compileParserWasm } from '../analysis/parserWasm';
 import { runCachedScript, userCodeCacheDir, type CachedScript } from '../codeCache';
-import type * as lint from './lint';
+import type * as lint from './lintProcess';
 
 // As runCli sets it, but before the bundle is compiled: V8 takes a code cache only under the same flags.
 setFlagsFromString('--liftoff-only');

@@ -3,7 +3,6 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { Analyzer, type AnalysisOptions, type AnalysisResult } from '../analysis/analyze';
 import { CHECK_CODES, isCheckCode, unknownCodesMessage, type CheckCode } from '../analysis/checks/registry';
 import type { Finding } from '../analysis/findings';
@@ -80,7 +79,7 @@ function toJson(file: string, f: Finding): JsonFinding {
 }
 
 /** The one-line reason an input file cannot be used (InputFileError and BtfError say it themselves). */
-function reason(e: unknown): string {
+export function reason(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
 }
 
@@ -147,6 +146,7 @@ export interface Output {
 
 /** Whether this process got as far as analysing files (bin.ts then keeps the code cache). */
 let analysed = false;
+export const analysedFiles = (): boolean => analysed;
 
 export async function main(argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   const say = (line: string) => err.write(`${escapeForTerminal(line)}\n`);
@@ -356,49 +356,3 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
   if (values.format === 'sarif') out.write(`${jsonForTerminal(sarifLog(sarif, process.cwd(), problems))}\n`);
   return ioError ? 2 : errors > 0 ? 1 : 0;
 }
-
-/** The last word on anything unexpected: one line, exit status 2, never a stack trace. */
-function internalError(e: unknown): void {
-  process.stderr.write(`${escapeForTerminal(`bpf-lsm-lint: internal error: ${reason(e)}`)}\n`);
-  process.exitCode = 2;
-}
-
-/**
- * Runs bpf-lsm-lint on process.argv; true when files were analysed. Tree-sitter's WASM is compiled by V8's baseline compiler alone: its
- * optimising compiler spent 150 to 200 ms on the grammar's lexer for nothing a linter run needs, and the
- * process waited for it before exiting (parsing 500 small files is as fast either way: bench/linter.ts).
- */
-export function runCli(): Promise<boolean> {
-  setFlagsFromString('--liftoff-only');
-  process.on('uncaughtException', (e) => {
-    internalError(e);
-    process.exit(2);
-  });
-  // process.stdout and stderr are made when first written to: a clean file writes nothing, and making
-  // a pipe's stream costs a few ms.
-  let piped = false;
-  const stdout: Output = {
-    write(text) {
-      // A reader that stops early (`| head`) closes the pipe: stop writing, quietly.
-      if (!piped) process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : 2));
-      piped = true;
-      return process.stdout.write(text);
-    },
-  };
-  const stderr: Output = { write: (text) => process.stderr.write(text) };
-  return main(process.argv.slice(2), stdout, stderr).then(
-    (code) => {
-      process.exitCode = code;
-      return analysed;
-    },
-    (e: unknown) => {
-      internalError(e);
-      return false;
-    },
-  );
-}
-
-// bin.ts hands over the parser's WASM, compiled while this bundle loaded.
-export { useCompiledParserWasm } from '../analysis/cParser';
-
-if (require.main === module) void runCli();
