@@ -274,6 +274,12 @@ describe('lsm_hook_defs.h parser: each construct, with what it gives', () => {
     assert.deepEqual(r.errors[199], { line: 200, message: 'LSM_HOOK needs at least RET, DEFAULT and NAME, found 2 field(s)' });
     assert.deepEqual(r.errors[200], { line: 205, message: 'and 5 more problem(s), not listed' });
     assert.equal(parseHookDefs(Array.from({ length: 200 }, () => 'LSM_HOOK(int, 0)').join('\n')).errors.length, 200);
+    // As many unlisted as listed: still problems, not "no entries found".
+    const four = parseHookDefs(Array.from({ length: 400 }, () => 'LSM_HOOK(int, 0)').join('\n')).errors;
+    assert.deepEqual(four.slice(199), [
+      { line: 200, message: 'LSM_HOOK needs at least RET, DEFAULT and NAME, found 2 field(s)' },
+      { line: 400, message: 'and 200 more problem(s), not listed' },
+    ]);
     const names = Array.from({ length: 100 }, (_, i) => `defined(CONFIG_LONG_NAME_${i})`).join(' && ');
     const [hook] = parseHookDefs(`#if ${names}\nLSM_HOOK(int, 0, long_cond, void)\n#endif\n`).hooks;
     assert.equal(hook.condition!.length, 501);
@@ -281,5 +287,13 @@ describe('lsm_hook_defs.h parser: each construct, with what it gives', () => {
     assert.ok(hook.condition!.endsWith('…') && !hook.condition!.includes('CONFIG_LONG_NAME_99'), hook.condition!);
     const exact = 'A'.repeat(500);
     assert.equal(parseHookDefs(`#if ${exact}\nLSM_HOOK(int, 0, at_limit, void)\n#endif\n`).hooks[0].condition, exact);
+  });
+
+  it('reads `defined NAME` without parentheses, and `#  if` with spaces after the #', () => {
+    const r = parseHookDefs('#  if defined CONFIG_A && defined(CONFIG_B)\nLSM_HOOK(int, 0, h, void)\n#endif\n');
+    assert.deepEqual(
+      r.hooks.map((h) => [h.name, h.condition]),
+      [['h', 'CONFIG_A && CONFIG_B']],
+    );
   });
 });

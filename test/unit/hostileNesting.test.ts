@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
-import { PROGRAM_CHECKS } from '../../server/src/analysis/checks/registry';
+import { FILE_CHECKS, PROGRAM_CHECKS } from '../../server/src/analysis/checks/registry';
 import { main } from '../../server/src/cli/lint';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { CLI, REPO_ROOT } from '../helpers/paths';
@@ -102,16 +102,26 @@ describe('a check that throws', () => {
     name: 'always-throws',
     codes: ['wrong-macro'] as const,
     run: () => {
-      throw new RangeError('Maximum call stack size\nexceeded');
+      // The message as one line, spaces folded: what the linter and the editor print.
+      throw new RangeError(' Maximum call stack size\n   exceeded\n');
+    },
+  };
+  const failingFileCheck = {
+    name: 'file-throws',
+    codes: ['license'] as const,
+    run: () => {
+      throw new Error('');
     },
   };
   let analyzer: Analyzer;
   before(async () => {
     analyzer = await Analyzer.create();
     PROGRAM_CHECKS.unshift(failing);
+    FILE_CHECKS.unshift(failingFileCheck);
   });
   after(() => {
     PROGRAM_CHECKS.splice(PROGRAM_CHECKS.indexOf(failing), 1);
+    FILE_CHECKS.splice(FILE_CHECKS.indexOf(failingFileCheck), 1);
     analyzer.dispose();
   });
 
@@ -124,11 +134,13 @@ describe('a check that throws', () => {
     assert.deepEqual(result.failures, [
       { check: 'always-throws', program: 'nested', message: 'Maximum call stack size exceeded' },
       { check: 'always-throws', program: 'deny', message: 'Maximum call stack size exceeded' },
+      // A file check's failure names no program; an empty message is said to be unknown.
+      { check: 'file-throws', message: 'unknown error' },
     ]);
   });
 
   it('is not run when its codes are disabled', () => {
-    const result = analyzer.analyze(braces(10), target, catalog, { disabledChecks: ['wrong-macro'] });
+    const result = analyzer.analyze(braces(10), target, catalog, { disabledChecks: ['wrong-macro', 'license'] });
     assert.deepEqual(result.failures, []);
   });
 
@@ -156,7 +168,8 @@ describe('a check that throws', () => {
       assert.equal(
         stderr,
         `bpf-lsm-lint: ${file}: the always-throws check failed on program nested (Maximum call stack size exceeded); its findings there are missing\n` +
-          `bpf-lsm-lint: ${file}: the always-throws check failed on program deny (Maximum call stack size exceeded); its findings there are missing\n`,
+          `bpf-lsm-lint: ${file}: the always-throws check failed on program deny (Maximum call stack size exceeded); its findings there are missing\n` +
+          `bpf-lsm-lint: ${file}: the file-throws check failed (unknown error); its findings there are missing\n`,
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,14 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
 import { readIncludes } from '../../server/src/analysis/includeReader';
-import { blankComments, headerFacts, INCLUDE_LIMITS, localIncludes, type ResolvedIncludes } from '../../server/src/analysis/includes';
+import {
+  blankComments,
+  headerFacts,
+  INCLUDE_LIMITS,
+  includeFacts,
+  localIncludes,
+  type ResolvedIncludes,
+} from '../../server/src/analysis/includes';
 import {
   BuildFlagsCache,
   buildIncludeDirs,
@@ -81,6 +88,24 @@ describe('include directives', () => {
   it('blanks comments but keeps offsets and line ends', () => {
     const text = 'a /* x\ny */ b // c\nd "/* s */"';
     assert.equal(blankComments(text), 'a     \n     b     \nd "/* s */"');
+    // A character literal holding a quote, a division, a comment that ends on its line, a // continued by a backslash.
+    assert.equal(blankComments(`c = '"'; /* x */ d = 1 / 2; // e`), `c = '"';         d = 1 / 2;     `);
+    assert.equal(blankComments("s = '\\''; // q\\\nstill\nnext"), "s = '\\'';      \n     \nnext");
+    assert.equal(blankComments('a /* open'), 'a        ');
+  });
+
+  it('takes no more header text than the limit from what a caller gives, saying which header it left', () => {
+    const big = 'x'.repeat(INCLUDE_LIMITS.totalBytes - 11); // with fits.h's 11 characters: the limit exactly
+    const { facts, inherited } = includeFacts('#include "big.h"\n#include "late.h"\n', {
+      headers: [
+        { path: 'big.h', text: big, via: 'big.h' },
+        { path: 'fits.h', text: '#define A 1', via: 'big.h' },
+        { path: 'late.h', text: '#define B 2', via: 'late.h' },
+      ],
+      unread: [],
+    });
+    assert.deepEqual([...inherited.defines], [['A', '1']]);
+    assert.deepEqual(facts.unread, [{ name: 'late.h', reason: 'over the limit on header text per file', via: 'late.h' }]);
   });
 
   it('reads licences, object-like defines (continued lines too) and section macros from a header', () => {
@@ -92,8 +117,11 @@ describe('include directives', () => {
         '#define HOOK(name) SEC("lsm.s/" #name)',
         '#define MAX(a, b) ((a) > (b) ? (a) : (b))',
         '#define LICENSE_MARK SEC("license")',
+        '  #  define LICENSE_SPACED SEC("license")',
+        '#define HOOK2( kind , name ) SEC("lsm" #kind "/" #name)',
+        '#define OPEN() SEC("lsm/file_open")',
         '/* char L[] SEC("license") = "Proprietary"; */',
-        'char _license[] SEC("license") = "Dual MIT/GPL";',
+        'char hash = \'#\'; char _license[] SEC("license") = "Dual MIT/GPL";',
       ].join('\n'),
     );
     assert.deepEqual(
@@ -102,9 +130,17 @@ describe('include directives', () => {
         ['DENY', '(-EPERM)'],
         ['LONG_ONE', '42'],
         ['LICENSE_MARK', 'SEC("license")'],
+        ['LICENSE_SPACED', 'SEC("license")'],
       ],
     );
-    assert.deepEqual([...facts.sectionMacros.keys()], ['HOOK']);
+    assert.deepEqual(
+      [...facts.sectionMacros],
+      [
+        ['HOOK', { params: ['name'], pieces: ['lsm.s/', 0] }],
+        ['HOOK2', { params: ['kind', 'name'], pieces: ['lsm', 0, '/', 1] }],
+        ['OPEN', { params: [], pieces: ['lsm/file_open'] }],
+      ],
+    );
     assert.deepEqual(facts.licenses, ['Dual MIT/GPL']);
   });
 });
@@ -347,7 +383,7 @@ describe('readIncludes: names no file has, and the size limits', () => {
       ['/p/limit.h', 'x'.repeat(MiB)],
       ['/p/a.h', 'y'.repeat(MiB)],
       ['/p/b.h', 'y'.repeat(MiB)],
-      ['/p/c.h', 'y'.repeat((MiB * 3) / 4)],
+      ['/p/c.h', 'y'.repeat(MiB - 12)],
       ['/p/e.h', 'y'.repeat(MiB / 2)],
       ['/p/ok.h', '#define X 1\n'],
     ]);
@@ -355,6 +391,7 @@ describe('readIncludes: names no file has, and the size limits', () => {
       ' ',
       'a\0b',
       'n'.repeat(1025),
+      'm'.repeat(1024),
       'big.h',
       'limit.h',
       'a.h',
@@ -374,8 +411,8 @@ describe('readIncludes: names no file has, and the size limits', () => {
         ['limit.h', MiB],
         ['a.h', MiB],
         ['b.h', MiB],
-        ['c.h', (MiB * 3) / 4],
-        // e.h (half a MiB) would pass the 4 MiB total; ok.h still fits after it was refused.
+        ['c.h', MiB - 12],
+        // e.h (half a MiB) would pass the 4 MiB total; ok.h still fits after it was refused, to the byte.
         ['ok.h', 12],
       ],
     );
@@ -387,6 +424,8 @@ describe('readIncludes: names no file has, and the size limits', () => {
         ['a\0b', 'a name with a control character'],
         // The name is shown cut to 80 characters.
         ['80 characters', `a name over ${INCLUDE_LIMITS.nameLength} characters`],
+        // 1024 characters is not too long a name: it is looked for.
+        ['1024 characters', notFound],
         ['big.h', 'over the 1 MiB limit for a header'],
         ['e.h', 'over the 4 MiB limit on the headers of one file'],
         ['missing.h', notFound],

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { attributeRuns, blankAttributeRuns } from '../../server/src/analysis/attributeMacros';
-import { asmReturnValue } from '../../server/src/analysis/inlineAsm';
+import { asmBodyReturn, asmReturnValue } from '../../server/src/analysis/inlineAsm';
 import { isBetweenMarkerAndFunction } from '../../server/src/analysis/programs';
+import { suiteParser } from '../helpers/parsedC';
 import { timeLimit } from '../helpers/timeLimit';
 
 describe('asmReturnValue: r0 at the first exit of straight-line BPF assembly', () => {
@@ -60,6 +61,46 @@ describe('asmReturnValue: r0 at the first exit of straight-line BPF assembly', (
     assert.equal(value('r0 = -1 ll;', 'exit;'), -1);
   });
 
+  it('names the piece where the instruction that set r0 starts (whitespace before it is not a start)', () => {
+    assert.deepEqual(asmReturnValue(['r1 = 5; ', 'r0 = 1;', 'exit;']), { value: 1, piece: 1 });
+    assert.deepEqual(asmReturnValue(['r0 =', ' 2;', 'exit;']), { value: 2, piece: 0 });
+  });
+
+  it('reads wide (ll) moves into r registers only; a 32-bit immediate within what its register takes', () => {
+    assert.equal(value('r0 = 0xffffffffffffffff ll;', 'exit;'), -1);
+    assert.equal(value('w0 = 1 ll;', 'exit;'), null);
+    assert.equal(value('r0 = 2147483647;', 'exit;'), 2147483647);
+    // w1 = 2^32 does not fit 32 bits; -2^31 - 1 does not either: nothing claimed through w0 = w1.
+    assert.equal(value('w1 = 4294967296;', 'w0 = w1;', 'exit;'), null);
+    assert.equal(value('w0 = -2147483649;', 'exit;'), null);
+    assert.equal(value('w1 = 7;', 'w0 = w1;', 'exit;'), 7);
+  });
+
+  it('copies only between registers of one width, zero-extending a w copy', () => {
+    assert.equal(value('r1 = 3;', 'r0 = w1;', 'exit;'), null);
+    assert.equal(value('r1 = -1;', 'w0 = w1;', 'exit;'), null);
+    assert.equal(value('r1 = -1;', 'r0 = r1;', 'exit;'), -1);
+  });
+
+  it('claims nothing once a register past r10 is named, however it is used', () => {
+    assert.equal(value('r11 = 1;', 'r0 = 5;', 'exit;'), null);
+    assert.equal(value('r0 = 1;', 'r11 = r0;', 'r0 = 2;', 'exit;'), null);
+    assert.equal(value('r0 = r11;', 'r0 = 2;', 'exit;'), null);
+    assert.equal(value('r0 = 1;', 'r11 += 1;', 'exit;'), null);
+    assert.equal(value('r1 = 2;', 'r1 += 1;', 'r0 = 1;', 'exit;'), 1);
+    assert.equal(value('r10 = 4;', 'r0 = r10;', 'exit;'), 4);
+  });
+
+  it('a call clobbers r5 too; a jump or label after the first exit still means nothing is known', () => {
+    assert.equal(value('r5 = 0;', 'call %[f];', 'r0 = r5;', 'exit;'), null);
+    assert.equal(value('r0 = 1;', 'exit;', 'l0_%=:', 'r0 = 2;', 'exit;'), null);
+  });
+
+  it('takes up to 4096 instructions', () => {
+    assert.equal(value('r0 = 0;'.repeat(4095) + 'exit;'), 0);
+    assert.equal(value('r0 = 0;'.repeat(4097) + 'exit;'), null);
+  });
+
   it('is bounded on long input', () => {
     assert.equal(value('r0 = 0;'.repeat(100_000) + 'exit;'), null);
   });
@@ -104,6 +145,24 @@ describe('isBetweenMarkerAndFunction', () => {
     assert.equal(isBetweenMarkerAndFunction('\n__msg("unclosed) int '), false);
     assert.equal(isBetweenMarkerAndFunction('\nstatic int x = f("a");\nint '), false);
     assert.equal(isBetweenMarkerAndFunction('\n__a(' + '('.repeat(40) + ')'.repeat(41) + ' int '), false);
+    // A string argument runs to its closing quote, escapes passed over, on its own line.
+    assert.equal(isBetweenMarkerAndFunction('\n__msg("a\\"; b") int '), true);
+    assert.equal(isBetweenMarkerAndFunction("\n__c('\\'') int "), true);
+    assert.equal(isBetweenMarkerAndFunction('\n__msg("a\n") int '), false);
+    assert.equal(isBetweenMarkerAndFunction('\n__msg("a\r") int '), false);
+    assert.equal(isBetweenMarkerAndFunction('\n__msg("abc'), false);
+    // 16 levels of parentheses are an attribute's; 17 are not.
+    assert.equal(isBetweenMarkerAndFunction(`\n__a${'('.repeat(16)}1${')'.repeat(16)} int `), true);
+    assert.equal(isBetweenMarkerAndFunction(`\n__a${'('.repeat(17)}1${')'.repeat(17)} int `), false);
+  });
+
+  it('passes over comments from their start to their end; an unclosed one ends nothing', () => {
+    // A "*/" before the comment starts is not its end.
+    assert.equal(isBetweenMarkerAndFunction('x*/* a; */ int '), true);
+    assert.equal(isBetweenMarkerAndFunction(' /**/ int '), true);
+    assert.equal(isBetweenMarkerAndFunction(' /* a; int '), false);
+    assert.equal(isBetweenMarkerAndFunction(' // a; \r int '), true);
+    assert.equal(isBetweenMarkerAndFunction(' // a;\n; int '), false);
   });
 });
 
@@ -116,5 +175,29 @@ describe('attribute runs on hostile text', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       assert.ok(ms < timeLimit(2000), `${JSON.stringify(unit)} x ${text.length / unit.length}: ${ms.toFixed(0)} ms`);
     }
+  });
+});
+
+describe('asmBodyReturn: a naked function whose body is one asm statement', () => {
+  const { parse } = suiteParser();
+  /** r0 at the exit and the text of the literal that set it, for the body of `int f(void) BODY`. */
+  const returned = (body: string) => {
+    const tree = parse(`int f(void) ${body}`);
+    const r = asmBodyReturn(tree.rootNode.descendantsOfType('function_definition')[0]!.childForFieldName('body')!);
+    return r && { value: r.value, literal: r.node.text };
+  };
+
+  it('reads one literal or a concatenation of literals, naming the one that set r0', () => {
+    assert.deepEqual(returned('{ asm volatile("r0 = 3; exit;"); }'), { value: 3, literal: '"r0 = 3; exit;"' });
+    assert.deepEqual(returned('{ asm volatile("r1 = 1;" "r0 = -1;" "exit;" ::: __clobber_all); }'), { value: -1, literal: '"r0 = -1;"' });
+  });
+
+  it('claims nothing for a macro or a prefixed literal among the pieces, another statement, or no asm', () => {
+    assert.equal(returned('{ asm volatile("r0 = 1;" EXIT); }'), null);
+    assert.equal(returned('{ asm volatile(u8"r0 = 1;" "exit;"); }'), null);
+    assert.equal(returned('{ asm volatile("r0 = 1; exit;"); return 0; }'), null);
+    assert.equal(returned('{ ; }'), null);
+    assert.equal(returned('{ x; }'), null);
+    assert.equal(returned('{ }'), null);
   });
 });

@@ -71,6 +71,54 @@ describe('inline suppressions', () => {
     );
   });
 
+  it('reads a directive to the end of its comment or the -- before its reason, and at most 32 codes', () => {
+    assert.deepEqual(summary(program('\t/* bpf-lsm-disable-next-line return-out-of-range*/\n\treturn 1;\n')), []);
+    // In a // comment "*/" is part of the code named.
+    assert.deepEqual(summary(program('\t// bpf-lsm-disable-next-line return-out-of-range*/\n\treturn 1;\n')), [
+      '7:unused-suppression',
+      '8:return-out-of-range',
+    ]);
+    assert.match(
+      analyse(program('\t// bpf-lsm-disable-next-line-- why\n\treturn 0;\n'))[0].message,
+      /^This bpf-lsm-disable-next-line names no check code, so it suppresses nothing\. Name the codes: unknown-hook, /,
+    );
+    const many = program(`\t// bpf-lsm-disable-next-line ${Array(33).fill('license').join(', ')}\n\treturn 0;\n`);
+    assert.equal(analyse(many).filter((f) => f.code === 'unused-suppression').length, 32);
+  });
+
+  it('says where an unused suppression looked, and removes it keeping the code beside it', () => {
+    const fileWide = analyse(`// bpf-lsm-disable-file license\n${program('\treturn 0;\n')}`);
+    assert.deepEqual(
+      fileWide.map((f) => f.message),
+      [
+        "This suppression of 'license' suppressed nothing: there is no such finding in this file. Remove it, so it does not hide the next one.",
+      ],
+    );
+    const fixed = (text: string) => {
+      const [unused] = analyse(text).filter((f) => f.code === 'unused-suppression');
+      assert.equal(unused.fixes![0].preferred, true);
+      return applyEdits(text, unused.fixes![0].edits);
+    };
+    // Before the code: the comment and the spaces after it go, the indentation stays.
+    assert.equal(fixed(program('\t/* bpf-lsm-disable-line license */  return 0;\n')), program('\treturn 0;\n'));
+    // On the last line, with no line end after it.
+    assert.equal(fixed(`${program('\treturn 0;\n')}  // bpf-lsm-disable-file license`), program('\treturn 0;\n'));
+    // One code of several: only it goes, and that fix is the preferred one.
+    assert.equal(
+      fixed(program('\t// bpf-lsm-disable-next-line license, return-out-of-range\n\treturn 1;\n')),
+      program('\t// bpf-lsm-disable-next-line return-out-of-range\n\treturn 1;\n'),
+    );
+  });
+
+  it('suggests a code within a quarter of its length (at least 2 edits), never for a name over 64 characters', () => {
+    assert.match(analyse(program('\t// bpf-lsm-disable-next-line licen\n\treturn 0;\n'))[0].message, /did you mean 'license'\?$/);
+    assert.match(analyse(program('\t// bpf-lsm-disable-next-line lic\n\treturn 0;\n'))[0].message, /Known codes: /);
+    assert.match(
+      analyse(program(`\t// bpf-lsm-disable-next-line ${'x'.repeat(65)}\n\treturn 0;\n`))[0].message,
+      /is not a check code, so this suppression suppresses nothing\. Known codes: /,
+    );
+  });
+
   it('suggests the check code a typo meant, with the fix that changes it', () => {
     const text = program('\t// bpf-lsm-disable-next-line return-out-of-rang -- typo\n\treturn 1;\n');
     const findings = analyse(text);
@@ -116,5 +164,23 @@ describe('inline suppressions', () => {
     );
     const macro = '#define X(a) \\\n  a\nint y;\n';
     assert.equal(suppressionEdit(macro, new TextIndex(macro), 1, 'license'), null);
+    // Indented by spaces, without a space after //, with a reason: the code goes before the reason.
+    const spaced =
+      'int f(void)\n{\n    //bpf-lsm-disable-next-line license  -- why\n    return 2;\n    // bpf-lsm-disable-next-line license\n    return 1;\n}\n';
+    assert.equal(
+      applyEdits(spaced, [suppressionEdit(spaced, new TextIndex(spaced), 3, 'return-out-of-range')!]),
+      spaced.replace('license  -- why', 'license, return-out-of-range  -- why'),
+    );
+    assert.equal(
+      applyEdits(spaced, [suppressionEdit(spaced, new TextIndex(spaced), 5, 'return-out-of-range')!]),
+      spaced.replace('license\n    return 1;', 'license, return-out-of-range\n    return 1;'),
+    );
+    // Inside a block comment still open (closed further down): no line can go there.
+    const inComment = '/* a\n b */ int x;\n';
+    assert.equal(suppressionEdit(inComment, new TextIndex(inComment), 1, 'license'), null);
+    assert.deepEqual(suppressionEdit('return 1;\n', new TextIndex('return 1;\n'), 0, 'license'), {
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      newText: '// bpf-lsm-disable-next-line license\n',
+    });
   });
 });

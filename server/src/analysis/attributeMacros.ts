@@ -26,7 +26,7 @@ function readGroup(text: string, open: number): { end: number; reach: number } {
         if (text[i] === '\\') i++;
         else if (text[i] === '\n') return fail(i);
       }
-      if (i >= limit) return fail(limit);
+      // Unclosed before the limit: the outer loop ends there too.
     } else if (c === '(') {
       if (++depth > MAX_GROUP_DEPTH) return fail(i);
     } else if (c === ')') {

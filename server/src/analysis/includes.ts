@@ -133,8 +133,8 @@ function lineCommentEnd(text: string, from: number): number {
 function* directiveLines(blanked: string): Generator<{ text: string; start: number; end: number }> {
   const re = /^[ \t]*#(?:[^\r\n\\]|\\(?:\r\n|\r|\n)?)*/gm;
   for (let m = re.exec(blanked); m; m = re.exec(blanked)) {
+    // Every match holds its '#': never empty, so the search always moves on.
     yield { text: m[0].replace(/\\(?:\r\n|\r|\n)/g, ' '), start: m.index, end: m.index + m[0].length };
-    if (m[0].length === 0) re.lastIndex++;
   }
 }
 

@@ -176,22 +176,21 @@ function expandSectionMacro(use: Node, macro: SectionMacro): Marker | null {
   const args = macroArgs(use);
   if (args.length !== macro.params.length) return null;
   let section = '';
-  let hookStart = -1;
-  let hookEnd = -1;
+  /** The argument that stands where the hook name goes, when one does. */
+  let hookArg: Node | undefined;
   for (const piece of macro.pieces) {
     if (typeof piece === 'string') {
       section += piece;
     } else {
       const arg = args[piece];
-      if (hookStart < 0 && SECTION_PREFIX_ONLY.test(section)) {
-        hookStart = arg.startIndex;
-        hookEnd = arg.endIndex;
-      }
+      if (!hookArg && SECTION_PREFIX_ONLY.test(section)) hookArg = arg;
       section += arg.text.trim();
     }
     if (section.length > MAX_SECTION_LENGTH) return null;
   }
-  return { section, hookStart, hookEnd, hookEditable: hookStart >= 0, start: use.startIndex, end: use.endIndex };
+  // Without one, findings about the hook point at the whole use, and no fix edits it.
+  const hook = hookArg ?? use;
+  return { section, hookStart: hook.startIndex, hookEnd: hook.endIndex, hookEditable: !!hookArg, start: use.startIndex, end: use.endIndex };
 }
 
 function calleeName(call: Node): string | null {
@@ -199,12 +198,15 @@ function calleeName(call: Node): string | null {
   return fn?.type === 'identifier' ? fn.text : null;
 }
 
-/** The marker of a `SEC("...")` or `section("...")` call; `SEC(NAME)` resolves `#define NAME "..."`. */
-function directMarker(call: Node, defines: Map<string, string>): Marker | null {
-  const arg = call.childForFieldName('arguments')?.namedChildren[0];
+/**
+ * The marker of a `SEC("...")` or `section("...")` (`use`, with its argument `arg`); `SEC(NAME)` resolves
+ * `#define NAME "..."`. tree-sitter reads `SEC(NAME)` before a function as a type (a macro_type_specifier
+ * whose argument is a type), `SEC("...")` as a call.
+ */
+function directMarker(use: Node, arg: Node | null | undefined, defines: Map<string, string>): Marker | null {
   if (!arg) return null;
   let str = stringValue(arg);
-  if (!str && arg.type === 'identifier') {
+  if (!str && /^[A-Za-z_]\w*$/.test(arg.text)) {
     const m = /^"((?:[^"\\]|\\.)*)"$/.exec(defines.get(arg.text) ?? '');
     if (m) str = { value: unescapeC(m[1]), contentStart: -1 };
   }
@@ -214,7 +216,7 @@ function directMarker(call: Node, defines: Map<string, string>): Marker | null {
   const prefixLength = m ? (m[1] ?? '').length + m[2].length + 1 : 0;
   const hookStart = editable ? str.contentStart + prefixLength : arg.startIndex;
   const hookEnd = editable ? hookStart + str.value.length - prefixLength : arg.endIndex;
-  return { section: str.value, hookStart, hookEnd, hookEditable: editable, start: call.startIndex, end: call.endIndex };
+  return { section: str.value, hookStart, hookEnd, hookEditable: editable, start: use.startIndex, end: use.endIndex };
 }
 
 /** Attribute macros nest their arguments shallowly (`__attribute__((section("x")))`); deeper is not an attribute. */
@@ -295,16 +297,17 @@ function programParams(
   // Before the closing parenthesis; in broken code it may be missing, and the range never runs backwards.
   const close = list.lastChild;
   const end = Math.max(start, close && close.type === ')' && !close.isMissing ? close.startIndex : list.endIndex);
-  if (macro === 'BPF_PROG2') {
-    // BPF_PROG2(name, type1, name1, type2, name2...): pair them up.
-    const paired: ProgramParam[] = [];
-    for (let i = 0; i + 1 < params.length; i += 2) {
-      const text = `${params[i].text} ${params[i + 1].text}`;
-      paired.push({ text, decl: parseParam(text), start: params[i].start, end: params[i + 1].end });
-    }
-    return { params: paired, name, start, end };
+  return { params: macro === 'BPF_PROG2' ? pairProg2Params(params) : params, name, start, end };
+}
+
+/** BPF_PROG2(name, type1, name1, type2, name2...): the types and names paired up (one left over is dropped). */
+function pairProg2Params(params: ProgramParam[]): ProgramParam[] {
+  const paired: ProgramParam[] = [];
+  for (let i = 0; i + 1 < params.length; i += 2) {
+    const text = `${params[i].text} ${params[i + 1].text}`;
+    paired.push({ text, decl: parseParam(text), start: params[i].start, end: params[i + 1].end });
   }
-  return { params, name, start, end };
+  return paired;
 }
 
 function isRawContext(params: ProgramParam[]): boolean {
@@ -382,12 +385,20 @@ export function findPrograms(tree: Tree, text: string, inherited?: InheritedMacr
     const callee = calleeName(call);
     const macro = callee ? sectionMacros.get(callee) : undefined;
     const marker =
-      callee === 'SEC' || callee === 'section' ? directMarker(call, defineValues) : macro ? expandSectionMacro(call, macro) : null;
+      callee === 'SEC' || callee === 'section'
+        ? directMarker(call, call.childForFieldName('arguments')?.namedChildren[0], defineValues)
+        : macro
+          ? expandSectionMacro(call, macro)
+          : null;
     if (marker) markers.push(marker);
   }
   for (const use of macroTypes) {
-    const macro = sectionMacros.get(use.childForFieldName('name')?.text ?? '');
-    const marker = macro && expandSectionMacro(use, macro);
+    const name = use.childForFieldName('name')?.text ?? '';
+    const macro = sectionMacros.get(name);
+    const marker =
+      name === 'SEC' || name === 'section'
+        ? directMarker(use, use.childForFieldName('type'), defineValues)
+        : macro && expandSectionMacro(use, macro);
     if (marker) markers.push(marker);
   }
   markers.sort((a, b) => a.start - b.start);
@@ -609,15 +620,8 @@ function expandProgramMacro(name: string, macro: ProgramMacro, callee: Node, lis
   }
   const [first, ...rest] = items.filter((i) => i.text !== '');
   if (!first || !/^[A-Za-z_]\w*$/.test(first.text)) return null;
-  let params: ProgramParam[] = rest.map((p) => ({ text: p.text, decl: parseParam(p.text), start: p.start, end: p.end }));
-  if (macro.macro === 'BPF_PROG2') {
-    const paired: ProgramParam[] = [];
-    for (let i = 0; i + 1 < params.length; i += 2) {
-      const text = `${params[i].text} ${params[i + 1].text}`;
-      paired.push({ text, decl: parseParam(text), start: params[i].start, end: params[i + 1].end });
-    }
-    params = paired;
-  }
+  const written: ProgramParam[] = rest.map((p) => ({ text: p.text, decl: parseParam(p.text), start: p.start, end: p.end }));
+  const params = macro.macro === 'BPF_PROG2' ? pairProg2Params(written) : written;
   const identifierHook = !!hookArg && /^[A-Za-z_]\w*$/.test(hookArg.text);
   return {
     section,

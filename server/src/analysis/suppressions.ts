@@ -172,6 +172,9 @@ function removal(text: string, index: TextIndex, d: Directive, codes: readonly N
     // Alone on its lines: they go, with their line end.
     start = lineStart;
     end = last + 1 < index.lineCount ? index.offset({ line: last + 1, character: 0 }) : lineEnd;
+  } else if (/^[ \t]*$/.test(text.slice(lineStart, start))) {
+    // Code after it on the line: keep the line's indentation, drop the spaces after the comment.
+    while (end < lineEnd && /[ \t]/.test(text[end])) end++;
   } else {
     // Code before it on the line: keep the code, drop the spaces before the comment.
     while (start > lineStart && /[ \t]/.test(text[start - 1])) start--;

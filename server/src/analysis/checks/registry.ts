@@ -215,7 +215,8 @@ export const CODES: ReadonlyMap<CheckCode, CodeInfo> = new Map(CHECKS.flatMap((c
 export const CHECK_CODES: readonly CheckCode[] = [...CODES.keys()];
 
 export function isCheckCode(code: unknown): code is CheckCode {
-  return typeof code === 'string' && CODES.has(code as CheckCode);
+  // Map.has compares by identity: a value that is not a string is never a key.
+  return CODES.has(code as CheckCode);
 }
 
 /** The severity column of the tables of checks: `error`, or `error from 6.12, warning before`. */
