@@ -257,6 +257,75 @@ describe('language server over the protocol', () => {
     });
   });
 
+  it('completion items in full: a hook, an argument list typed in part, lsm_cgroup without ret; none where nothing fits', async () => {
+    const uri = uriOf('complete-full.bpf.c');
+    const text = [
+      'SEC("lsm/file_ope',
+      'SEC("lsm_cgroup/socket_bind")',
+      'int BPF_PROG(bind_guard',
+      'SEC("lsm/file_open")',
+      'int BPF_PROG(open_guard, struct fi',
+      'SEC("lsm/file_open") int BPF_PROG(p, struct file *file, int ret) { bp',
+      '',
+    ].join('\n');
+    await lsp.open(uri, text);
+    const hooks = await lsp.completion(uri, 0, 17);
+    assert.deepEqual(
+      hooks.find((i) => i.label === 'file_open'),
+      {
+        label: 'file_open',
+        kind: 3,
+        detail: 'int file_open(struct file *file)',
+        documentation: { kind: 'markdown', value: 'Returns int; sleepable in kernel 7.3.4; first bundled release with it: 5.7.14.' },
+        textEdit: { range: { start: { line: 0, character: 9 }, end: { line: 0, character: 17 } }, newText: 'file_open' },
+      },
+    );
+    assert.deepEqual(hooks.find((i) => i.label === 'file_permission')?.documentation, {
+      kind: 'markdown',
+      value: 'Returns int; not sleepable in kernel 7.3.4; first bundled release with it: 5.7.14.',
+    });
+    assert.deepEqual(await lsp.completion(uri, 2, 23), [
+      {
+        label: 'struct socket *sock, struct sockaddr *address, int addrlen',
+        kind: 15,
+        detail: "socket_bind's arguments in kernel 7.3.4",
+        documentation: 'int socket_bind(struct socket *sock, struct sockaddr *address, int addrlen)',
+        insertTextFormat: 2,
+        textEdit: {
+          range: { start: { line: 2, character: 23 }, end: { line: 2, character: 23 } },
+          newText: ', ${1:struct socket *sock}, ${2:struct sockaddr *address}, ${3:int addrlen}',
+        },
+        filterText: ', struct socket *sock, struct sockaddr *address, int addrlen',
+        preselect: true,
+      },
+    ]);
+    // Arguments typed already are replaced: the edit starts at the first comma.
+    const [open] = await lsp.completion(uri, 4, 34);
+    assert.deepEqual(open.textEdit, {
+      range: { start: { line: 4, character: 23 }, end: { line: 4, character: 34 } },
+      newText: ', ${1:struct file *file}, ${2:int ret}',
+    });
+    // Two letters are not yet a call worth completing.
+    assert.deepEqual(await lsp.completion(uri, 5, 70), []);
+    // The program's SEC() is looked for in the 600 characters before the BPF_PROG( line.
+    const far = uriOf('complete-far.bpf.c');
+    await lsp.open(far, `SEC("lsm/file_open")\n// ${'x'.repeat(560)}\nint BPF_PROG(near\n// ${'x'.repeat(40)}\nint BPF_PROG(far\n`);
+    assert.equal((await lsp.completion(far, 2, 17)).length, 1);
+    assert.deepEqual(await lsp.completion(far, 4, 16), []);
+  });
+
+  it('offers no lsm_cgroup/ hooks on a kernel before 6.0, which has no lsm_cgroup programs', async () => {
+    await lsp.setSettings({ kernel: '5.15' });
+    try {
+      const uri = uriOf('cgroup-old.bpf.c');
+      await lsp.open(uri, 'SEC("lsm_cgroup/\nSEC("lsm/\n');
+      assert.deepEqual(await lsp.completion(uri, 0, 16), []);
+      assert.ok((await lsp.completion(uri, 1, 9)).some((i) => i.label === 'socket_bind'));
+    } finally {
+      await lsp.setSettings({ kernel: '' });
+    }
+  });
+
   it('every quick fix of every fixture fixes its diagnostic and leaves the file parsing as before', async () => {
     const dir = path.join(FIXTURES, 'lint');
     let applied = 0;

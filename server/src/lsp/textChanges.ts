@@ -13,13 +13,12 @@ export function normaliseChange(doc: TextDocument, raw: unknown): NormalisedChan
   if (typeof text !== 'string') return null;
   // LSP: a change without a range replaces the whole document (a `rangeLength` alone means nothing).
   if (range === undefined || range === null) return { text };
-  if (typeof range !== 'object') return null;
+  // Not an object (a string, a number): it has no start or end, and offsetOf refuses what it reads.
   const { start, end } = range as { start?: unknown; end?: unknown };
   const a = offsetOf(doc, start);
   const b = offsetOf(doc, end);
   if (a === null || b === null) return null;
-  const [from, to] = a <= b ? [a, b] : [b, a];
-  return { range: { start: doc.positionAt(from), end: doc.positionAt(to) }, text };
+  return { range: { start: doc.positionAt(Math.min(a, b)), end: doc.positionAt(Math.max(a, b)) }, text };
 }
 
 /** Clamped like the text library does: a line past the end is the end, a column past the line is its end. */
