@@ -1,20 +1,8 @@
 // Crafted BTF blobs: a few bpf_lsm_<hook> functions whose prototypes refer to types that refer back to
 // themselves (const -> const, pointer -> typedef -> pointer, arrays of themselves), out-of-range ids, and
 // then random byte damage. The reader must answer with hooks or a BtfError, never recurse forever.
+import { BtfWriter, K } from '../helpers/btfWriter';
 import type { Rng } from './rng';
-
-const enum K {
-  Int = 1,
-  Ptr = 2,
-  Array = 3,
-  Struct = 4,
-  Typedef = 8,
-  Volatile = 9,
-  Const = 10,
-  Func = 12,
-  FuncProto = 13,
-  TypeTag = 18,
-}
 
 interface RawType {
   name: string;
@@ -28,33 +16,9 @@ interface RawType {
 
 /** Serialises types (ids from 1) and their names into a little-endian BTF blob. */
 export function buildBtf(types: RawType[]): Uint8Array {
-  const strings: number[] = [0];
-  const offsets = new Map<string, number>([['', 0]]);
-  const str = (s: string) => {
-    if (!offsets.has(s)) {
-      offsets.set(s, strings.length);
-      strings.push(...Buffer.from(s, 'utf8'), 0);
-    }
-    return offsets.get(s)!;
-  };
-  const words: number[] = [];
-  for (const t of types) {
-    const info = ((t.kindFlag ? 1 : 0) << 31) | (t.kind << 24) | ((t.vlen ?? 0) & 0xffff);
-    words.push(str(t.name), info >>> 0, t.ref >>> 0);
-    for (const x of t.extra ?? []) words.push(x >>> 0);
-  }
-  const typeLen = words.length * 4;
-  const buf = Buffer.alloc(24 + typeLen + strings.length);
-  buf.writeUInt16LE(0xeb9f, 0);
-  buf.writeUInt8(1, 2);
-  buf.writeUInt32LE(24, 4);
-  buf.writeUInt32LE(0, 8);
-  buf.writeUInt32LE(typeLen, 12);
-  buf.writeUInt32LE(typeLen, 16);
-  buf.writeUInt32LE(strings.length, 20);
-  words.forEach((w, i) => buf.writeUInt32LE(w, 24 + i * 4));
-  Buffer.from(strings).copy(buf, 24 + typeLen);
-  return new Uint8Array(buf);
+  const w = new BtfWriter();
+  for (const t of types) w.type(t.kind, w.str(t.name), t.vlen ?? 0, t.ref, t.extra, t.kindFlag);
+  return new Uint8Array(w.bytes());
 }
 
 /**

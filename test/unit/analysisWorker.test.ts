@@ -33,7 +33,7 @@ function worker({ warmUpLog = false } = {}) {
 describe('analysis worker (in this thread)', () => {
   const { target } = HookCatalog.bundled().target({ kernel: '6.12' });
 
-  it('answers each request in order, whether it came before the parser was ready or after', async () => {
+  it('answers each request in order (those sent while its parser loads kept for when it is ready)', async () => {
     const w = worker();
     try {
       w.send({ type: 'analyse', id: 1, uri: 'file:///a.bpf.c' });
@@ -101,10 +101,8 @@ describe('analysis worker (in this thread)', () => {
         /^analysis of file:\/\/\/b\.bpf\.c failed: TypeError: Cannot read properties of undefined/,
       );
       const result = await w.next();
-      assert.deepEqual(result.type === 'result' && result.analysis, {
-        kind: 'failed',
-        message: "TypeError: Cannot read properties of undefined (reading 'get')",
-      });
+      assert.ok(result.type === 'result' && result.analysis.kind === 'failed');
+      assert.match(result.analysis.message, /^TypeError: /);
       w.send({ type: 'configure', target, options: {} });
       w.send({ type: 'analyse', id: 2, uri: 'file:///b.bpf.c' });
       const again = await w.next();

@@ -95,7 +95,7 @@ describe('include directives', () => {
   });
 
   it('takes no more header text than the limit from what a caller gives, saying which header it left', () => {
-    const big = 'x'.repeat(INCLUDE_LIMITS.totalBytes - 11); // with fits.h's 11 characters: the limit exactly
+    const big = 'x'.repeat(4 * 1024 * 1024 - 11); // with fits.h's 11 characters: the 4 MiB limit exactly
     const { facts, inherited } = includeFacts('#include "big.h"\n#include "late.h"\n', {
       headers: [
         { path: 'big.h', text: big, via: 'big.h' },

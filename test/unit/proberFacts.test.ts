@@ -232,12 +232,9 @@ describe('bpf-lsm-lint with a probed kernel', () => {
     fs.writeFileSync(config, 'Host nowhere\n  HostName 127.0.0.1\n  Port 9\n  BatchMode yes\n  ConnectTimeout 5\n');
     const facts = path.join(tmp, 'never.facts.json');
     const r = await lint('--probe-target', 'nowhere', '--ssh-config', config, '--save-facts', facts);
-    assert.deepEqual(r, {
-      status: 2,
-      stdout: '',
-      stderr:
-        'bpf-lsm-lint: --probe-target nowhere: ssh could not reach nowhere: ssh: connect to host 127.0.0.1 port 9: Connection refused\n',
-    });
+    assert.deepEqual([r.status, r.stdout], [2, '']);
+    // ssh's own words (here: connect to host 127.0.0.1 port 9: Connection refused) vary with its version.
+    assert.match(r.stderr, /^bpf-lsm-lint: --probe-target nowhere: ssh could not reach nowhere: ssh: [^\n]+\n$/);
     assert.ok(!fs.existsSync(facts));
   });
 });

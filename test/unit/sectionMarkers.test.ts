@@ -2,8 +2,10 @@
 // through `#define NAME "..."`, or made by a section macro (`#define LSM(h) SEC("lsm/" #h)`); where the hook
 // name stands and whether a fix may edit it; and the bounds on macros. Each program written out.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { Analyzer } from '../../server/src/analysis/analyze';
 import { findPrograms } from '../../server/src/analysis/programs';
+import { HookCatalog } from '../../server/src/hooks/catalog';
 import { suiteParser } from '../helpers/parsedC';
 
 const PROG = 'int BPF_PROG(p, struct file *file, int ret) { return 0; }';
@@ -16,7 +18,7 @@ describe('section markers', () => {
     return findPrograms(parse(text), text).programs.map((p) => ({
       section: p.section,
       editable: p.hookEditable,
-      hookText: p.hookStart < 0 ? null : text.slice(p.hookStart, p.hookEnd),
+      hookText: text.slice(p.hookStart, p.hookEnd),
     }));
   };
 
@@ -37,6 +39,14 @@ describe('section markers', () => {
     assert.deepEqual(programs(`#define NAME x "lsm/file_open"\nSEC(NAME) ${PROG}`), []);
     assert.deepEqual(programs(`#define NAME "lsm/file_open" x\nSEC(NAME) ${PROG}`), []);
     assert.deepEqual(programs(`SEC(UNDEFINED) ${PROG}`), []);
+    // Read as a call (an attribute's section, a licence's SEC): the same lookup.
+    const attribute = '#define NAME "lsm/file_open"\nint __attribute__((section(NAME))) f(void *ctx) { return 0; }\n';
+    assert.deepEqual(programs(attribute), expected);
+    const licence = '#define LIC "license"\nchar _license[] SEC(LIC) = "GPL";\n';
+    assert.deepEqual(
+      findPrograms(parse(licence), licence).licenses.map((l) => l.value),
+      ['GPL'],
+    );
   });
 
   it('a section macro: the hook is the argument at the place of the hook name, edited there', () => {
@@ -236,5 +246,41 @@ describe('programs declared by a program macro (SEC and BPF_PROG in one #define)
       [],
     );
     assert.deepEqual(programs('#define S(h, name) SEC("lsm/" #h) int BPF_PROG(name, int ret)\nS(file_open, "not a name") {}'), []);
+  });
+});
+
+describe('what the checks say of a program whose section a macro makes', () => {
+  const catalog = HookCatalog.bundled();
+  let analyzer: Analyzer;
+  before(async () => {
+    analyzer = await Analyzer.create();
+  });
+  after(() => analyzer.dispose());
+  const findings = (text: string) =>
+    analyzer
+      .analyze(`${text}\nchar L[] SEC("license") = "GPL";\n`, catalog.target({ kernel: '6.12' }).target, catalog)
+      .findings.map((f) => ({
+        code: f.code,
+        at: `${f.range.start.line + 1}:${f.range.start.character + 1}-${f.range.end.character + 1}`,
+        fixes: (f.fixes ?? []).map((x) => x.title),
+      }));
+
+  it('a hook the macro joins to more text: the finding marks the whole use', () => {
+    assert.deepEqual(
+      findings('#define P2(h) SEC("lsm/" "x" #h)\nP2(file_open) int BPF_PROG(p, struct file *file, int ret) { return ret; }'),
+      [{ code: 'unknown-hook', at: '2:1-14', fixes: [] }],
+    );
+  });
+
+  it('not sleepable through a section macro: no fix edits the text before its argument', () => {
+    assert.deepEqual(
+      findings(
+        '#define SLEEPABLE(hook) SEC("lsm.s/" #hook)\nSLEEPABLE(file_permission) int BPF_PROG(p, struct file *file, int mask, int ret) { return ret; }',
+      ),
+      [{ code: 'not-sleepable', at: '2:11-26', fixes: [] }],
+    );
+    assert.deepEqual(findings('SEC("lsm.s/file_permission") int BPF_PROG(p, struct file *file, int mask, int ret) { return ret; }'), [
+      { code: 'not-sleepable', at: '1:12-27', fixes: ['Make the program non-sleepable (lsm/)'] },
+    ]);
   });
 });

@@ -27,15 +27,17 @@ export function checkSleepable(ctx: ProgramContext): Finding[] {
   if (program.kind !== 'lsm.s' || !ctx.hook) return [];
   const hookRange = model.index.range(program.hookStart, program.hookEnd);
   const prefixStart = program.hookStart - 'lsm.s/'.length;
-  const fixes = program.hookEditable
-    ? [
-        {
-          title: 'Make the program non-sleepable (lsm/)',
-          edits: [{ range: model.index.range(prefixStart, program.hookStart), newText: 'lsm/' }],
-          preferred: true,
-        },
-      ]
-    : undefined;
+  // Only where `lsm.s/` is written right before the hook: a section macro's argument has other text there.
+  const fixes =
+    program.hookEditable && model.text.slice(prefixStart, program.hookStart) === 'lsm.s/'
+      ? [
+          {
+            title: 'Make the program non-sleepable (lsm/)',
+            edits: [{ range: model.index.range(prefixStart, program.hookStart), newText: 'lsm/' }],
+            preferred: true,
+          },
+        ]
+      : undefined;
   if (!kernelRules.hasSleepable(target.version)) {
     return [
       {
