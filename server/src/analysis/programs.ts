@@ -24,7 +24,7 @@ export interface LsmProgram {
   /** `?lsm/...`: libbpf does not auto-load it. */
   optional: boolean;
   hook: string;
-  /** Offsets of the hook name in the file (inside the string, or the macro argument). */
+  /** Offsets of the hook name in the file: inside the string, the macro argument, or the whole macro use (no argument alone is the hook). */
   hookStart: number;
   hookEnd: number;
   /** False when the section came through a macro, so edits to the hook text are not offered. */

@@ -203,7 +203,7 @@ function programSpans(result: AnalysisResult): ProgramSpan[] {
     hookEnd: p.hookEnd,
     macroStart: p.macroStart,
     macroEnd: p.macroEnd,
-    hookRange: index.range(Math.max(0, p.hookStart), Math.max(0, p.hookEnd)),
+    hookRange: index.range(p.hookStart, p.hookEnd),
     macroRange: index.range(p.macroStart, p.macroEnd),
   }));
 }

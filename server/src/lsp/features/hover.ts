@@ -38,7 +38,7 @@ export async function hover(ctx: ServerContext, params: HoverParams): Promise<Ho
   const analysis = await ctx.analysis(entry);
   // Offsets of a text that changed meanwhile would point elsewhere: the client asks again.
   if (analysis.kind !== 'analysed' || ctx.store.get(entry.doc.uri) !== entry || entry.generation !== generation) return null;
-  const onHook = (p: ProgramSpan) => p.hookStart >= 0 && offset >= p.hookStart && offset <= p.hookEnd;
+  const onHook = (p: ProgramSpan) => offset >= p.hookStart && offset <= p.hookEnd;
   const onMacro = (p: ProgramSpan) => offset >= p.macroStart && offset <= p.macroEnd;
   const program = analysis.programs.find((p) => onHook(p) || onMacro(p));
   if (!program || !program.hook) return callHover(ctx, entry.doc.getText(), offset, analysis.programs, entry.doc);
