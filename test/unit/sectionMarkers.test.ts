@@ -183,10 +183,14 @@ describe('programs declared by a program macro (SEC and BPF_PROG in one #define)
       ],
     );
     const T = '#define T(h, name, msg, args...) SEC("lsm/" #h) int BPF_PROG(name, args)\n';
-    assert.deepEqual(
-      programs(T + 'T(file_open, n, "x, (y", int ret) {}').map((p) => p.params),
-      [[['int ret', 'int ret']]],
-    );
+    // A string, a character literal (an escaped quote too), brackets and braces hold their commas.
+    for (const msg of ['"x, (y"', "','", "'\\''", 'x[1, 2]', '(struct s){1, 2}']) {
+      assert.deepEqual(
+        programs(`${T}T(file_open, n, ${msg}, int ret) {}`).map((p) => p.params),
+        [[['int ret', 'int ret']]],
+        msg,
+      );
+    }
   });
 
   it('a use with one argument (a function to the parser): parameters written in the macro point at the use', () => {
