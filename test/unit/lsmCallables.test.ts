@@ -432,6 +432,21 @@ describe('lsm callables: the rules a kernel gets (server/data/lsm-callables.json
     assert.equal(rules.messages.notAllowed, 'helper call is not allowed in probe');
     assert.equal(callableRulesFor([6, 6, 0])!.kfunc('bpf_get_file_xattr'), 'unknown', 'absent in 6.1, present in 6.12');
   });
+  it('between two releases: a helper one of them lacks or words otherwise is no claim; what both say is kept', () => {
+    const rules = callableRulesFor([6, 5, 0])!;
+    assert.equal(rules.basis, '6.1.192 and 6.12.117');
+    assert.deepEqual(rules.helper('get_current_pid_tgid', 'lsm'), { id: 14, verdict: 'yes' });
+    assert.deepEqual(rules.helper('task_storage_get', 'lsm'), { id: 156, verdict: 'unknown' }, '6.1 yes, 6.12 no claim');
+    assert.deepEqual(rules.helper('cgrp_storage_get', 'lsm'), { id: 210, verdict: 'unknown' }, 'only in 6.12');
+    assert.equal(rules.helper('no_such_helper', 'lsm'), undefined);
+    assert.ok(rules.helperNames().includes('task_storage_get'));
+    assert.ok(!rules.helperNames().includes('cgrp_storage_get'), 'only in 6.12: not offered');
+    assert.equal(rules.kfunc('bpf_cast_to_kern_ctx'), 'unknown', 'absent in 6.1, usable in 6.12');
+    assert.deepEqual(callableRulesFor([6, 19, 0])!.nullable('file_open'), [], 'no __nullable argument in 6.12 nor 7.2');
+    // A kfunc whose registration 6.12's data could not settle is no claim there; 6.1 has no such kfunc.
+    assert.equal(callableRulesFor([6, 12, 0])!.kfunc('bpf_arena_alloc_pages'), 'unknown');
+    assert.equal(callableRulesFor([6, 1, 0])!.kfunc('bpf_arena_alloc_pages'), 'absent');
+  });
   it('no rules before the oldest or after the newest data release', () => {
     assert.equal(callableRulesFor([5, 15, 0]), null);
     assert.equal(callableRulesFor([7, 4, 0]), null);
