@@ -2,51 +2,12 @@
 // a scripted thread: what it sends a new worker, whom it blames when one dies, when it gives up, when it
 // releases one, and what it logs. hostileWorker.test.ts shows the same with real threads that trap.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { AnalysisHost } from '../../server/src/lsp/analysisHost';
 import type { OpenDocument } from '../../server/src/lsp/documentStore';
-import type { AnalysisThread } from '../../server/src/lsp/workerStart';
-
-/** A worker thread whose side the test plays: what it was sent, and what it says back. */
-class ScriptedThread implements AnalysisThread {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly sent: { type: string; uri?: string; id?: number }[] = [];
-  terminated = false;
-  private readonly events = new EventEmitter();
-  postMessage(m: unknown): void {
-    this.sent.push(m as { type: string });
-  }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one listener for the three events
-  on(event: string, listener: (value: any) => void): this {
-    this.events.on(event, listener);
-    return this;
-  }
-  terminate(): Promise<number> {
-    this.terminated = true;
-    return Promise.resolve(1);
-  }
-  say(m: unknown): void {
-    this.events.emit('message', m);
-  }
-  exit(code: number): void {
-    this.events.emit('exit', code);
-  }
-  fail(err: Error): void {
-    this.events.emit('error', err);
-  }
-  /** What was sent, as `type uri` lines (configure as its type alone). */
-  lines(): string[] {
-    return this.sent.map((m) => [m.type, m.uri].filter((x) => x !== undefined).join(' '));
-  }
-  lastId(): number {
-    return this.sent.filter((m) => m.type === 'analyse').pop()!.id!;
-  }
-}
+import { ScriptedThread } from '../helpers/scriptedThread';
 
 const ANALYSED = { kind: 'analysed', findings: [], programs: [], failures: [], ms: 1 } as const;
 const doc = (name: string): OpenDocument =>
