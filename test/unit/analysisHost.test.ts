@@ -7,9 +7,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { AnalysisHost } from '../../server/src/lsp/analysisHost';
 import type { OpenDocument } from '../../server/src/lsp/documentStore';
-import { ScriptedThread } from '../helpers/scriptedThread';
+import { ANALYSED, ScriptedThread } from '../helpers/scriptedThread';
 
-const ANALYSED = { kind: 'analysed', findings: [], programs: [], failures: [], ms: 1 } as const;
 const doc = (name: string): OpenDocument =>
   ({ doc: TextDocument.create(`file:///${name}`, 'bpf-c', 1, 'int x;') }) as unknown as OpenDocument;
 
@@ -160,11 +159,7 @@ describe('analysis host', () => {
     const { h, threads, log } = host();
     const a = doc('a.bpf.c');
     const b = doc('b.bpf.c');
-    const answer = (memoryBytes: number) => {
-      const t = threads[threads.length - 1];
-      for (const m of t.sent.filter((x) => x.type === 'analyse')) t.say({ type: 'result', id: m.id, analysis: ANALYSED, memoryBytes });
-      t.sent.length = 0;
-    };
+    const answer = (memoryBytes: number) => threads[threads.length - 1].answerAll(ANALYSED, memoryBytes);
     const both = [h.analyse(a), h.analyse(b)];
     threads[0].say({ type: 'ready' });
     answer(128 * 1048576);

@@ -4,9 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../server/src/analysis/analyze';
-import { findPrograms } from '../../server/src/analysis/programs';
+import { findPrograms, type LsmProgram } from '../../server/src/analysis/programs';
 import { HookCatalog } from '../../server/src/hooks/catalog';
 import { suiteParser } from '../helpers/parsedC';
+
+/** A program's section, whether a fix may edit its hook, and the text its hook range covers. */
+const sectionOf = (p: LsmProgram, text: string) => ({
+  section: p.section,
+  editable: p.hookEditable,
+  hookText: text.slice(p.hookStart, p.hookEnd),
+});
 
 const PROG = 'int BPF_PROG(p, struct file *file, int ret) { return 0; }';
 
@@ -14,13 +21,7 @@ describe('section markers', () => {
   const { parse } = suiteParser();
 
   /** Each program: its section, whether its hook may be edited, and the text its hook range covers. */
-  const programs = (text: string) => {
-    return findPrograms(parse(text), text).programs.map((p) => ({
-      section: p.section,
-      editable: p.hookEditable,
-      hookText: text.slice(p.hookStart, p.hookEnd),
-    }));
-  };
+  const programs = (text: string) => findPrograms(parse(text), text).programs.map((p) => sectionOf(p, text));
 
   it('SEC("...") split in literals: the section joined, the hook not edited in place', () => {
     assert.deepEqual(programs(`SEC("lsm/" "file_open") ${PROG}`), [
@@ -134,9 +135,7 @@ describe('programs declared by a program macro (SEC and BPF_PROG in one #define)
   /** Each program: section, whether its hook may be edited and the text of its hook range, its name, macro and parameters. */
   const programs = (text: string) =>
     findPrograms(parse(text), text).programs.map((p) => ({
-      section: p.section,
-      editable: p.hookEditable,
-      hookText: text.slice(p.hookStart, p.hookEnd),
+      ...sectionOf(p, text),
       name: p.name,
       macro: p.macro,
       via: p.viaMacro,

@@ -9,9 +9,7 @@ import { HookCatalog } from '../../server/src/hooks/catalog';
 import { AnalysisHost } from '../../server/src/lsp/analysisHost';
 import { ServerContext } from '../../server/src/lsp/context';
 import type { DocumentStore, OpenDocument } from '../../server/src/lsp/documentStore';
-import { ScriptedThread } from '../helpers/scriptedThread';
-
-const ANALYSED = { kind: 'analysed', findings: [], programs: [], failures: [], ms: 1 } as const;
+import { ANALYSED, ScriptedThread } from '../helpers/scriptedThread';
 
 /** A context over a scripted worker; `open` makes the store's current entry of a document. */
 function context() {
@@ -38,12 +36,8 @@ function context() {
     entries.set(entry.doc.uri, entry);
     return entry;
   };
-  /** The worker's answer to each request it has not answered yet. */
-  const answer = (analysis: object) => {
-    const t = threads[threads.length - 1];
-    for (const m of t.sent.filter((x) => x.type === 'analyse')) t.say({ type: 'result', id: m.id, analysis, memoryBytes: 1 });
-    t.sent.length = 0;
-  };
+  /** The newest worker answers each request it has not answered yet. */
+  const answer = (analysis: object) => threads[threads.length - 1].answerAll(analysis);
   return { ctx, threads, open, answer, settings: () => ctx.configure(DEFAULT_SETTINGS, target) };
 }
 const analyses = (threads: ScriptedThread[]) => threads.flatMap((t) => t.sent.filter((m) => m.type === 'analyse'));

@@ -193,6 +193,9 @@ function expandSectionMacro(use: Node, macro: SectionMacro): Marker | null {
   return { section, hookStart: hook.startIndex, hookEnd: hook.endIndex, hookEditable: !!hookArg, start: use.startIndex, end: use.endIndex };
 }
 
+/** The names whose argument is the section itself: `SEC("...")` and `__attribute__((section("...")))`. */
+const SECTION_CALLEES = new Set(['SEC', 'section']);
+
 function calleeName(call: Node): string | null {
   const fn = call.childForFieldName('function');
   return fn?.type === 'identifier' ? fn.text : null;
@@ -385,7 +388,7 @@ export function findPrograms(tree: Tree, text: string, inherited?: InheritedMacr
     const callee = calleeName(call);
     const macro = callee ? sectionMacros.get(callee) : undefined;
     const marker =
-      callee === 'SEC' || callee === 'section'
+      callee !== null && SECTION_CALLEES.has(callee)
         ? directMarker(call, call.childForFieldName('arguments')?.namedChildren[0], defineValues)
         : macro
           ? expandSectionMacro(call, macro)
@@ -395,10 +398,9 @@ export function findPrograms(tree: Tree, text: string, inherited?: InheritedMacr
   for (const use of macroTypes) {
     const name = use.childForFieldName('name')?.text ?? '';
     const macro = sectionMacros.get(name);
-    const marker =
-      name === 'SEC' || name === 'section'
-        ? directMarker(use, use.childForFieldName('type'), defineValues)
-        : macro && expandSectionMacro(use, macro);
+    const marker = SECTION_CALLEES.has(name)
+      ? directMarker(use, use.childForFieldName('type'), defineValues)
+      : macro && expandSectionMacro(use, macro);
     if (marker) markers.push(marker);
   }
   markers.sort((a, b) => a.start - b.start);
