@@ -24,7 +24,7 @@ export default {
   mochaOptions: { config: 'test/mutation/mocharc.json' },
   // Run in the sandbox, after the mutants are in: the tests run the compiled tree (out/).
   buildCommand: 'npm run mutate:build',
-  checkers: ['typescript'],
+  checkers: ['typescript-file'],
   // The checker type-checks each mutant within the code it mutates, as one project with no emit: the whole
   // tree (tests included) made it six times slower; the project references (build mode, declarations
   // written for every check) about 10 % slower.
@@ -46,7 +46,7 @@ export default {
   timeoutMS: 5000,
   // progress-log (test/mutation/progressLog.mjs) writes each result as it comes: Stryker's reports appear
   // only at the end.
-  plugins: ['@stryker-mutator/*', './test/mutation/progressLog.mjs'],
+  plugins: ['@stryker-mutator/*', './test/mutation/progressLog.mjs', './test/mutation/fileTypeChecker.mjs'],
   reporters: ['clear-text', 'progress', 'html', 'json', 'progress-log'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

@@ -38,7 +38,7 @@ describe('names of JavaScript built-ins', () => {
         `**${n}** (kernel ${NEWEST}, bundled hook table)\n\nNot an LSM hook in any bundled release.`,
       );
     }
-    const args = await lsp.connection.sendRequest<CompletionItem[]>('textDocument/completion', {
+    const args = await lsp.request<CompletionItem[]>('textDocument/completion', {
       textDocument: { uri: 'file:///work/builtin-args.bpf.c' },
       position: { line: 1, character: 18 },
     });

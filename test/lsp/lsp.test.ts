@@ -372,7 +372,7 @@ describe('language server settings', () => {
 
   it('pulls its settings: it registers for change notifications of the bpfLsm section only', async () => {
     // A round trip: the server registers while handling `initialized`, before it answers later requests.
-    await lsp.connection.sendRequest('textDocument/hover', {
+    await lsp.request('textDocument/hover', {
       textDocument: { uri: uriOf('none.bpf.c') },
       position: { line: 0, character: 0 },
     });

@@ -37,6 +37,13 @@ function spawnServer(): ChildProcess {
 export const FAILURE_LOG =
   /^(?:\S+: )?(?:analysis of \S+ failed: |BPF LSM analysis failed |The BPF LSM check '.*' failed |The C parser failed |BPF LSM analysis is unavailable|the analysis worker stopped|analysis unavailable: |[\w/ ]+ failed: )/m;
 
+/**
+ * How long a test waits for the server when the test sets no bound of its own. The mutation run
+ * (test/mutation/register.ts) shortens it: a mutant that silences the server then fails the test, and is
+ * killed, instead of outlasting Stryker's timeout, which costs a fresh test process each time.
+ */
+const REPLY_MS = Number(process.env.LSP_TEST_REPLY_MS) || 10_000;
+
 interface Waiter {
   uri: string;
   minVersion: number;
@@ -138,7 +145,7 @@ export class LspTestClient {
   /** Waits for a dynamic registration the server makes after `initialized` (in its own time). */
   async registration(
     matches: (r: { method: string; registerOptions?: unknown }) => boolean,
-    timeoutMs = 5000,
+    timeoutMs = Math.min(5000, REPLY_MS),
   ): Promise<{ method: string; registerOptions?: unknown } | undefined> {
     const until = Date.now() + timeoutMs;
     for (;;) {
@@ -149,7 +156,7 @@ export class LspTestClient {
   }
 
   /** Resolves with the next diagnostics for `uri` of at least `minVersion`. */
-  nextDiagnostics(uri: string, minVersion = 0, timeoutMs = 10_000): Promise<PublishDiagnosticsParams> {
+  nextDiagnostics(uri: string, minVersion = 0, timeoutMs = REPLY_MS): Promise<PublishDiagnosticsParams> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${minVersion} within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({
@@ -220,12 +227,25 @@ export class LspTestClient {
     await applied;
   }
 
+  /** Sends a request and fails if the server does not answer within REPLY_MS. */
+  async request<T>(method: string, params: unknown): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to ${method} within ${REPLY_MS} ms`)), REPLY_MS);
+    });
+    try {
+      return await Promise.race([this.connection.sendRequest<T>(method, params), silence]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   hover(uri: string, line: number, character: number): Promise<Hover | null> {
-    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } });
+    return this.request('textDocument/hover', { textDocument: { uri }, position: { line, character } });
   }
 
   async completion(uri: string, line: number, character: number): Promise<CompletionItem[]> {
-    const r = await this.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
+    const r = await this.request<CompletionItem[] | CompletionList | null>('textDocument/completion', {
       textDocument: { uri },
       position: { line, character },
     });
@@ -233,7 +253,7 @@ export class LspTestClient {
   }
 
   codeActions(uri: string, diagnostic: Diagnostic): Promise<CodeAction[]> {
-    return this.connection.sendRequest('textDocument/codeAction', {
+    return this.request('textDocument/codeAction', {
       textDocument: { uri },
       range: diagnostic.range,
       context: { diagnostics: [diagnostic], only: ['quickfix'] },

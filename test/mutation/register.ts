@@ -6,6 +6,8 @@ import * as nodeTestOnMocha from './nodeTestOnMocha';
 
 process.env.LSP_IN_PROCESS = '1';
 process.env.BPF_LSM_TIME_LIMIT_SCALE = '10';
+// A silent server fails the test in 3 s (test/lsp/lspClient.ts), before Stryker's timeout (5 s and more).
+process.env.LSP_TEST_REPLY_MS = '3000';
 
 /**
  * Whose code runs while the test files load. Stryker counts a hit outside any test as "static" (module
