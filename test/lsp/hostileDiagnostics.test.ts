@@ -118,3 +118,106 @@ describe('diagnostics when the analysis did not run in full', () => {
     );
   });
 });
+
+describe('diagnostics: what the user is told, and how often', () => {
+  const MB = 1024 * 1024;
+  /** A feature whose analyses are `answers`, in turn (one a run). */
+  const sequence = (answers: (() => Promise<DocumentAnalysis>)[]) => harness(() => answers.shift()!());
+  const messages = (p: PublishDiagnosticsParams) => p.diagnostics.map((d) => d.message);
+
+  it('tells once per document and problem, each problem on its own, and again once the document was closed', async () => {
+    const thrown = 'BPF LSM analysis failed on this file (TypeError: x is undefined); no findings could be computed.';
+    const failed = 'BPF LSM analysis failed on this file (the document closed); no findings could be computed.';
+    const checkFailed = (check: string) =>
+      `The BPF LSM check '${check}' failed on this file (boom); its findings are missing, the other checks' are shown.`;
+    const { run, shown, feature } = sequence([
+      async () => {
+        throw new TypeError('x is undefined');
+      },
+      // The same problem (the analysis failed) in other words: not told again.
+      async () => ({ kind: 'failed', message: 'the document closed' }),
+      async () => ({ kind: 'analysed', findings: [], programs: [], failures: [{ check: 'license', message: 'boom' }], ms: 1 }),
+      async () => ({ kind: 'analysed', findings: [], programs: [], failures: [{ check: 'hook-exists', message: 'boom' }], ms: 1 }),
+      async () => ({ kind: 'unavailable', message: 'the analysis worker could not start' }),
+      async () => ({ kind: 'parser-crashed', message: 'RuntimeError: unreachable' }),
+      async () => {
+        throw new TypeError('x is undefined');
+      },
+    ]);
+    assert.deepEqual(messages(await run()), [thrown]);
+    assert.deepEqual(messages(await run()), [failed]);
+    assert.deepEqual(messages(await run()), [checkFailed('license')]);
+    assert.deepEqual(messages(await run()), [checkFailed('hook-exists')]);
+    const unavailable = 'BPF LSM analysis is unavailable: the analysis worker could not start. Try BPF LSM: Restart Language Server.';
+    assert.deepEqual(messages(await run()), [unavailable]);
+    const crashed = 'The C parser failed on this file (RuntimeError: unreachable); BPF LSM diagnostics resume when it changes.';
+    assert.deepEqual(messages(await run()), [crashed]);
+    assert.deepEqual(
+      shown.map((m) => m.replace('prog.bpf.c: ', '')),
+      [thrown, checkFailed('license'), checkFailed('hook-exists'), unavailable, crashed],
+    );
+    feature.clear(URI);
+    await run();
+    assert.equal(shown.at(-1), `prog.bpf.c: ${thrown}`, 'told again after the document was closed');
+    assert.equal(shown.length, 6);
+  });
+
+  it('logs what was thrown with its stack, and whatever else was thrown as it is', async () => {
+    const { run, logged } = sequence([
+      async () => {
+        throw new TypeError('x is undefined');
+      },
+    ]);
+    await run();
+    const line = logged.find((l) => l.startsWith(`analysis of ${URI} failed: `));
+    assert.ok(line?.startsWith(`analysis of ${URI} failed: TypeError: x is undefined\n    at `), line);
+    for (const [value, words] of [
+      [undefined, 'undefined'],
+      ['boom', 'boom'],
+    ] as const) {
+      const other = sequence([
+        async () => {
+          throw value;
+        },
+      ]);
+      assert.deepEqual(messages(await other.run()), [`BPF LSM analysis failed on this file (${words}); no findings could be computed.`]);
+      assert.ok(other.logged.includes(`analysis of ${URI} failed: ${words}`), other.logged.join('\n'));
+    }
+  });
+
+  it('gives the size of a file too large with two decimals below 10 MB and one from there', async () => {
+    for (const [length, size] of [
+      [4.1 * MB, '4.10'],
+      [10 * MB - 1, '10.00'],
+      [10 * MB, '10.0'],
+      [10.56 * MB, '10.6'],
+    ] as const) {
+      const { run, shown } = sequence([async () => ({ kind: 'too-large', length })]);
+      const [d] = (await run()).diagnostics;
+      assert.deepEqual([d.message, d.severity], [`File too large for BPF LSM analysis (${size} MB; the limit is 4 MB).`, 3]);
+      assert.deepEqual(shown, [], 'a notice on the document, not a message');
+    }
+  });
+
+  it('analyses one text at a time: a run asked for meanwhile waits, and only the newest is published', async () => {
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    let release: (() => void) | undefined;
+    const { feature, run } = harness(async () => {
+      calls++;
+      most = Math.max(most, ++running);
+      if (calls === 1) await new Promise<void>((r) => (release = r));
+      running--;
+      return { kind: 'analysed', findings: [], programs: [], failures: [], ms: 1 };
+    });
+    const published = run();
+    await new Promise((r) => setTimeout(r, 20));
+    feature.schedule(URI, true);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(calls, 1, 'the second run waits for the first');
+    release!();
+    await published;
+    assert.deepEqual([calls, most], [2, 1]);
+  });
+});

@@ -47,6 +47,8 @@ describe('build include directories', () => {
       includeDirsOfArgs(['-I', 'a', '-Ib', '-iquote', 'c', '-iquoted', '-I=e', '-I/abs', '-DX', 'x-Iy', '-isystem', 's', '-I'], '/b'),
       ['/b/a', '/b/b', '/b/c', '/b/d', '/b/e', '/abs'],
     );
+    // Only a leading `=` goes; a directory name may hold one, or a line break.
+    assert.deepEqual(includeDirsOfArgs(['-Ia=b', '-I=c=d', '-Iline\nbreak'], '/b'), ['/b/a=b', '/b/c=d', '/b/line\nbreak']);
   });
 
   it(".clangd's Add, in the list form and the block form, relative to its folder", () => {
@@ -72,6 +74,21 @@ describe('build include directories', () => {
     assert.deepEqual(clangdIncludeDirs(path.join(block, 'p.bpf.c')), [path.join(block, 'block'), path.join(block, 'quoted')]);
     const none = project('none', { 'p.bpf.c': '' });
     assert.deepEqual(clangdIncludeDirs(path.join(none, 'p.bpf.c')), []);
+    // Brackets and quotes inside a word stay, and so do runs of spaces between two words of one entry.
+    const inner = project('inner', {
+      '.clangd': "CompileFlags:\n  Add: [-Iq'uote, -Imid- dash, -iquote   spaced]\n",
+      'p.bpf.c': '',
+    });
+    assert.deepEqual(clangdIncludeDirs(path.join(inner, 'p.bpf.c')), [
+      path.join(inner, "q'uote"),
+      path.join(inner, 'mid-'),
+      path.join(inner, 'spaced'),
+    ]);
+    const brackets = project('brackets', { '.clangd': 'CompileFlags:\n  Add:\n    - -Iarr[1]x\n', 'p.bpf.c': '' });
+    assert.deepEqual(clangdIncludeDirs(path.join(brackets, 'p.bpf.c')), [path.join(brackets, 'arr[1]x')]);
+    // Over its 256 KiB bound: not read, nothing added.
+    const huge = project('huge-clangd', { '.clangd': `CompileFlags:\n  Add: [-Ihuge]\n${'#'.repeat(256 * 1024)}\n`, 'p.bpf.c': '' });
+    assert.deepEqual(clangdIncludeDirs(path.join(huge, 'p.bpf.c')), []);
   });
 
   it("compile_commands.json: the file's first entry, arguments or command, from its directory", () => {
@@ -83,6 +100,8 @@ describe('build include directories', () => {
         { directory: 'build', file: '../src/a.bpf.c', arguments: ['clang', '-Isecond'] },
         { file: 'src/b.bpf.c', command: 'clang -I "with space" -c b.bpf.c' },
         { file: 'src/c.bpf.c' },
+        // A flag whose directory is not a string: no directory, and no failure.
+        { file: 'src/d.bpf.c', arguments: ['clang', '-I', 5] },
       ]),
       'src/a.bpf.c': '',
     });
@@ -90,6 +109,7 @@ describe('build include directories', () => {
     assert.deepEqual(compileCommandsIncludeDirs(src('a.bpf.c')), [path.join(root, 'build', 'inc'), path.join(root, 'build', 'q')]);
     assert.deepEqual(compileCommandsIncludeDirs(src('b.bpf.c')), [path.join(root, 'with space')]);
     assert.deepEqual(compileCommandsIncludeDirs(src('c.bpf.c')), []);
+    assert.deepEqual(compileCommandsIncludeDirs(src('d.bpf.c')), []);
     assert.deepEqual(compileCommandsIncludeDirs(src('other.bpf.c')), []);
     assert.deepEqual(compileCommandsIncludeDirs(path.join(project('no-db', { 'p.bpf.c': '' }), 'p.bpf.c')), []);
     const broken = project('broken', { 'compile_commands.json': '{ not json', 'p.bpf.c': '' });

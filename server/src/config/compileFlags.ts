@@ -69,9 +69,10 @@ export function splitCommand(command: string): string[] {
 export function includeDirsOfArgs(args: readonly string[], base: string): string[] {
   const dirs: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const m = /^-(I|iquote)(.*)$/.exec(args[i]);
-    if (!m) continue;
-    const dir = m[2] !== '' ? m[2].replace(/^=/, '') : args[++i];
+    const flag = /^-(?:I|iquote)/.exec(args[i]);
+    if (!flag) continue;
+    const attached = args[i].slice(flag[0].length);
+    const dir = attached !== '' ? attached.replace(/^=/, '') : args[++i];
     if (dir) dirs.push(path.resolve(base, dir));
   }
   return dirs;
@@ -91,9 +92,7 @@ export function compileCommandsIncludeDirs(file: string, cache?: BuildFlagsCache
   const e = parsed.entries[index];
   const args = Array.isArray(e.arguments)
     ? e.arguments.filter((a): a is string => typeof a === 'string')
-    : typeof e.command === 'string'
-      ? splitCommand(e.command)
-      : [];
+    : splitCommand(typeof e.command === 'string' ? e.command : '');
   return includeDirsOfArgs(args, entryDirectory(db, e));
 }
 
@@ -103,16 +102,17 @@ function entryDirectory(db: string, e: Record<string, unknown>): string {
 
 /** A compile_commands.json read and indexed by file; null when it cannot be read or is no list. */
 function readCompileDb(db: string): CompileDb | null {
-  let entries: unknown;
+  let entries: unknown = null;
   try {
     entries = JSON.parse(readTextFile(db, COMPILE_COMMANDS_LIMIT));
   } catch {
-    return null;
+    // Unreadable, too large or not JSON: no entries.
   }
   if (!Array.isArray(entries)) return null;
   const firstEntry = new Map<string, number>();
   (entries as Record<string, unknown>[]).forEach((e, i) => {
-    if (!e || typeof e !== 'object' || typeof e.file !== 'string') return;
+    // Not an object with a file name (`null`, a number, a string): no entry. A primitive has no `file`.
+    if (!e || typeof e.file !== 'string') return;
     const target = path.resolve(entryDirectory(db, e), e.file);
     if (!firstEntry.has(target)) firstEntry.set(target, i);
   });
@@ -140,17 +140,19 @@ function readClangdIncludeDirs(config: string): string[] {
   } catch {
     return [];
   }
-  const words: string[] = [];
   // `Add: [-I../include, "-iquote", inc]` or `Add:` followed by `  - -Iinclude` lines.
-  for (const m of text.matchAll(/^\s*Add\s*:\s*(\[[^\]]*\]|[^\r\n]*(?:\r?\n\s*-\s[^\r\n]*)*)/gm)) {
-    for (const w of m[1].replace(/^\[|\]$/g, '').split(/[,\r\n]/)) {
-      const word = w
-        .trim()
-        .replace(/^-\s+/, '')
-        .replace(/^["']|["']$/g, '');
-      if (word) words.push(...word.split(/\s+/));
-    }
-  }
+  const words = [...text.matchAll(/^\s*Add\s*:\s*(\[[^\]]*\]|[^\r\n]*(?:\r?\n\s*-\s[^\r\n]*)*)/gm)].flatMap((m) =>
+    m[1]
+      .replace(/^\[|\]$/g, '')
+      .split(/[,\r\n]/)
+      .flatMap((w) => {
+        const word = w
+          .trim()
+          .replace(/^-\s+/, '')
+          .replace(/^["']|["']$/g, '');
+        return word ? word.split(/\s+/) : [];
+      }),
+  );
   return includeDirsOfArgs(words, path.dirname(config));
 }
 
