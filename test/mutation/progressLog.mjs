@@ -31,11 +31,18 @@ class ProgressLog {
 
   /** @param {import('@stryker-mutator/api/report').DryRunCompletedEvent} event */
   onDryRunCompleted(event) {
-    for (const t of event.result.tests) this.tests.set(t.id, { name: t.name, ms: t.timeSpentMs });
+    /** @type {Record<string, number>} each test file's time (ms): where the tests a mutant runs are slow */
+    const testFiles = {};
+    for (const t of event.result.tests) {
+      this.tests.set(t.id, { name: t.name, ms: t.timeSpentMs });
+      const file = t.fileName ? relative(t.fileName) : '?';
+      testFiles[file] = (testFiles[file] ?? 0) + t.timeSpentMs;
+    }
     this.write('dry-run', {
       tests: this.tests.size,
       netS: Math.round(event.timing.net / 1000),
       overheadS: Math.round(event.timing.overhead / 1000),
+      testFiles: Object.fromEntries(Object.entries(testFiles).sort((a, b) => b[1] - a[1])),
     });
   }
 

@@ -459,3 +459,54 @@ describe('readIncludes: names no file has, and the size limits', () => {
     }
   });
 });
+
+describe('the licence check, in words', () => {
+  const GPL_LIST = '"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"';
+
+  it('names the unread header, how many more there are, and what to do', () => {
+    const unread = ['shared.h', 'a.h', 'b.h'].map((name) => ({ name, reason: 'no such file in src', via: name }));
+    const text = `#include "shared.h"\n#include "a.h"\n#include "b.h"\n${PROGRAM}`;
+    const [finding] = analyse(text, { headers: [], unread });
+    assert.equal(
+      finding.message,
+      'The licence could not be checked: this file has no SEC("license"), and "shared.h" could not be read (no such file in src) (and 2 more header(s)). ' +
+        'Add the include directory with -I, includePaths in bpf-lsm.config.json or compile_commands.json, or put ' +
+        'char LICENSE[] SEC("license") = "GPL"; in this file.',
+    );
+  });
+
+  it("a header's licence the kernel refuses: the licences it takes, in full", () => {
+    const headers = [{ path: 'inc/lic.h', via: 'outer.h', text: 'char L[] SEC("license") = "MIT";\n' }];
+    const [finding] = analyse(`#include "outer.h"\n${PROGRAM}`, { headers, unread: [] });
+    assert.equal(
+      finding.message,
+      `Licence "MIT" (in inc/lic.h) is not GPL-compatible: the kernel refuses to load LSM programs with it. Use one of ${GPL_LIST}.`,
+    );
+  });
+
+  it("a file's own licence: the nearest one the kernel takes is the fix", () => {
+    for (const [value, replacement] of [
+      ['BSD', 'Dual BSD/GPL'],
+      ['bsd-3-clause', 'Dual BSD/GPL'],
+      ['MIT', 'Dual MIT/GPL'],
+      ['Proprietary', 'GPL'],
+    ]) {
+      const [finding] = analyse(`${PROGRAM}char LICENSE[] SEC("license") = "${value}";\n`);
+      assert.equal(
+        finding.message,
+        `Licence "${value}" is not GPL-compatible: the kernel refuses to load LSM programs with it. Use one of ${GPL_LIST}.`,
+      );
+      assert.deepEqual(
+        finding.fixes?.map((f) => [f.title, f.edits.map((e) => e.newText)]),
+        [[`Use "${replacement}"`, [`"${replacement}"`]]],
+      );
+    }
+  });
+
+  it('no licence: the one added starts on a line of its own, after a blank line', () => {
+    const added = (text: string) => analyse(text)[0].fixes![0].edits[0].newText;
+    assert.equal(added(PROGRAM), '\nchar LICENSE[] SEC("license") = "GPL";\n');
+    assert.equal(added(PROGRAM.trimEnd()), '\n\nchar LICENSE[] SEC("license") = "GPL";\n');
+    assert.equal(added(PROGRAM.replace(/\n/g, '\r\n')), '\r\nchar LICENSE[] SEC("license") = "GPL";\r\n');
+  });
+});

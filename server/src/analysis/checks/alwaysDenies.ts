@@ -10,7 +10,7 @@ import type { FileModel, LsmProgram } from '../programs';
 import { evalConstant } from '../constEval';
 import { bodyNodes, returnValue } from '../syntax';
 import { programFlow, type ReturnOutcome } from '../valueFlow';
-import type { ProgramContext } from './context';
+import { hasTypedArgs, type ProgramContext } from './context';
 
 /** Hooks whose every call denied leaves a machine unusable, and what that denial stops. */
 const LOCKOUT_HOOKS: ReadonlyMap<string, string> = new Map([
@@ -57,8 +57,7 @@ export function alwaysDenies(model: FileModel, program: LsmProgram, target: Kern
 function decide(model: FileModel, program: LsmProgram, target: KernelTarget, hook: HookDef | undefined): AlwaysDenies | null {
   if (!program.body || !hook || hook.ret === 'void' || target.sets.bool.includes(program.hook)) return null;
   const cgroup = program.kind === 'lsm_cgroup';
-  const typed = program.macro === 'BPF_PROG' || program.macro === 'BPF_PROG2';
-  const ret = !cgroup && typed ? program.params[hook.args.length]?.decl.name || null : null;
+  const ret = !cgroup && hasTypedArgs(program) ? program.params[hook.args.length]?.decl.name || null : null;
   // A plainly reachable `return 0;` (1 in lsm_cgroup) allows: no need to follow the flow.
   const allow = cgroup ? 1 : 0;
   if (

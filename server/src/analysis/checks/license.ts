@@ -15,7 +15,8 @@ export function checkLicense(model: FileModel): Finding[] {
     const first = model.programs[0];
     const end = model.index.position(model.text.length);
     const eol = model.index.eol;
-    const newline = /[\r\n]$/.test(model.text) || model.text.length === 0 ? '' : eol;
+    // A file with programs is never empty: it ends with a line end or the licence starts a new line.
+    const newline = /[\r\n]$/.test(model.text) ? '' : eol;
     return [
       {
         code: 'license',

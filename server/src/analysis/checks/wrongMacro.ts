@@ -1,10 +1,10 @@
 // wrong-macro: kprobe/uprobe macros read arguments from pt_regs, which an LSM program does not get.
 import type { Finding } from '../findings';
-import type { ProgramContext } from './context';
+import { hasTypedArgs, type ProgramContext } from './context';
 
 export function checkMacro(ctx: ProgramContext): Finding[] {
   const { program, model } = ctx;
-  if (!program.macro || program.macro === 'BPF_PROG' || program.macro === 'BPF_PROG2') return [];
+  if (!program.macro || hasTypedArgs(program)) return [];
   const range = model.index.range(program.macroStart, program.macroEnd);
   return [
     {
