@@ -31,6 +31,8 @@ describe('raw helper pointers', () => {
         ['two_spaces', 112],
       ],
     );
+    // A BPF_FUNC_ name ending in digits is a name, not a number.
+    assert.deepEqual([...rawHelperPointers('static long (*p)(void) = (void *) BPF_FUNC_map2;')], [['p', 'map2']]);
   });
 
   it('takes no call, no other initialiser and no over-long statement for one', () => {
@@ -77,6 +79,17 @@ describe('__ksym declarations', () => {
     );
     // Many `extern`s before one `;`: each is looked at, the `;` found once.
     assert.deepEqual([...ksymDeclarations('extern extern extern int twice(void) __ksym;')], [['twice', false]]);
+    // 1,000 characters before the `;` are read, 1,001 are not.
+    const sized = (name: string, length: number) => `extern int ${name}(void${' '.repeat(length - 24 - name.length)}) __ksym;`;
+    assert.equal(sized('at_bound', 1000).length, 1001);
+    assert.deepEqual([...ksymDeclarations(`${sized('at_bound', 1000)}\n${sized('past_bound', 1001)}`)], [['at_bound', false]]);
+  });
+
+  it('takes only whole __attributes after the parameters', () => {
+    const text = ['extern int a(void) __ksym x__weak;', 'extern int b(void) __ksym __we-ak;', 'extern int c(void) __ksym __weak;'].join(
+      '\n',
+    );
+    assert.deepEqual([...ksymDeclarations(text)], [['c', true]]);
   });
 });
 
